@@ -1,0 +1,180 @@
+"""The ``tre-audio`` command line: a few lines over each library call."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, ambient, render, settings
+from .errors import InvalidOption, TreAudioError
+from .session import Options, generate as make_session, script_text
+from .speech.engine import DEFAULT_ENGINE, ENGINES, list_voices
+from .texts import clock
+
+
+class _OneLineErrors(click.Group):
+    """Report every error as one line on stderr: exit 2 for usage, 1 for the rest."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as error:
+            hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+            _fail(f"{error.format_message()}{hint}", 2)
+        except click.ClickException as error:
+            _fail(error.format_message(), error.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            _fail("interrupted; no session was written", 130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"tre-audio: {message}", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def _library_errors() -> Iterator[None]:
+    try:
+        yield
+    except InvalidOption as error:
+        raise click.UsageError(str(error)) from None
+    except TreAudioError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _session_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options shared by ``generate`` and ``script``."""
+    decorators = [
+        click.argument("programme", required=False),
+        click.option("--pace", type=click.Choice(list(settings.PACES)),
+                     default=settings.DEFAULT_PACE, show_default=True,
+                     help="How fast the voice speaks and how long the silences are."),
+        click.option("--minutes", type=float,
+                     help="Fit the session to this many minutes (within 3%)."),
+        click.option("--level", type=click.Choice(list(settings.LEVELS)),
+                     default=settings.DEFAULT_LEVEL, show_default=True,
+                     help="Your experience; sets the tremor time."),
+        click.option("--name", default="", help="Your name, said a few times."),
+        click.option("--engine", type=click.Choice(list(ENGINES)),
+                     default=DEFAULT_ENGINE, show_default=True, help="Speech engine."),
+        click.option("--voice", help="Voice name (see: tre-audio list voices)."),
+        click.option("--ambient", type=click.Choice(list(ambient.AMBIENTS)),
+                     default=ambient.DEFAULT_AMBIENT, show_default=True,
+                     help="Sound bed under the session."),
+    ]
+    for decorate in reversed(decorators):
+        command = decorate(command)
+    return command
+
+
+def _options(programme: str | None, **values: Any) -> Options:
+    with _library_errors():
+        return Options(programme=programme or "classic", **values)
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tre-audio")
+def cli() -> None:
+    """Make offline, personal audio sessions for Trauma Release Exercise practice.
+
+    Sessions are self-care, not treatment. tre-audio is independent and not
+    affiliated with TRE for All, Inc., owner of the TRE trademark.
+    """
+
+
+@cli.command()
+@_session_options
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="MP3 to write [default: output/PROGRAMME-PACE-Nmin.mp3].")
+@click.option("--script", "script_file", type=click.Path(path_type=Path),
+              help="Speak a narration script you edited (see: tre-audio script).")
+def generate(programme: str | None, out: Path | None, script_file: Path | None,
+             **values: Any) -> None:
+    """Make a session MP3 (and a transcript beside it)."""
+    if programme and script_file:
+        raise click.UsageError("give a PROGRAMME or --script, not both")
+    options = _options(programme, **values)
+    with _library_errors(), _Progress() as progress:
+        session = make_session(options, out=out, script=script_file, progress=progress)
+    plan = session.plan
+    click.echo(f"{session.path}  {clock(plan.duration)}  {len(plan.chapters)} chapters")
+
+
+@cli.command()
+@_session_options
+def script(programme: str | None, **values: Any) -> None:
+    """Print the narration script with its cues and planned timings."""
+    options = _options(programme, **values)
+    with _library_errors():
+        click.echo(script_text(options), nl=False)
+
+
+@cli.command(name="list")
+@click.argument("what", type=click.Choice(["programmes", "voices", "paces", "levels", "ambients"]))
+def list_(what: str) -> None:
+    """List programmes, voices, paces, levels or ambients."""
+    rows: Sequence[tuple[str, str]]
+    if what == "programmes":
+        rows = [(p.name, p.summary) for p in render.programmes().values()]
+    elif what == "paces":
+        rows = [(p.name, p.summary) for p in settings.PACES.values()]
+    elif what == "levels":
+        rows = [(lv.name, lv.summary) for lv in settings.LEVELS.values()]
+    elif what == "ambients":
+        rows = list(ambient.AMBIENTS.items())
+    else:
+        rows = _voice_rows()
+    width = max(len(name) for name, _ in rows)
+    for name, about in rows:
+        click.echo(f"{name.ljust(width)}  {about}")
+
+
+def _voice_rows() -> list[tuple[str, str]]:
+    rows = []
+    for engine in ENGINES:
+        try:
+            rows += [(f"{engine}:{v.name}", v.description) for v in list_voices(engine)]
+        except TreAudioError as error:
+            rows.append((f"{engine}:-", f"unavailable: {error}"))
+    return rows
+
+
+class _Progress:
+    """A progress bar on stderr that follows the library's stages."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._stage = ""
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        if stage != self._stage:
+            self._close()
+            self._stage = stage
+            self._bar = click.progressbar(length=total, label=f"{stage:<8}", file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(done - self._bar.pos)
+
+    def _close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,34 @@
+"""The one exception family of tre-audio.
+
+Every error the library raises on purpose is a ``TreAudioError``; its message is one
+line a person can act on. ``InvalidOption`` marks a bad choice made by the caller (an
+unknown name, an impossible length), which a command line reports as a usage error.
+"""
+
+
+class TreAudioError(Exception):
+    """Base class of all tre-audio errors."""
+
+
+class InvalidOption(TreAudioError):
+    """An option value that cannot be used; ``option`` names it (e.g. ``"--pace"``)."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+class ScriptError(TreAudioError):
+    """A narration script that cannot be read; the message names the line."""
+
+
+class EngineError(TreAudioError):
+    """A speech engine that is missing, failed, hung or produced bad audio."""
+
+
+class VoiceError(TreAudioError):
+    """A voice that is unknown, unreadable or corrupt."""
+
+
+class OutputError(TreAudioError):
+    """The session or a file beside it could not be written."""

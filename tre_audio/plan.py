@@ -1,0 +1,172 @@
+"""Lay a parsed script out in time, and fit its flexible holds to a length."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .errors import InvalidOption
+from .script import Bell, Chapter, Event, Hold, Pause, Say
+from .settings import Pace
+
+LEAD_IN = 3.0
+"""Seconds of ambient sound before the first bell."""
+TAIL = 8.0
+"""Seconds after the last word for the closing bell to ring out and the bed to fade."""
+BELL_SECONDS = 4.0
+"""Time a bell takes on the timeline; its tail rings on under what follows."""
+TOLERANCE = 0.03
+"""How far a fitted session may land from the length asked for."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One stretch of the timeline. ``kind`` is speech, gap, pause, hold or bell."""
+
+    kind: str
+    start: float
+    duration: float
+    chapter: int
+    text: str = ""
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+
+@dataclass(frozen=True)
+class ChapterMark:
+    title: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    segments: tuple[Segment, ...]
+    chapters: tuple[ChapterMark, ...]
+    duration: float
+    shortest: float
+    longest: float
+    """The range of lengths the flexible holds could reach."""
+    timings: tuple[tuple[float, float], ...]
+    """Start and length of each script event, in the script's order."""
+
+
+def estimate_speech(pace: Pace) -> Callable[[str], float]:
+    """Seconds a sentence is expected to take at the pace's speaking rate."""
+    return lambda text: len(text.split()) * 60.0 / pace.speech_wpm
+
+
+def sentence_slot(text: str, speech: float, pace: Pace) -> float:
+    """Seconds a sentence and the gap after it take at the pace's narration rate."""
+    return max(len(text.split()) * 60.0 / pace.wpm, speech + pace.min_gap)
+
+
+def _seconds(amount: float, unit: str, pace: Pace) -> float:
+    return amount * pace.breath if unit == "breath" else amount
+
+
+def hold_range(hold: Hold, pace: Pace) -> tuple[float, float]:
+    """The seconds a hold may last; the script's range is never left."""
+    return _seconds(hold.low, hold.unit, pace), _seconds(hold.high, hold.unit, pace)
+
+
+def default_hold(hold: Hold, pace: Pace) -> float:
+    """A hold's length when no session length is asked for."""
+    low, high = hold_range(hold, pace)
+    return min(high, max(low, (low + high) / 2 * pace.hold_scale))
+
+
+def layout(
+    events: Sequence[Event],
+    pace: Pace,
+    speech_seconds: Callable[[str], float],
+    minutes: float | None = None,
+) -> Plan:
+    """Place every event on the timeline, fitting holds to ``minutes`` if given."""
+    holds = [e for e in events if isinstance(e, Hold)]
+    ranges = [hold_range(h, pace) for h in holds]
+    fixed = LEAD_IN + TAIL + sum(
+        _fixed_seconds(e, pace, speech_seconds) for e in events if not isinstance(e, Hold)
+    )
+    shortest = fixed + sum(low for low, _ in ranges)
+    longest = fixed + sum(high for _, high in ranges)
+
+    if minutes is None:
+        lengths = [default_hold(h, pace) for h in holds]
+    else:
+        lengths = _fit(minutes * 60.0, shortest, longest, ranges, pace)
+
+    segments: list[Segment] = []
+    marks: list[tuple[str, float]] = []
+    timings: list[tuple[float, float]] = []
+    clock = LEAD_IN
+    hold_lengths = iter(lengths)
+    for event in events:
+        chapter = len(marks) - 1
+        began = clock
+        match event:
+            case Chapter(title=title):
+                began = 0.0 if not marks else clock  # the first chapter holds the lead-in
+                marks.append((title, began))
+            case Say(text=text):
+                speech = speech_seconds(text)
+                slot = sentence_slot(text, speech, pace)
+                segments.append(Segment("speech", clock, speech, chapter, text))
+                segments.append(Segment("gap", clock + speech, slot - speech, chapter))
+                clock += slot
+            case Bell():
+                segments.append(Segment("bell", clock, BELL_SECONDS, chapter))
+                clock += BELL_SECONDS
+            case Pause():
+                seconds = _fixed_seconds(event, pace, speech_seconds)
+                segments.append(Segment("pause", clock, seconds, chapter))
+                clock += seconds
+            case Hold():
+                seconds = next(hold_lengths)
+                segments.append(Segment("hold", clock, seconds, chapter))
+                clock += seconds
+        timings.append((began, clock - began))
+    duration = clock + TAIL
+    ends = [start for _, start in marks[1:]] + [duration]
+    chapters = tuple(
+        ChapterMark(title, start, end) for (title, start), end in zip(marks, ends)
+    )
+    return Plan(tuple(segments), chapters, duration, shortest, longest, tuple(timings))
+
+
+def _fixed_seconds(
+    event: Event, pace: Pace, speech_seconds: Callable[[str], float]
+) -> float:
+    match event:
+        case Say(text=text):
+            return sentence_slot(text, speech_seconds(text), pace)
+        case Bell():
+            return BELL_SECONDS
+        case Pause(amount=amount, unit=unit):
+            return _seconds(amount, unit, pace) * pace.pause_scale
+    return 0.0
+
+
+def _fit(
+    target: float,
+    shortest: float,
+    longest: float,
+    ranges: Sequence[tuple[float, float]],
+    pace: Pace,
+) -> list[float]:
+    """Hold lengths that bring the session to ``target`` seconds.
+
+    Every flexible hold moves the same fraction of the way through its own range, so
+    short holds stay short and the tremor phase stays within its limits.
+    """
+    if not shortest * (1 - TOLERANCE) <= target <= longest * (1 + TOLERANCE):
+        raise InvalidOption(
+            "--minutes",
+            f"cannot fit {target / 60:g} minutes at the {pace.name} pace: this session "
+            f"can last {shortest / 60:.1f} to {longest / 60:.1f} minutes",
+        )
+    spare = longest - shortest
+    fraction = 0.0 if spare <= 0 else min(1.0, max(0.0, (target - shortest) / spare))
+    return [low + fraction * (high - low) for low, high in ranges]

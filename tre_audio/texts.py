@@ -1,0 +1,62 @@
+"""Text views of a planned session: the annotated script and the transcript."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .plan import Plan
+from .script import Chapter, Event, Hold, Pause, Say, format_event
+
+NOTICE = (
+    "Self-care, not treatment or crisis care. tre-audio is independent and not "
+    "affiliated with TRE for All, Inc., owner of the TRE trademark."
+)
+
+
+def clock(seconds: float) -> str:
+    """``seconds`` as m:ss, or h:mm:ss past an hour."""
+    whole = int(round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _paragraphs(events: Sequence[Event], plan: Plan) -> list[tuple[Event, str, float, float]]:
+    """Events with their script text, sentences of one paragraph joined again."""
+    rows: list[tuple[Event, str, float, float]] = []
+    for event, (start, length) in zip(events, plan.timings):
+        if isinstance(event, Say) and rows:
+            last, text, began, taken = rows[-1]
+            if isinstance(last, Say) and last.line == event.line:
+                rows[-1] = (last, f"{text} {event.text}", began, taken + length)
+                continue
+        rows.append((event, format_event(event), start, length))
+    return rows
+
+
+def annotated_script(events: Sequence[Event], plan: Plan, header: Sequence[str]) -> str:
+    """The script with planned timings as comments; it parses back to the same events."""
+    lines = [f"# {h}" if h else "#" for h in header]
+    lines.append(
+        f"# planned length {clock(plan.duration)}; the holds let it range from "
+        f"{clock(plan.shortest)} to {clock(plan.longest)}"
+    )
+    for event, text, start, length in _paragraphs(events, plan):
+        if isinstance(event, Chapter):
+            lines += ["", f"{text}  # at {clock(start)}"]
+        elif isinstance(event, (Pause, Hold)):
+            lines.append(f"{text}  # {length:.0f} s")
+        else:
+            lines.append(text)
+    return "\n".join(lines) + "\n"
+
+
+def transcript(events: Sequence[Event], plan: Plan, title: str) -> str:
+    """What the session says, under chapter headings with their times."""
+    lines = [title, NOTICE, ""]
+    for event, text, start, _ in _paragraphs(events, plan):
+        if isinstance(event, Chapter):
+            lines += ["", f"[{clock(start)}] {event.title}", ""]
+        elif isinstance(event, Say):
+            lines.append(text)
+    return "\n".join(lines).strip() + "\n"
