@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .errors import InvalidOption
 from .script import Bell, Chapter, Event, Hold, Pause, Say
-from .settings import Pace
+from .settings import VOICE_WPM, Pace
 
 LEAD_IN = 3.0
 """Seconds of ambient sound before the first bell."""
@@ -53,9 +53,9 @@ class Plan:
     """Start and length of each script event, in the script's order."""
 
 
-def estimate_speech(pace: Pace) -> Callable[[str], float]:
-    """Seconds a sentence is expected to take at the pace's speaking rate."""
-    return lambda text: len(text.split()) * 60.0 / pace.speech_wpm
+def estimate_speech(text: str) -> float:
+    """Seconds a sentence is expected to take at the voice's speaking rate."""
+    return len(text.split()) * 60.0 / VOICE_WPM
 
 
 def sentence_slot(text: str, speech: float, pace: Pace) -> float:

@@ -74,7 +74,7 @@ def script_text(options: Options) -> str:
     """The narration script with its cues and planned timings (nothing is spoken)."""
     events, label = _events(options, None)
     pace = settings.pace(options.pace)
-    planned = layout(events, pace, estimate_speech(pace), options.minutes)
+    planned = layout(events, pace, estimate_speech, options.minutes)
     header = [
         f"tre-audio narration script: {label}, {options.pace} pace, {options.level} level",
         "Edit the words freely and keep the [cues]; make audio with:",
@@ -116,13 +116,13 @@ def generate(
     """Make the session's MP3 and transcript; return where they are and the plan."""
     events, label = _events(options, script)
     pace = settings.pace(options.pace)
-    layout(events, pace, estimate_speech(pace), options.minutes)  # fails fast if unfittable
+    layout(events, pace, estimate_speech, options.minutes)  # fails fast if unfittable
     if out is not None:
         _check_output(out)
     else:
         _check_output(DEFAULT_OUTPUT / f"{label}.mp3")
 
-    speaker = Speaker(options.engine, options.voice, pace.speech_wpm,
+    speaker = Speaker(options.engine, options.voice, settings.VOICE_WPM,
                       ClipCache(cache or default_folder(), settings.SAMPLE_RATE))
     sentences = [e.text for e in events if isinstance(e, Say)]
     clips = speaker.speak(sentences, _stage(progress, "speech"))

@@ -13,26 +13,26 @@ class Pace:
     """How the narration is delivered.
 
     ``wpm`` is the rate a listener hears: words divided by the time of the sentences
-    and the gaps after them. The voice itself speaks at ``speech_wpm``; the gap after
-    each sentence is what is left of the sentence's share of time at ``wpm``, and never
-    shorter than ``min_gap``. Pauses and holds in the script are scaled by
-    ``pause_scale`` and ``hold_scale``; a breath lasts ``breath`` seconds.
+    and the gaps after them. The voice itself always speaks at ``VOICE_WPM``, so speech
+    made for one pace is reused by the others; the gap after each sentence is what is
+    left of the sentence's share of time at ``wpm``, and never shorter than ``min_gap``.
+    Pauses and holds in the script are scaled by ``pause_scale`` and ``hold_scale``; a
+    breath lasts ``breath`` seconds.
     """
 
     name: str
     summary: str
     wpm: float
-    speech_wpm: float
     min_gap: float
     breath: float
     pause_scale: float
     hold_scale: float
 
     def __post_init__(self) -> None:
-        numbers = (self.wpm, self.speech_wpm, self.min_gap, self.breath)
+        numbers = (self.wpm, self.min_gap, self.breath)
         if not all(math.isfinite(n) and n > 0 for n in numbers):
-            raise ValueError(f"pace {self.name}: rates, gap and breath must be positive")
-        if self.speech_wpm <= self.wpm:
+            raise ValueError(f"pace {self.name}: rate, gap and breath must be positive")
+        if self.wpm >= VOICE_WPM:
             raise ValueError(f"pace {self.name}: the voice must speak faster than wpm")
         if not (0.25 <= self.pause_scale <= 4 and 0.25 <= self.hold_scale <= 4):
             raise ValueError(f"pace {self.name}: scales must lie in 0.25-4")
@@ -53,18 +53,21 @@ class Level:
             raise ValueError(f"level {self.name}: tremor minutes must lie in 0-15")
 
 
+VOICE_WPM = 170.0
+"""The voice's own speaking rate within a sentence: unhurried, still natural."""
+
 PACES = {
     p.name: p
     for p in (
         Pace("slow", "unhurried, with long silences (about 105 words a minute)",
-             wpm=105, speech_wpm=160, min_gap=1.2, breath=6.0,
+             wpm=105, min_gap=1.2, breath=6.0,
              pause_scale=1.25, hold_scale=1.15),
         Pace("gentle", "calm guided pace (about 120 words a minute)",
-             wpm=120, speech_wpm=172, min_gap=0.9, breath=5.0,
+             wpm=120, min_gap=0.9, breath=5.0,
              pause_scale=1.0, hold_scale=1.0),
         Pace("steady", "plainer and quicker, for people who know the exercises "
              "(about 135 words a minute)",
-             wpm=135, speech_wpm=185, min_gap=0.6, breath=4.5,
+             wpm=135, min_gap=0.6, breath=4.5,
              pause_scale=0.8, hold_scale=0.85),
     )
 }
