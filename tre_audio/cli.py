@@ -94,7 +94,8 @@ def cli() -> None:
 @_session_options
 @click.option("-o", "--out", type=click.Path(path_type=Path),
               help="MP3 to write [default: output/PROGRAMME-PACE-Nmin.mp3].")
-@click.option("--script", "script_file", type=click.Path(path_type=Path),
+@click.option("--script", "script_file",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Speak a narration script you edited (see: tre-audio script).")
 def generate(programme: str | None, out: Path | None, script_file: Path | None,
              **values: Any) -> None:

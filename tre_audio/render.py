@@ -69,6 +69,8 @@ def render(
     }
     try:
         return _environment().get_template(entry.template).render(context)
+    except jinja2.TemplateNotFound as error:
+        raise ScriptError(f"template for '{name}' not found: {error.name}") from None
     except jinja2.UndefinedError as error:
         raise ScriptError(f"template for '{name}': {error.message}") from None
     except jinja2.TemplateError as error:

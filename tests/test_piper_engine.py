@@ -1,0 +1,51 @@
+"""The Piper engine with the bundled voice: rate, trimming, headroom, voice discovery."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tre_audio.errors import InvalidOption
+from tre_audio.settings import SAMPLE_RATE, VOICE_WPM
+from tre_audio.speech import piper
+from tre_audio.speech.clip import SPEECH_PEAK_DB, TRIM_DB, prepare
+
+SENTENCES = [
+    "Let your weight settle evenly through both feet.",
+    "Roll slowly onto the outer edge of your left foot, and the inner edge of your right.",
+    "When you are ready, come back to the middle and rest.",
+]
+
+
+@pytest.fixture(scope="module")
+def clips():
+    engine = piper.open_engine(piper.DEFAULT_VOICE, VOICE_WPM)
+    try:
+        assert engine.sample_rate == SAMPLE_RATE
+        return [prepare(engine.synthesize(s), engine.sample_rate, SAMPLE_RATE) for s in SENTENCES]
+    finally:
+        engine.close()
+
+
+def test_the_voice_speaks_at_about_the_chosen_rate(clips):
+    words = sum(len(s.split()) for s in SENTENCES)
+    seconds = sum(len(c) for c in clips) / SAMPLE_RATE
+    assert VOICE_WPM * 0.8 < words * 60 / seconds < VOICE_WPM * 1.2
+
+
+def test_clips_are_trimmed_and_leave_headroom(clips):
+    threshold = 10 ** (TRIM_DB / 20)
+    for clip in clips:
+        loud = np.flatnonzero(np.abs(clip) > threshold)
+        assert loud[0] / SAMPLE_RATE < 0.03  # speech starts within 30 ms
+        assert (len(clip) - loud[-1]) / SAMPLE_RATE < 0.08
+        assert 20 * np.log10(np.max(np.abs(clip))) <= SPEECH_PEAK_DB + 0.01
+
+
+def test_voices_in_the_voices_folder_are_listed_and_unknown_ones_refused(private_folders):
+    (private_folders / "voices").mkdir()
+    (private_folders / "voices" / "en_GB-test-low.onnx").write_bytes(b"x")
+    names = [v.name for v in piper.voices()]
+    assert names[0] == piper.BUNDLED and "en_GB-test-low" in names
+    with pytest.raises(InvalidOption, match="unknown piper voice 'nobody'"):
+        piper.model_path("nobody")
