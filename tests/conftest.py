@@ -5,18 +5,29 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory):
+    """Cache, config and data folders in temporary places for the whole run.
+
+    Session-scoped so that module-scoped fixtures which render sessions use them too.
+    """
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TRE_AUDIO_CACHE", str(home / "speech-cache"))
+        for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+            patch.setenv(name, str(home / name.lower()))
+        yield home
+
+
 @pytest.fixture(scope="session")
-def speech_cache(tmp_path_factory: pytest.TempPathFactory):
-    return tmp_path_factory.mktemp("speech-cache")
+def speech_cache(private_home):
+    """The speech cache every test shares (speech is keyed by its content)."""
+    return private_home / "speech-cache"
 
 
 @pytest.fixture(autouse=True)
-def private_folders(monkeypatch, tmp_path, speech_cache):
-    """Cache, config and data folders in temporary places; cwd in a fresh folder."""
-    monkeypatch.setenv("TRE_AUDIO_CACHE", str(speech_cache))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+def private_folders(monkeypatch, tmp_path):
+    """Each test runs in a fresh, empty current folder."""
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
