@@ -14,6 +14,8 @@ Engine modules import their third-party library lazily, so a missing one becomes
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol
@@ -45,6 +47,8 @@ class Engine(Protocol):
     identity: str
     """Stable text naming engine, voice, voice file and rate: part of the cache key."""
     sample_rate: int
+    workers: int
+    """How many sentences ``synthesize`` may be asked for at once, from as many threads."""
 
     def synthesize(self, text: str) -> np.ndarray:
         """Speak one sentence; float32 mono samples in [-1, 1] at ``sample_rate``."""
@@ -53,6 +57,18 @@ class Engine(Protocol):
     def close(self) -> None:
         """Release the voice (and any worker process)."""
         ...
+
+
+def synthesize_all(engine: Engine, texts: Sequence[str]) -> Iterator[np.ndarray]:
+    """Speak ``texts``, ``engine.workers`` at a time; the clips come in ``texts`` order."""
+    if engine.workers <= 1 or len(texts) <= 1:
+        yield from map(engine.synthesize, texts)
+        return
+    pool = ThreadPoolExecutor(engine.workers, thread_name_prefix="speech")
+    try:
+        yield from pool.map(engine.synthesize, texts)
+    finally:  # on an error or Ctrl-C, wait only for the sentences already being spoken
+        pool.shutdown(cancel_futures=True)
 
 
 def engine_module(name: str) -> ModuleType:

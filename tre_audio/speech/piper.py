@@ -18,7 +18,7 @@ import platformdirs
 
 from ..errors import EngineError, InvalidOption, VoiceError
 from .clip import trim
-from .engine import Voice
+from .engine import Voice, synthesize_all
 
 DEFAULT_VOICE = "joe"
 BUNDLED = "en_US-joe-medium"
@@ -93,6 +93,7 @@ class PiperEngine:
     voice: Any
     identity: str
     length_scale: float = 1.0
+    workers: int = 1
     name: str = "piper"
 
     @property
@@ -131,8 +132,10 @@ def open_engine(voice: str, wpm: float) -> PiperEngine:
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise VoiceError(f"voice '{voice}' has a broken config {config_path}: {error}") from None
 
+    # One thread per sentence, sentences spoken side by side: on 2 cores this made
+    # 19.5x real time against 17x for one sentence at a time on 2 threads.
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = min(4, os.cpu_count() or 1)
+    options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     try:
@@ -143,7 +146,8 @@ def open_engine(voice: str, wpm: float) -> PiperEngine:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise VoiceError(f"voice '{voice}' is corrupt or not a Piper model ({path}): {first}") from None
 
-    engine = PiperEngine(PiperVoice(session=session, config=config), identity="")
+    engine = PiperEngine(PiperVoice(session=session, config=config), identity="",
+                         workers=min(4, os.cpu_count() or 1))
     engine.identity = f"piper:{fingerprint(voice)}:{wpm:g}"
     engine.length_scale = _length_scale_for(engine, wpm)
     return engine
@@ -171,7 +175,8 @@ def _clamp(scale: float) -> float:
 def _measured_wpm(engine: PiperEngine, length_scale: float) -> float:
     engine.length_scale = length_scale
     try:
-        samples = sum(len(trim(engine.synthesize(s), engine.sample_rate)) for s in _CALIBRATION)
+        clips = synthesize_all(engine, _CALIBRATION)
+        samples = sum(len(trim(clip, engine.sample_rate)) for clip in clips)
     except Exception as error:  # a model that loads but cannot run is a broken voice
         raise VoiceError(f"the Piper voice failed to speak: {error}") from None
     words = sum(len(s.split()) for s in _CALIBRATION)

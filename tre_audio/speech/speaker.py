@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import EngineError
 from .cache import ClipCache
 from .clip import prepare
-from .engine import Engine, engine_module, open_engine
+from .engine import Engine, engine_module, open_engine, synthesize_all
 
 Progress = Callable[[int, int], None]
 
@@ -24,38 +24,36 @@ class Speaker:
         self.wpm = wpm
         self.cache = cache
         self.identity = f"{engine}:{module.fingerprint(self.voice)}:{wpm:g}"
-        self._engine: Engine | None = None
 
     def speak(
         self, sentences: Sequence[str], progress: Progress | None = None
     ) -> dict[str, np.ndarray]:
         """A prepared clip for every distinct sentence."""
         unique = list(dict.fromkeys(sentences))
+        keys = {text: self.cache.key(self.identity, text) for text in unique}
         clips: dict[str, np.ndarray] = {}
+        for text in unique:
+            cached = self.cache.get(keys[text])
+            if cached is not None:
+                clips[text] = cached
+        missing = [text for text in unique if text not in clips]
+        if progress:
+            progress(len(clips), len(unique))
+        if not missing:
+            return clips
+        engine = open_engine(self.engine_name, self.voice, self.wpm)
         try:
-            for done, text in enumerate(unique, start=1):
-                clips[text] = self._clip(text)
+            for text, raw in zip(missing, synthesize_all(engine, missing)):
+                clips[text] = self._prepare(engine, text, raw)
+                self.cache.put(keys[text], clips[text])
                 if progress:
-                    progress(done, len(unique))
+                    progress(len(clips), len(unique))
         finally:
-            self.close()
+            engine.close()
         return clips
 
-    def _clip(self, text: str) -> np.ndarray:
-        key = self.cache.key(self.identity, text)
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached
-        if self._engine is None:
-            self._engine = open_engine(self.engine_name, self.voice, self.wpm)
-        raw = self._engine.synthesize(text)
-        clip = prepare(raw, self._engine.sample_rate, self.cache.sample_rate)
+    def _prepare(self, engine: Engine, text: str, raw: np.ndarray) -> np.ndarray:
+        clip = prepare(raw, engine.sample_rate, self.cache.sample_rate)
         if clip.size == 0:
             raise EngineError(f"the {self.engine_name} engine spoke only silence for: {text[:60]}")
-        self.cache.put(key, clip)
         return clip
-
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.close()
-            self._engine = None

@@ -238,6 +238,7 @@ class SystemEngine:
     """A system voice at one rate; clips are verified, retried, and timed out."""
 
     name = "system"
+    workers = 1  # one worker process speaks one sentence at a time
 
     def __init__(
         self,
