@@ -131,3 +131,20 @@ def test_no_bed_means_true_silence_in_the_holds(tmp_path, speech_cache):
     samples = decode(session.path)
     hold = [s for s in session.plan.segments if s.kind == "hold"][0]
     assert rms_db(samples, hold.end - 4, hold.end) < -70
+
+
+def test_the_system_voice_makes_the_same_session(tmp_path, speech_cache):
+    script = tmp_path / "practice.txt"
+    script.write_text(SCRIPT, encoding="utf-8")
+    session = generate(Options(engine="system"), out=tmp_path / "system.mp3", script=script,
+                       cache=speech_cache)
+    samples, info = decode(session.path), probe(session.path)
+    assert abs(float(info["format"]["duration"]) - session.plan.duration) < 0.1
+    assert [c["tags"]["title"] for c in info["chapters"]] == ["Arrival", "Resting", "Closing"]
+    speech = [s for s in session.plan.segments if s.kind == "speech"]
+    for s in speech:
+        assert rms_db(samples, s.start, s.end) > -28, s.text
+        assert 0.3 < s.duration < len(s.text.split()) * 60 / 170 * 1.6 + 0.5, s.text
+    hold = [s for s in session.plan.segments if s.kind == "hold"][0]
+    assert -55 < rms_db(samples, hold.end - 4, hold.end) < -35
+    assert peak_db(samples) < -0.5

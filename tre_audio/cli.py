@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,6 +16,13 @@ from .errors import InvalidOption, TreAudioError
 from .session import Options, generate as make_session, script_text
 from .speech.engine import DEFAULT_ENGINE, ENGINES, list_voices
 from .texts import clock
+
+
+class _Interrupted(click.ClickException):
+    exit_code = 130
+
+    def __init__(self) -> None:
+        super().__init__("interrupted; no session was written")
 
 
 class _OneLineErrors(click.Group):
@@ -31,8 +39,17 @@ class _OneLineErrors(click.Group):
         except click.ClickException as error:
             _fail(error.format_message(), error.exit_code)
         except (click.Abort, KeyboardInterrupt):
-            _fail("interrupted; no session was written", 130)
+            _fail(_Interrupted().message, _Interrupted.exit_code)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Caught here, before click's own handler prints an empty line for it.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            if sys.stderr.isatty():
+                click.echo(err=True)  # past the ^C the terminal shows
+            raise _Interrupted() from None
 
 
 def _fail(message: str, code: int) -> None:
@@ -177,5 +194,11 @@ class _Progress:
         self._close()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    # SIGTERM unwinds like Ctrl-C, so that temporary files are removed on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
     cli()
