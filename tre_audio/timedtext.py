@@ -1,0 +1,131 @@
+"""Timed text beside each MP3: WebVTT and SRT subtitles, and a JSON timeline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .plan import Plan
+
+WRAP_AT = 80
+"""Sentences longer than this many characters are shown on two lines."""
+FORMAT = "tre-audio manifest 1"
+
+
+@dataclass(frozen=True)
+class _Cue:
+    start: int
+    """Milliseconds."""
+    end: int
+    lines: tuple[str, ...]
+    chapter: int
+
+
+def milliseconds(seconds: float) -> int:
+    """``seconds`` rounded once to whole milliseconds, never below zero."""
+    return max(0, round(seconds * 1000))
+
+
+def _timestamp(ms: int, separator: str) -> str:
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
+
+
+def wrap(text: str, width: int = WRAP_AT) -> list[str]:
+    """``text`` on one line, or on two split at the space nearest its middle."""
+    line = " ".join(text.split())
+    spaces = [i for i, char in enumerate(line) if char == " "]
+    if len(line) <= width or not spaces:
+        return [line]
+    cut = min(spaces, key=lambda i: abs(2 * i - len(line)))
+    return [line[:cut], line[cut + 1 :]]
+
+
+def _cues(plan: Plan) -> list[_Cue]:
+    """One cue per spoken sentence; a sentence with no text has none."""
+    return [
+        _Cue(milliseconds(s.start), milliseconds(s.end), tuple(wrap(s.text)), s.chapter)
+        for s in plan.segments
+        if s.kind == "speech" and s.text.strip()
+    ]
+
+
+def _no_arrow(text: str) -> str:
+    # "-->" separates cue times; inside text it would end a NOTE or confuse SRT parsers.
+    return text.replace("-->", "->")
+
+
+def webvtt(plan: Plan) -> str:
+    """The spoken sentences as WebVTT cues, with a NOTE where each chapter begins."""
+    blocks = ["WEBVTT"]
+    noted = 0
+    for cue in _cues(plan):
+        while noted <= cue.chapter and noted < len(plan.chapters):
+            blocks.append(f"NOTE Chapter {noted + 1}: {_no_arrow(plan.chapters[noted].title)}")
+            noted += 1
+        text = "\n".join(
+            line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            for line in cue.lines
+        )
+        times = f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}"
+        blocks.append(f"{times}\n{text}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def srt(plan: Plan) -> str:
+    """The spoken sentences as SRT cues, numbered from 1."""
+    blocks = [
+        f"{number}\n{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}\n"
+        + "\n".join(_no_arrow(line) for line in cue.lines)
+        for number, cue in enumerate(_cues(plan), start=1)
+    ]
+    return "\n\n".join(blocks) + "\n" if blocks else ""
+
+
+def manifest(
+    plan: Plan, *, title: str, audio: str, extra: Mapping[str, object] | None = None
+) -> str:
+    """The session's timeline as JSON; ``extra`` adds keys such as the settings used.
+
+    Times are in seconds, rounded to milliseconds. A segment's ``chapter`` is its
+    chapter's title (null before the first chapter); only speech carries ``text``.
+    ``chimes`` are the times of the interval chimes rung inside long holds.
+    """
+
+    def seconds(value: float) -> float:
+        return milliseconds(value) / 1000
+
+    def chapter_title(index: int) -> str | None:
+        return plan.chapters[index].title if 0 <= index < len(plan.chapters) else None
+
+    document: dict[str, object] = {
+        "format": FORMAT,
+        "title": title,
+        "audio": audio,
+        "duration": seconds(plan.duration),
+    }
+    clashes = sorted(set(extra or {}) & {*document, "chapters", "segments", "chimes"})
+    if clashes:
+        raise ValueError(f"extra keys would replace the manifest's own: {', '.join(clashes)}")
+    document.update(extra or {})
+    document["chapters"] = [
+        {"index": i, "title": c.title, "start": seconds(c.start), "end": seconds(c.end)}
+        for i, c in enumerate(plan.chapters)
+    ]
+    segments: list[dict[str, object]] = []
+    for s in plan.segments:
+        row: dict[str, object] = {
+            "start": seconds(s.start),
+            "end": seconds(s.end),
+            "kind": s.kind,
+            "chapter": chapter_title(s.chapter),
+        }
+        if s.kind == "speech":
+            row["text"] = s.text
+        segments.append(row)
+    document["segments"] = segments
+    document["chimes"] = [seconds(t) for t in plan.chimes]
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
