@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tre_audio.errors import InvalidOption
-from tre_audio.plan import BELL_SECONDS, LEAD_IN, TAIL, layout
+from tre_audio.plan import (
+    BELL_SECONDS, LEAD_IN, SETTLE_SLOWER, SETTLE_SOFTER_DB, TAIL, layout, sentence_slot,
+)
 from tre_audio.script import parse
 from tre_audio.settings import PACES
 
@@ -73,3 +75,25 @@ def test_paces_scale_pauses_and_breaths():
     slow = layout(parse(SCRIPT), PACES["slow"], two_seconds)
     pauses = [s.duration for s in slow.segments if s.kind == "pause"]
     assert pauses == pytest.approx([2 * 6.0 * 1.25, 5 * 1.25])
+
+
+def test_the_voice_settles_towards_the_longest_holds_and_returns_for_the_close():
+    script = "".join(
+        f"[chapter: {title}]\nOne two three four five six.\n[hold {hold}]\n"
+        for title, hold in [("Arrive", "5s"), ("Work", "10s"), ("Deep", "60-120s"),
+                            ("Rest", "20s"), ("Close", "5s")]
+    )
+    plan = layout(parse(script), GENTLE, two_seconds)
+    speech = [s for s in plan.segments if s.kind == "speech"]
+    slots = [s.duration + g.duration for s, g in
+             zip(speech, [g for g in plan.segments if g.kind == "gap"])]
+    plain = sentence_slot("One two three four five six.", 2.0, GENTLE)
+    depths = [0.0, 0.5, 1.0, 1.0, 0.0]
+    assert slots == pytest.approx([plain / (1 - SETTLE_SLOWER * d) for d in depths])
+    assert [s.level for s in speech] == pytest.approx([-SETTLE_SOFTER_DB * d for d in depths])
+
+
+def test_interval_chimes_ring_inside_long_holds_only():
+    plan = layout(parse(SCRIPT), GENTLE, two_seconds, interval_bell=30)
+    holds = [s for s in plan.segments if s.kind == "hold"]  # 30 s and 120 s
+    assert plan.chimes == pytest.approx([holds[1].start + 30 * k for k in (1, 2, 3)])

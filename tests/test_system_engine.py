@@ -19,7 +19,6 @@ import pytest
 
 from tre_audio.errors import EngineError, InvalidOption
 from tre_audio.speech import system, system_worker
-from tre_audio.speech.clip import trim
 
 SENTENCES = [
     "Let your feet rest on the floor and your knees soften.",
@@ -139,6 +138,9 @@ def calls(tmp_path: Path) -> int:
 
 @pytest.mark.skipif(not system.ESPEAK, reason="measured against espeak-ng")
 def test_speaks_sentences_in_a_row_at_the_rate(capfd: pytest.CaptureFixture[str]) -> None:
+    # Imported here: the fakes run this module in the worker, which must start quickly.
+    from tre_audio.speech.clip import trim
+
     engine = system.open_engine(system.DEFAULT_VOICE, 170)
     try:
         clips = [engine.synthesize(text) for text in SENTENCES]

@@ -13,7 +13,7 @@ import click
 
 from . import __version__, ambient, render, settings
 from .errors import InvalidOption, TreAudioError
-from .session import Options, generate as make_session, script_text
+from .session import Options, generate as make_session, plot_session, preview_ambient, script_text
 from .speech.engine import DEFAULT_ENGINE, ENGINES, list_voices
 from .texts import clock
 
@@ -83,18 +83,61 @@ def _session_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--engine", type=click.Choice(list(ENGINES)),
                      default=DEFAULT_ENGINE, show_default=True, help="Speech engine."),
         click.option("--voice", help="Voice name (see: tre-audio list voices)."),
+    ]
+    return _decorate(_sound_options(command), decorators)
+
+
+def _sound_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that shape the sound around the voice."""
+    decorators = [
         click.option("--ambient", type=click.Choice(list(ambient.AMBIENTS)),
                      default=ambient.DEFAULT_AMBIENT, show_default=True,
-                     help="Sound bed under the session."),
+                     help="Sound bed under the session (tre-audio preview ambient NAME)."),
+        click.option("--no-bells", "bells", flag_value=False, default=True,
+                     help="Leave out the bells."),
+        click.option("--interval-bell", type=float, metavar="SECONDS",
+                     help="A soft chime every SECONDS during long holds."),
     ]
+    return _decorate(_bed_options(command), decorators)
+
+
+def _bed_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that shape the bed and the loudness."""
+    decorators = [
+        click.option("--bed-level", type=float, default=settings.Sound.bed_level,
+                     show_default=True, help="How many dB the bed sits under the voice."),
+        click.option("--seed", type=int, default=0, show_default=True,
+                     help="Seed of the generated bed: the same seed, the same sound."),
+        click.option("--binaural", type=float, metavar="HZ",
+                     help="A binaural beat of HZ under the bed (stereo; needs headphones)."),
+        click.option("--loudness", type=click.Choice(["-16", "-19", "-23"]), default="-16",
+                     show_default=True, help="Loudness in LUFS."),
+    ]
+    return _decorate(command, decorators)
+
+
+def _decorate(command: Callable[..., Any], decorators: list[Callable[..., Any]]
+              ) -> Callable[..., Any]:
     for decorate in reversed(decorators):
         command = decorate(command)
     return command
 
 
-def _options(programme: str | None, **values: Any) -> Options:
+def _sound(ambient: str, bed_level: float, seed: int, bells: bool,
+           interval_bell: float | None, binaural: float | None, loudness: str) -> settings.Sound:
     with _library_errors():
-        return Options(programme=programme or "classic", **values)
+        return settings.Sound(ambient=ambient, bed_level=bed_level, seed=seed, bells=bells,
+                              interval_bell=interval_bell, binaural=binaural,
+                              loudness=float(loudness))
+
+
+_SOUND_KEYS = ("ambient", "bed_level", "seed", "bells", "interval_bell", "binaural", "loudness")
+
+
+def _options(programme: str | None, **values: Any) -> Options:
+    sound = _sound(**{key: values.pop(key) for key in _SOUND_KEYS})
+    with _library_errors():
+        return Options(programme=programme or "classic", sound=sound, **values)
 
 
 @click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,14 +157,17 @@ def cli() -> None:
 @click.option("--script", "script_file",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Speak a narration script you edited (see: tre-audio script).")
+@click.option("--plot", "with_plot", is_flag=True,
+              help="Also draw the session as a picture (SVG) beside it.")
 def generate(programme: str | None, out: Path | None, script_file: Path | None,
-             **values: Any) -> None:
-    """Make a session MP3 (and a transcript beside it)."""
+             with_plot: bool, **values: Any) -> None:
+    """Make a session MP3, with transcript, subtitles and timeline beside it."""
     if programme and script_file:
         raise click.UsageError("give a PROGRAMME or --script, not both")
     options = _options(programme, **values)
     with _library_errors(), _Progress() as progress:
-        session = make_session(options, out=out, script=script_file, progress=progress)
+        session = make_session(options, out=out, script=script_file, progress=progress,
+                               with_plot=with_plot)
     plan = session.plan
     click.echo(f"{session.path}  {clock(plan.duration)}  {len(plan.chapters)} chapters")
 
@@ -133,6 +179,34 @@ def script(programme: str | None, **values: Any) -> None:
     options = _options(programme, **values)
     with _library_errors():
         click.echo(script_text(options), nl=False)
+
+
+@cli.command()
+@_session_options
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="SVG to write [default: output/PROGRAMME-PACE-Nmin.svg].")
+def plot(programme: str | None, out: Path | None, **values: Any) -> None:
+    """Draw the planned session as a picture (SVG): chapters, voice, holds, bells, bed."""
+    options = _options(programme, **values)
+    with _library_errors():
+        click.echo(plot_session(options, out))
+
+
+@cli.group()
+def preview() -> None:
+    """Listen to a choice before making a session."""
+
+
+@preview.command(name="ambient")
+@click.argument("name", type=click.Choice(list(ambient.AMBIENTS)))
+@_bed_options
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="MP3 to write [default: output/preview-NAME.mp3].")
+def preview_ambient_(name: str, out: Path | None, **values: Any) -> None:
+    """Write a 20-second sample of an ambient bed (with a bell) to listen to."""
+    sound = _sound(ambient=name, bells=True, interval_bell=None, **values)
+    with _library_errors():
+        click.echo(preview_ambient(sound, out))
 
 
 @cli.command(name="list")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,11 +19,14 @@ from .errors import OutputError
 from .plan import ChapterMark
 
 BITRATE = 64
-"""kbit/s: ample for one voice over a soft bed at 22.05 kHz mono."""
+"""kbit/s a channel: ample for one voice over a soft bed at 22.05 kHz."""
+LAME_SCALE = 0.95
+"""lameenc's LAME scales its input by 0.95 (-0.45 dB, measured on sines and sessions at
+every quality and bit rate); blocks are raised by as much, so the file plays at the
+level it was mastered to."""
 QUALITY = 7
 """LAME's speed/quality trade-off: 7 encoded 30 minutes in 2.5 s against 4.7 s at 5,
 with the same error over speech (segmental SNR 24.9 against 24.2 dB)."""
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -67,20 +72,55 @@ def check_writable(folder: Path) -> None:
         raise OutputError(f"output folder is not writable: {folder} ({error.strerror})") from None
 
 
-def encode_mp3(pcm: np.ndarray, sample_rate: int, path: Path) -> None:
-    """Encode 16-bit mono ``pcm`` to MP3 at ``path``, in chunks to keep memory flat."""
-    encoder = lameenc.Encoder()
-    encoder.set_bit_rate(BITRATE)
-    encoder.set_in_sample_rate(sample_rate)
-    encoder.set_channels(1)
-    encoder.set_quality(QUALITY)
-    data = memoryview(pcm.astype("<i2", copy=False)).cast("B")
-    with path.open("wb") as out:
-        for start in range(0, len(data), _CHUNK):
-            out.write(encoder.encode(bytes(data[start : start + _CHUNK])))
-        out.write(encoder.flush())
-        out.flush()
-        os.fsync(out.fileno())
+class Mp3Writer:
+    """Encodes float blocks in [-1, 1] (mono (n,) or stereo (n, 2)) into an MP3 file.
+
+    LAME runs in a thread of its own (it releases the GIL), so the next block is mixed
+    while this one is encoded; at most two blocks wait, so memory stays flat.
+    """
+
+    def __init__(self, path: Path, sample_rate: int, channels: int = 1) -> None:
+        self.encoder = lameenc.Encoder()
+        self.encoder.set_bit_rate(BITRATE * channels)
+        self.encoder.set_in_sample_rate(sample_rate)
+        self.encoder.set_channels(channels)
+        self.encoder.set_quality(QUALITY)
+        self.file = path.open("wb")
+        self.blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._encode, name="mp3", daemon=True)
+        self.thread.start()
+
+    def _encode(self) -> None:
+        try:
+            while (pcm := self.blocks.get()) is not None:
+                self.file.write(self.encoder.encode(pcm))
+            self.file.write(self.encoder.flush())
+        except BaseException as error:  # handed to the writing thread in __exit__
+            self.failure = error
+            while self.blocks.get() is not None:  # drain, so write() never blocks
+                pass
+
+    def write(self, block: np.ndarray) -> None:
+        if self.failure is not None:
+            raise self.failure
+        pcm = np.clip(np.round(block * (32767 / LAME_SCALE)), -32768, 32767).astype("<i2")
+        self.blocks.put(pcm.tobytes())
+
+    def __enter__(self) -> Mp3Writer:
+        return self
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self.blocks.put(None)
+        self.thread.join()
+        try:
+            if kind is None:
+                if self.failure is not None:
+                    raise self.failure
+                self.file.flush()
+                os.fsync(self.file.fileno())
+        finally:
+            self.file.close()
 
 
 class _TimeOrderedID3(ID3):

@@ -1,66 +1,160 @@
-"""Mix a planned session into one buffer: speech, bells and the ambient bed.
+"""Render any stretch of a planned session: speech, bells, chimes and a ducked bed.
 
-The timeline is one preallocated float32 buffer filled in a single pass. pydub's
-``+`` or ``overlay`` copy the whole session for every clip, which for 30 minutes costs
-10-26 s against under 2 s here (see scripts/bench).
+Nothing is mixed ahead: ``Mixer.render(start, end)`` builds just the samples asked for,
+so a session of any length is made block by block in constant memory. (Joining or
+overlaying pydub segments copies the whole session for every clip: 10-26 s for 30
+minutes, against under 2 s here; see scripts/bench.)
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 
 import numpy as np
 
+from . import ambient
 from .bells import bell
 from .plan import Plan
+from .settings import Sound
 from .speech.clip import SPEECH_RMS_DB
 
-BED_BELOW_VOICE_DB = 22.0
-"""How far the bed's loudness sits under the voice's."""
 FADE_IN = 4.0
 FADE_OUT = 6.0
-CEILING_DB = -1.0
+DUCK_ATTACK = 0.35
+DUCK_RELEASE = 1.2
+"""Seconds the bed takes to dip before the voice starts and to rise after it stops."""
+BINAURAL_CARRIER = 200.0
+BINAURAL_BELOW_BED_DB = 4.0
+_CONTROL = 0.01
+"""Seconds between the points of the ducking envelope; samples between are interpolated."""
 
 
-def mix(
-    plan: Plan,
-    clips: Mapping[str, np.ndarray],
-    bed: np.ndarray | None,
-    sample_rate: int,
-) -> np.ndarray:
-    """The session as 16-bit mono samples."""
-    total = int(round(plan.duration * sample_rate))
-    buffer = np.zeros(total, dtype=np.float32)
-    if bed is not None:
-        _add_bed(buffer, bed, sample_rate)
-    chime = bell(sample_rate)
-    for segment in plan.segments:
-        start = int(round(segment.start * sample_rate))
-        if segment.kind == "speech":
-            sound = clips[segment.text]
-        elif segment.kind == "bell":
-            sound = chime
-        else:
-            continue
-        end = min(total, start + len(sound))
-        buffer[start:end] += sound[: end - start]
-
-    peak = float(np.max(np.abs(buffer))) if total else 0.0
-    ceiling = 10 ** (CEILING_DB / 20)
-    if peak > ceiling:  # never clip: lower the whole session instead
-        buffer *= ceiling / peak
-    return (buffer * 32767).astype(np.int16)
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
 
 
-def _add_bed(buffer: np.ndarray, loop: np.ndarray, sample_rate: int) -> None:
-    """Add the looped bed under everything, faded in and out."""
-    gain = 10 ** ((SPEECH_RMS_DB - BED_BELOW_VOICE_DB) / 20)
-    for start in range(0, len(buffer), len(loop)):
-        part = buffer[start : start + len(loop)]
-        part += loop[: len(part)] * gain
-    fade_in = min(len(buffer), int(FADE_IN * sample_rate))
-    fade_out = min(len(buffer) - fade_in, int(FADE_OUT * sample_rate))
-    # Called on an empty buffer, so these fades shape the bed alone.
-    buffer[:fade_in] *= np.linspace(0, 1, fade_in, dtype=np.float32)
-    if fade_out:
-        buffer[-fade_out:] *= np.linspace(1, 0, fade_out, dtype=np.float32)
+class Ducking:
+    """How far the bed is lowered under the voice, over time."""
+
+    def __init__(self, plan: Plan, depth: float) -> None:
+        self.depth = depth
+        self.speech = [(s.start, s.end) for s in plan.segments if s.kind == "speech"]
+        self.ends = [end for _, end in self.speech]
+
+    def db(self, times: np.ndarray) -> np.ndarray:
+        """The bed's gain (dB, 0 or below) at each of the ascending ``times`` (s)."""
+        weight = np.zeros(len(times))
+        if not len(times):
+            return weight
+        first = bisect.bisect_left(self.ends, times[0] - DUCK_RELEASE)
+        for a, b in self.speech[first:]:
+            if a - DUCK_ATTACK > times[-1]:
+                break
+            rise = _smoothstep((times - (a - DUCK_ATTACK)) / DUCK_ATTACK)
+            fall = 1 - _smoothstep((times - b) / DUCK_RELEASE)
+            weight = np.maximum(weight, np.minimum(rise, fall))
+        return -self.depth * weight
+
+    def curve(self, duration: float, bed_level: float, step: float = 0.25
+              ) -> list[tuple[float, float]]:
+        """(seconds, dB under the voice) points of the bed's level, for pictures."""
+        times = np.arange(0.0, duration + step, step)
+        return [(float(t), float(-bed_level + d)) for t, d in zip(times, self.db(times))]
+
+
+class Mixer:
+    """A planned session, ready to render stretch by stretch."""
+
+    def __init__(self, plan: Plan, clips: Mapping[str, np.ndarray], sound: Sound,
+                 sample_rate: int) -> None:
+        self.rate = sample_rate
+        self.length = int(round(plan.duration * sample_rate))
+        self.channels = sound.channels
+        self.sound = sound
+        sounds: list[tuple[int, np.ndarray]] = []
+        speech = [s for s in plan.segments if s.kind == "speech"]
+        for segment in speech:
+            sounds.append((self._sample(segment.start),
+                           clips[segment.text] * np.float32(10 ** (segment.level / 20))))
+        if sound.bells:
+            sounds += [(self._sample(start), chime) for start, chime in _bells(plan, sample_rate)]
+        sounds.sort(key=lambda item: item[0])
+        self.sounds = sounds
+        self.starts = [start for start, _ in sounds]
+        self.longest = max((len(s) for _, s in sounds), default=0)
+        self.ducking = Ducking(plan, sound.duck)
+        self.bed_gain = 10 ** ((SPEECH_RMS_DB - sound.bed_level) / 20)
+        self.bed = ambient.loop(sound.ambient, sample_rate, sound.seed)
+
+    def _sample(self, seconds: float) -> int:
+        return int(round(seconds * self.rate))
+
+    def render(self, start: int, end: int) -> np.ndarray:
+        """Samples ``start`` to ``end`` (outside the session: silence) as float32, shape
+        (n,) in mono or (n, 2) with a binaural tone."""
+        n = end - start
+        out = np.zeros(n, dtype=np.float32)
+        inside = slice(max(start, 0), min(end, self.length))
+        if inside.stop > inside.start:
+            bed = self._bed(inside.start, inside.stop)
+            if bed is not None:
+                out[inside.start - start : inside.stop - start] = bed
+        first = bisect.bisect_left(self.starts, start - self.longest)
+        last = bisect.bisect_left(self.starts, end)
+        for at, sound in self.sounds[first:last]:
+            a, b = max(at, start), min(at + len(sound), end)
+            if a < b:
+                out[a - start : b - start] += sound[a - at : b - at]
+        if self.channels == 1:
+            return out
+        stereo = np.repeat(out[:, None], 2, axis=1)
+        if inside.stop > inside.start:
+            stereo[inside.start - start : inside.stop - start] += self._binaural(
+                inside.start, inside.stop
+            )
+        return stereo
+
+    def _envelope(self, start: int, end: int) -> np.ndarray:
+        """The bed's fade in and out of the session, per sample."""
+        index = np.arange(start, end, dtype=np.float64)
+        fade_in = np.clip(index / (FADE_IN * self.rate), 0, 1)
+        fade_out = np.clip((self.length - index) / (FADE_OUT * self.rate), 0, 1)
+        return (fade_in * fade_out).astype(np.float32)
+
+    def _bed(self, start: int, end: int) -> np.ndarray | None:
+        if self.bed is None:
+            return None
+        loop = self.bed[np.arange(start, end) % len(self.bed)]
+        return loop * (self._envelope(start, end) * self._duck(start, end) * self.bed_gain)
+
+    def _duck(self, start: int, end: int) -> np.ndarray:
+        step = _CONTROL * self.rate
+        points = np.arange(start, end + step, step)
+        gain = 10 ** (self.ducking.db(points / self.rate) / 20)
+        return np.interp(np.arange(start, end), points, gain).astype(np.float32)
+
+    def _binaural(self, start: int, end: int) -> np.ndarray:
+        """A low carrier in the left ear and the carrier plus the beat in the right."""
+        assert self.sound.binaural is not None
+        t = np.arange(start, end, dtype=np.float64) / self.rate
+        level = 10 ** ((SPEECH_RMS_DB - self.sound.bed_level - BINAURAL_BELOW_BED_DB) / 20)
+        amplitude = level * np.sqrt(2) * self._envelope(start, end)
+        left = np.sin(2 * np.pi * BINAURAL_CARRIER * t)
+        right = np.sin(2 * np.pi * (BINAURAL_CARRIER + self.sound.binaural) * t)
+        return (np.stack([left, right], axis=1) * amplitude[:, None]).astype(np.float32)
+
+
+def _bells(plan: Plan, sample_rate: int) -> list[tuple[float, np.ndarray]]:
+    """Each bell of the plan with its tone: the first opens, those after the last words
+    close, the others mark a new chapter; then the interval chimes."""
+    bells = [s.start for s in plan.segments if s.kind == "bell"]
+    spoken = [s.end for s in plan.segments if s.kind == "speech"]
+    last_word = max(spoken, default=0.0)
+    placed = []
+    for i, start in enumerate(bells):
+        kind = "start" if i == 0 else "end" if start >= last_word else "transition"
+        placed.append((start, bell(sample_rate, kind)))
+    placed += [(start, bell(sample_rate, "interval")) for start in plan.chimes]
+    return placed

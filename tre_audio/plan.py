@@ -17,6 +17,14 @@ BELL_SECONDS = 4.0
 """Time a bell takes on the timeline; its tail rings on under what follows."""
 TOLERANCE = 0.03
 """How far a fitted session may land from the length asked for."""
+SETTLE_SLOWER = 0.08
+SETTLE_SOFTER_DB = 2.5
+"""At its deepest (the chapter with the most hold time: the tremor phase) the narration
+is this much slower and softer, eased in from the start and undone for the last
+chapter: a voice that grows slower and quieter relaxes muscles more (Knowlton and
+Larkin 2006)."""
+CHIME_RING = 4.0
+"""An interval chime is not rung closer than this to the end of its hold."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,8 @@ class Segment:
     duration: float
     chapter: int
     text: str = ""
+    level: float = 0.0
+    """dB applied to speech: the voice settles over the session."""
 
     @property
     def end(self) -> float:
@@ -51,6 +61,8 @@ class Plan:
     """The range of lengths the flexible holds could reach."""
     timings: tuple[tuple[float, float], ...]
     """Start and length of each script event, in the script's order."""
+    chimes: tuple[float, ...] = ()
+    """Times of the soft interval chimes rung during long holds."""
 
 
 def estimate_speech(text: str) -> float:
@@ -58,9 +70,28 @@ def estimate_speech(text: str) -> float:
     return len(text.split()) * 60.0 / VOICE_WPM
 
 
-def sentence_slot(text: str, speech: float, pace: Pace) -> float:
-    """Seconds a sentence and the gap after it take at the pace's narration rate."""
-    return max(len(text.split()) * 60.0 / pace.wpm, speech + pace.min_gap)
+def sentence_slot(text: str, speech: float, pace: Pace, depth: float = 0.0) -> float:
+    """Seconds a sentence and the gap after it take at the pace's narration rate,
+    slowed by ``depth`` (0-1) of the settling."""
+    slot = max(len(text.split()) * 60.0 / pace.wpm, speech + pace.min_gap)
+    return slot / (1 - SETTLE_SLOWER * depth)
+
+
+def settling(events: Sequence[Event]) -> list[float]:
+    """How far the voice has settled (0-1) in each chapter."""
+    held: list[float] = []
+    for event in events:
+        if isinstance(event, Chapter):
+            held.append(0.0)
+        elif isinstance(event, Hold) and held:
+            held[-1] += event.low + event.high
+    if len(held) < 3 or max(held) == 0:  # settling needs an arrival, a depth, a return
+        return [0.0] * len(held)
+    deepest = held.index(max(held))
+    depth = [min(1.0, i / deepest) if deepest else 1.0 for i in range(len(held))]
+    if deepest < len(held) - 1:
+        depth[-1] = 0.0
+    return depth
 
 
 def _seconds(amount: float, unit: str, pace: Pace) -> float:
@@ -83,12 +114,17 @@ def layout(
     pace: Pace,
     speech_seconds: Callable[[str], float],
     minutes: float | None = None,
+    interval_bell: float | None = None,
 ) -> Plan:
-    """Place every event on the timeline, fitting holds to ``minutes`` if given."""
+    """Place every event on the timeline, fitting holds to ``minutes`` if given, with an
+    interval chime every ``interval_bell`` seconds inside longer holds."""
+    depths = settling(events)
+    depth_of = _chapter_depths(events, depths)
     holds = [e for e in events if isinstance(e, Hold)]
     ranges = [hold_range(h, pace) for h in holds]
     fixed = LEAD_IN + TAIL + sum(
-        _fixed_seconds(e, pace, speech_seconds) for e in events if not isinstance(e, Hold)
+        _fixed_seconds(e, pace, speech_seconds, depth)
+        for e, depth in zip(events, depth_of) if not isinstance(e, Hold)
     )
     shortest = fixed + sum(low for low, _ in ranges)
     longest = fixed + sum(high for _, high in ranges)
@@ -101,9 +137,10 @@ def layout(
     segments: list[Segment] = []
     marks: list[tuple[str, float]] = []
     timings: list[tuple[float, float]] = []
+    chimes: list[float] = []
     clock = LEAD_IN
     hold_lengths = iter(lengths)
-    for event in events:
+    for event, depth in zip(events, depth_of):
         chapter = len(marks) - 1
         began = clock
         match event:
@@ -112,20 +149,23 @@ def layout(
                 marks.append((title, began))
             case Say(text=text):
                 speech = speech_seconds(text)
-                slot = sentence_slot(text, speech, pace)
-                segments.append(Segment("speech", clock, speech, chapter, text))
+                slot = sentence_slot(text, speech, pace, depth)
+                level = -SETTLE_SOFTER_DB * depth
+                segments.append(Segment("speech", clock, speech, chapter, text, level))
                 segments.append(Segment("gap", clock + speech, slot - speech, chapter))
                 clock += slot
             case Bell():
                 segments.append(Segment("bell", clock, BELL_SECONDS, chapter))
                 clock += BELL_SECONDS
             case Pause():
-                seconds = _fixed_seconds(event, pace, speech_seconds)
+                seconds = _fixed_seconds(event, pace, speech_seconds, depth)
                 segments.append(Segment("pause", clock, seconds, chapter))
                 clock += seconds
             case Hold():
                 seconds = next(hold_lengths)
                 segments.append(Segment("hold", clock, seconds, chapter))
+                if interval_bell:
+                    chimes += _chimes(clock, seconds, interval_bell)
                 clock += seconds
         timings.append((began, clock - began))
     duration = clock + TAIL
@@ -133,15 +173,32 @@ def layout(
     chapters = tuple(
         ChapterMark(title, start, end) for (title, start), end in zip(marks, ends)
     )
-    return Plan(tuple(segments), chapters, duration, shortest, longest, tuple(timings))
+    return Plan(tuple(segments), chapters, duration, shortest, longest, tuple(timings),
+                tuple(chimes))
+
+
+def _chapter_depths(events: Sequence[Event], depths: Sequence[float]) -> list[float]:
+    """The settling depth of each event's chapter."""
+    chapter = -1
+    out = []
+    for event in events:
+        if isinstance(event, Chapter):
+            chapter += 1
+        out.append(depths[chapter] if chapter >= 0 else 0.0)
+    return out
+
+
+def _chimes(start: float, seconds: float, every: float) -> list[float]:
+    count = int((seconds - CHIME_RING) // every)
+    return [start + every * k for k in range(1, count + 1)]
 
 
 def _fixed_seconds(
-    event: Event, pace: Pace, speech_seconds: Callable[[str], float]
+    event: Event, pace: Pace, speech_seconds: Callable[[str], float], depth: float = 0.0
 ) -> float:
     match event:
         case Say(text=text):
-            return sentence_slot(text, speech_seconds(text), pace)
+            return sentence_slot(text, speech_seconds(text), pace, depth)
         case Bell():
             return BELL_SECONDS
         case Pause(amount=amount, unit=unit):

@@ -56,7 +56,8 @@ def _environment() -> jinja2.Environment:
 
 
 def render(
-    name: str, *, pace: Pace, level: Level, minutes: float | None, listener: str = ""
+    name: str, *, pace: Pace, level: Level, minutes: float | None, listener: str = "",
+    binaural: bool = False,
 ) -> str:
     """The narration script of programme ``name`` for these options."""
     entry = programme(name)
@@ -66,6 +67,7 @@ def render(
         "level": level,
         "minutes": minutes,
         "short": minutes is not None and minutes < SHORT_SESSION_MINUTES,
+        "binaural": binaural,
     }
     try:
         return _environment().get_template(entry.template).render(context)

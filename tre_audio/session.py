@@ -6,15 +6,17 @@ This is the library's front door; the command line is a thin layer over it.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import ambient, render, settings
+from . import ambient, plot, render, settings, timedtext
 from .errors import InvalidOption, OutputError
-from .export import Tags, atomic_file, check_writable, encode_mp3, tag_mp3
-from .mix import mix
-from .plan import Plan, estimate_speech, layout
+from .export import Mp3Writer, Tags, atomic_file, check_writable, tag_mp3
+from .master import SESSION_SPEECH_LUFS, Master, Mastered, master
+from .mix import Ducking, Mixer
+from .plan import BELL_SECONDS, ChapterMark, Plan, Segment, estimate_speech, layout
 from .script import Event, Say, parse, read
 from .speech.cache import ClipCache, default_folder
 from .speech.engine import DEFAULT_ENGINE, engine_module
@@ -38,23 +40,28 @@ class Options:
     name: str = ""
     engine: str = DEFAULT_ENGINE
     voice: str | None = None
-    ambient: str = ambient.DEFAULT_AMBIENT
-    seed: int = 0
+    sound: settings.Sound = settings.Sound()
 
     def __post_init__(self) -> None:
         render.programme(self.programme)
         settings.pace(self.pace)
         settings.level(self.level)
         settings.check_minutes(self.minutes)
-        ambient.check(self.ambient)
+        ambient.check(self.sound.ambient)
         engine_module(self.engine)
 
 
 @dataclass(frozen=True)
 class Session:
     path: Path
-    transcript: Path
+    beside: tuple[Path, ...]
+    """Transcript, subtitles, timeline and picture, in ``SIDE_FILES`` order."""
     plan: Plan
+    mastered: Mastered
+
+    @property
+    def transcript(self) -> Path:
+        return self.beside[0]
 
 
 def _events(options: Options, script: Path | None) -> tuple[list[Event], str]:
@@ -66,6 +73,7 @@ def _events(options: Options, script: Path | None) -> tuple[list[Event], str]:
         level=settings.level(options.level),
         minutes=options.minutes,
         listener=options.name,
+        binaural=options.sound.binaural is not None,
     )
     return parse(text, source=f"programme '{options.programme}'"), options.programme
 
@@ -74,7 +82,7 @@ def script_text(options: Options) -> str:
     """The narration script with its cues and planned timings (nothing is spoken)."""
     events, label = _events(options, None)
     pace = settings.pace(options.pace)
-    planned = layout(events, pace, estimate_speech, options.minutes)
+    planned = layout(events, pace, estimate_speech, options.minutes, options.sound.interval_bell)
     header = [
         f"tre-audio narration script: {label}, {options.pace} pace, {options.level} level",
         "Edit the words freely and keep the [cues]; make audio with:",
@@ -92,12 +100,12 @@ def _output_path(out: Path | None, label: str, options: Options, plan: Plan) -> 
     return DEFAULT_OUTPUT / f"{label}-{options.pace}-{minutes}min.mp3"
 
 
-def _check_output(path: Path) -> None:
+def _check_output(path: Path, suffix: str = ".mp3") -> None:
     """Fail early, before any speech is made, if ``path`` cannot be written."""
     if path.is_dir():
         raise InvalidOption("--out", f"output path is a folder: {path}")
-    if path.suffix.lower() != ".mp3":
-        raise InvalidOption("--out", f"output file must end in .mp3: {path}")
+    if path.suffix.lower() != suffix:
+        raise InvalidOption("--out", f"output file must end in {suffix}: {path}")
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -112,8 +120,10 @@ def generate(
     script: Path | None = None,
     progress: Progress | None = None,
     cache: Path | None = None,
+    with_plot: bool = False,
 ) -> Session:
-    """Make the session's MP3 and transcript; return where they are and the plan."""
+    """Make the session's MP3 with its transcript, subtitles and timeline beside it (and
+    a picture, ``with_plot``); return where they are, the plan and the mastering."""
     events, label = _events(options, script)
     pace = settings.pace(options.pace)
     layout(events, pace, estimate_speech, options.minutes)  # fails fast if unfittable
@@ -127,11 +137,9 @@ def generate(
     sentences = [e.text for e in events if isinstance(e, Say)]
     clips = speaker.speak(sentences, _stage(progress, "speech"))
     rate = settings.SAMPLE_RATE
-    plan = layout(events, pace, lambda text: len(clips[text]) / rate, options.minutes)
-
-    _report(progress, "mixing", 0, 1)
-    pcm = mix(plan, clips, ambient.loop(options.ambient, rate, options.seed), rate)
-    _report(progress, "mixing", 1, 1)
+    plan = layout(events, pace, lambda text: len(clips[text]) / rate, options.minutes,
+                  options.sound.interval_bell)
+    mixer = Mixer(plan, clips, options.sound, rate)
 
     path = _output_path(out, label, options, plan)
     title = _title(label, options, plan)
@@ -141,14 +149,62 @@ def generate(
         date=datetime.date.today().isoformat(),
         comment=NOTICE,
     )
-    text_path = path.with_suffix(".txt")
-    _report(progress, "writing", 0, 1)
-    with atomic_file(path) as mp3, atomic_file(text_path) as txt:
-        encode_mp3(pcm, rate, mp3)
+    _report(progress, "mixing", 0, 1)
+    beside = [path.with_suffix(suffix) for suffix in SIDE_FILES + ((".svg",) if with_plot else ())]
+    with ExitStack() as stack:
+        mp3 = stack.enter_context(atomic_file(path))
+        mastered = master(mixer, options.sound.loudness,
+                          lambda: Mp3Writer(mp3, rate, mixer.channels))
         tag_mp3(mp3, tags, plan.chapters)
-        txt.write_text(transcript(events, plan, title), encoding="utf-8")
-    _report(progress, "writing", 1, 1)
-    return Session(path, text_path, plan)
+        texts = _side_texts(events, plan, title, path, options, mastered)
+        for final in beside:
+            temporary = stack.enter_context(atomic_file(final))
+            temporary.write_text(texts[final.suffix], encoding="utf-8")
+    _report(progress, "mixing", 1, 1)
+    return Session(path, tuple(beside), plan, mastered)
+
+
+SIDE_FILES = (".txt", ".vtt", ".srt", ".json")
+"""Written beside every MP3: transcript, subtitles and the timeline."""
+
+
+def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
+                options: Options, mastered: Mastered) -> dict[str, str]:
+    sound = options.sound
+    settings_used = {
+        "programme": options.programme, "pace": options.pace, "level": options.level,
+        "engine": options.engine, "voice": options.voice, "ambient": sound.ambient,
+        "seed": sound.seed, "bed_level_db": sound.bed_level, "bells": sound.bells,
+        "interval_bell_s": sound.interval_bell, "binaural_hz": sound.binaural,
+        "loudness_target_lufs": sound.loudness,
+        "loudness_lufs": round(mastered.loudness, 2), "gain_db": round(mastered.gain, 2),
+        "notice": NOTICE,
+    }
+    return {
+        ".txt": transcript(events, plan, title),
+        ".vtt": timedtext.webvtt(plan),
+        ".srt": timedtext.srt(plan),
+        ".json": timedtext.manifest(plan, title=title, audio=path.name, extra=settings_used),
+        ".svg": _picture(plan, title, sound),
+    }
+
+
+def _picture(plan: Plan, title: str, sound: settings.Sound) -> str:
+    bed = Ducking(plan, sound.duck).curve(plan.duration, sound.bed_level)
+    return plot.svg(plan, title=title, bed_db=bed if sound.ambient != "none" else ())
+
+
+def plot_session(options: Options, out: Path | None = None) -> Path:
+    """Draw the planned session (speech timings estimated) as an SVG; return its path."""
+    events, label = _events(options, None)
+    planned = layout(events, settings.pace(options.pace), estimate_speech, options.minutes,
+                     options.sound.interval_bell)
+    path = out or _output_path(None, label, options, planned).with_suffix(".svg")
+    _check_output(path, ".svg")
+    with atomic_file(path) as temporary:
+        temporary.write_text(_picture(planned, _title(label, options, planned), options.sound),
+                             encoding="utf-8")
+    return path
 
 
 def _title(label: str, options: Options, plan: Plan) -> str:
@@ -166,3 +222,27 @@ def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] 
 def _report(progress: Progress | None, stage: str, done: int, total: int) -> None:
     if progress is not None:
         progress(stage, done, total)
+
+
+PREVIEW_SECONDS = 20.0
+
+
+def preview_ambient(sound: settings.Sound, out: Path | None = None) -> Path:
+    """A short MP3 of the bed ``sound.ambient`` (with a bell) at the level it has in a
+    session; returns its path."""
+    ambient.check(sound.ambient)
+    path = out or DEFAULT_OUTPUT / f"preview-{sound.ambient}.mp3"
+    _check_output(path)
+    seconds = PREVIEW_SECONDS
+    plan = Plan(segments=(Segment("bell", 1.0, BELL_SECONDS, 0),),
+                chapters=(ChapterMark(f"{sound.ambient} bed", 0.0, seconds),),
+                duration=seconds, shortest=seconds, longest=seconds, timings=())
+    mixer = Mixer(plan, {}, sound, settings.SAMPLE_RATE)
+    gain = sound.loudness - SESSION_SPEECH_LUFS
+    with atomic_file(path) as mp3:
+        with Mp3Writer(mp3, settings.SAMPLE_RATE, mixer.channels) as writer:
+            Master(mixer, sound.loudness).run(gain, writer.write)
+        tag_mp3(mp3, Tags(title=f"tre-audio {sound.ambient} bed", album="tre-audio previews",
+                          date=datetime.date.today().isoformat(), comment=NOTICE),
+                plan.chapters)
+    return path

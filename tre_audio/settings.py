@@ -123,3 +123,45 @@ def check_minutes(minutes: float | None) -> float | None:
 
 SAMPLE_RATE = 22050
 """Session sample rate: Piper's own, and plenty for voice, noise beds and bells."""
+
+
+LOUDNESS_TARGETS = (-16.0, -19.0, -23.0)
+"""Integrated loudness in LUFS: -16 for phones and podcasts (the default), -19 and -23
+for quieter listening (-23 is the EBU R 128 broadcast level)."""
+
+
+@dataclass(frozen=True)
+class Sound:
+    """How the session sounds around the voice: bed, bells, tones and loudness."""
+
+    ambient: str = "pink"
+    seed: int = 0
+    bed_level: float = 20.0
+    """dB the bed sits under the voice, in the silences; it ducks further under speech."""
+    duck: float = 8.0
+    bells: bool = True
+    interval_bell: float | None = None
+    """Seconds between soft chimes during long holds; None for none."""
+    binaural: float | None = None
+    """Beat in Hz of a binaural tone under the bed (makes the session stereo)."""
+    loudness: float = -16.0
+
+    def __post_init__(self) -> None:
+        if not 6 <= self.bed_level <= 40:
+            raise InvalidOption("--bed-level", "--bed-level must be 6 to 40 dB under the voice")
+        if self.loudness not in LOUDNESS_TARGETS:
+            raise InvalidOption("--loudness", "--loudness must be -16, -19 or -23 LUFS")
+        if self.interval_bell is not None and not (
+            math.isfinite(self.interval_bell) and 20 <= self.interval_bell <= 600
+        ):
+            raise InvalidOption("--interval-bell", "--interval-bell must be 20 to 600 seconds")
+        if self.binaural is not None and not (
+            math.isfinite(self.binaural) and 1 <= self.binaural <= 30
+        ):
+            raise InvalidOption("--binaural", "--binaural must be a beat of 1 to 30 Hz")
+        if not 0 <= self.seed < 2**32:
+            raise InvalidOption("--seed", "--seed must be a whole number from 0 to 4294967295")
+
+    @property
+    def channels(self) -> int:
+        return 2 if self.binaural else 1

@@ -1,0 +1,53 @@
+"""A true-peak limiter: a smooth gain that keeps peaks under a ceiling, never clipping."""
+
+from __future__ import annotations
+
+import numpy as np
+
+ATTACK = 0.004
+"""Seconds over which the gain falls to its deepest, ahead of a peak."""
+RELEASE_DB_PER_S = 300.0
+MAX_REDUCTION_DB = 20.0
+
+
+def reach(rate: int) -> int:
+    """How many samples either side of a peak its gain reduction can touch."""
+    return int((MAX_REDUCTION_DB / RELEASE_DB_PER_S + ATTACK) * rate) + 1
+
+
+def _ramp_min(levels: np.ndarray, slope: float, reach: int, forward: bool) -> np.ndarray:
+    """``out[n] = min over 0 <= k < reach of levels[n -+ k] + slope * k``: each dip
+    widened by ramps of ``slope`` dB a sample, behind it (or ahead, ``forward``).
+
+    Worked out by doubling: each step halves the distance still to cover.
+    """
+    out = levels.copy()
+    step = 1
+    while step < reach:
+        shifted = np.full_like(out, np.inf)
+        if forward:
+            shifted[:-step] = out[step:]
+        else:
+            shifted[step:] = out[:-step]
+        np.minimum(out, shifted + slope * step, out=out)
+        step *= 2
+    return out
+
+
+def limiter_gain(peaks: np.ndarray, ceiling: float, rate: int) -> np.ndarray:
+    """A gain that keeps every ``peaks`` value times the gain under ``ceiling``.
+
+    In dB, the gain each sample needs is widened into ramps: falling over ``ATTACK``
+    ahead of a peak (a look-ahead, so no peak is ever clipped) and rising again at
+    ``RELEASE_DB_PER_S`` after it. Every ramp lies under the need, so the ceiling holds;
+    the gain never steps, so it does not click.
+    """
+    need = np.minimum(0.0, 20 * np.log10(ceiling / np.maximum(peaks, 1e-12)))
+    if need.min() >= 0.0:
+        return np.ones(len(peaks), dtype=np.float32)
+    need = np.maximum(need, -MAX_REDUCTION_DB)
+    release = RELEASE_DB_PER_S / rate
+    attack = MAX_REDUCTION_DB / (ATTACK * rate)
+    held = _ramp_min(need, release, int(MAX_REDUCTION_DB / release) + 1, forward=False)
+    ramped = _ramp_min(held, attack, int(ATTACK * rate) + 1, forward=True)
+    return (10 ** (ramped / 20)).astype(np.float32)
