@@ -1,57 +1,273 @@
-"""Render classic sessions cold and warm; print real-time factor and peak RSS.
+"""Time tre-audio's classic sessions, cold and warm, against a naive pydub pipeline.
 
-Each render is a separate ``tre-audio generate`` process, so its peak memory is its own
-(read with wait4). Cold starts from an empty speech cache; warm reuses it with another
-bed, so only speech is saved. Targets on 2 cores: cold >= 40x, warm >= 300x real time.
+For each session length there are three runs, each a process of its own so that its
+peak memory (read with wait4) is its own:
+
+- cold: ``tre-audio generate`` with an empty speech cache, so Piper speaks every sentence;
+- warm: the same with that cache and another bed, so only the speech is reused;
+- naive: the same session rebuilt from the library's plan and the warm cache, then mixed
+  the way a first attempt with pydub would: joined piece by piece, bells and a repeated
+  bed overlaid, exported with ffmpeg. It skips ducking, fades, loudness normalisation
+  and limiting, so it does less work than tre-audio.
+
+Each run's wall seconds, real-time factor (session seconds / wall seconds) and peak RSS
+are printed, then whether the targets hold (they do not fail the bench): cold >= 40x
+and warm >= 300x real time, warm memory flat with length, warm >= 5x faster than naive.
+The default run takes several minutes; everything is written to a temporary folder.
+
+    scripts/bench                    # 20, 30 and 60 minutes
+    scripts/bench --minutes 30       # one length
+    scripts/bench --no-naive         # cold and warm only
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from pydub import AudioSegment
+
+from tre_audio import ambient, settings
+from tre_audio.mix import _bells
+from tre_audio.plan import Plan, layout
+from tre_audio.script import Say
+from tre_audio.session import Options, _events
+from tre_audio.speech.cache import ClipCache
+from tre_audio.speech.clip import SPEECH_RMS_DB
+from tre_audio.speech.speaker import Speaker
+from tre_audio.texts import clock
+
 TOOL = Path(sys.executable).with_name("tre-audio")
+RATE = settings.SAMPLE_RATE
+SETTINGS = ((46.0, "first-time", "gentle"), (63.0, "regular", "slow"))
+"""(up to minutes, level, pace): the classic programme reaches 20 and 30 minutes at the
+first-time level and gentle pace, 60 only at the regular level and slow pace (see
+``tre-audio script --minutes N --level L --pace P``)."""
+COLD_AMBIENT, WARM_AMBIENT = "pink", "brown"
+COLD_TARGET = 40.0
+WARM_TARGET = 300.0
+RSS_GROWTH_TARGET = 1.2
+NAIVE_TARGET = 5.0
 
 
-def render(minutes: float, out: Path, cache: Path, ambient: str) -> tuple[float, float, float]:
-    """Wall seconds, peak RSS in MB and the session's length in seconds."""
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    """Seconds."""
+    rss: float
+    """Peak resident memory in MB."""
+
+
+@dataclass(frozen=True)
+class Length:
+    """The runs for one session length."""
+
+    minutes: float
+    level: str
+    pace: str
+    seconds: float
+    """The session's length as rendered."""
+    cold: Run
+    warm: Run
+    naive: Run | None
+
+
+def level_and_pace(minutes: float) -> tuple[str, str]:
+    """The level and pace at which the classic programme can last ``minutes``."""
+    for most, level, pace in SETTINGS:
+        if minutes <= most:
+            return level, pace
+    return SETTINGS[-1][1:]  # too long for any: generate says which lengths it can make
+
+
+def measure(command: Sequence[str], env: Mapping[str, str] | None = None) -> tuple[Run, str]:
+    """Run ``command`` as a process of its own; its wall time, peak RSS and stdout."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, not Popen
+        if child.returncode != 0:
+            err.seek(0)
+            sys.exit(f"bench: {' '.join(command)} failed: {err.read().decode().strip()}")
+        out.seek(0)
+        return Run(wall, usage.ru_maxrss / 1024), out.read().decode()
+
+
+def session_seconds(output: str) -> float:
+    """The length in generate's line ``PATH  M:SS  N chapters`` (or H:MM:SS)."""
+    length = output.split()[-3]
+    return float(sum(int(p) * 60**i for i, p in enumerate(reversed(length.split(":")))))
+
+
+def generate(minutes: float, level: str, pace: str, ambient_name: str, cache: Path,
+             out: Path) -> tuple[Run, float]:
+    """Render a classic session with ``tre-audio generate``; the run and its length."""
     env = dict(os.environ, TRE_AUDIO_CACHE=str(cache))
     command = [str(TOOL), "generate", "classic", "--minutes", f"{minutes:g}",
-               "--ambient", ambient, "-o", str(out)]
-    started = time.perf_counter()
-    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    output = child.stdout.read().decode() if child.stdout else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        error = child.stderr.read().decode() if child.stderr else ""
-        sys.exit(f"bench: render failed: {error.strip()}")
-    length = output.split()[1]  # "PATH  M:SS  N chapters"
-    parts = [int(p) for p in length.split(":")]
-    seconds = sum(p * 60**i for i, p in enumerate(reversed(parts)))
-    return wall, usage.ru_maxrss / 1024, float(seconds)
+               "--level", level, "--pace", pace, "--ambient", ambient_name, "-o", str(out)]
+    run, output = measure(command, env)
+    return run, session_seconds(output)
+
+
+def naive(minutes: float, level: str, pace: str, cache: Path, out: Path) -> Run:
+    """Run the naive pipeline in a process of its own (this script with ``--naive``)."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--naive", f"{minutes:g}",
+               level, pace, str(cache), str(out)]
+    run, _ = measure(command)
+    return run
+
+
+def naive_session(minutes: float, level: str, pace: str, cache: Path, out: Path) -> None:
+    """The warm session mixed with pydub as a first attempt would, written to ``out``."""
+    options = Options(pace=pace, level=level, minutes=minutes,
+                      sound=settings.Sound(ambient=WARM_AMBIENT))
+    events, _ = _events(options, None)  # the session's script, as generate makes it
+    speaker = Speaker(options.engine, options.voice, settings.VOICE_WPM,
+                      ClipCache(cache, RATE))
+    clips = speaker.speak([e.text for e in events if isinstance(e, Say)], cache_only)
+    plan = layout(events, settings.pace(pace), lambda text: len(clips[text]) / RATE,
+                  minutes, options.sound.interval_bell)
+    track = voice_track(plan, {text: as_segment(clip) for text, clip in clips.items()})
+    for start, tone in _bells(plan, RATE):  # the bells generate would ring, in its order
+        track = track.overlay(as_segment(tone), position=round(start * 1000))
+    track = track.overlay(bed(options.sound, len(track)))
+    track.export(out, format="mp3", bitrate="64k").close()
+
+
+def cache_only(cached: int, total: int) -> None:
+    """Stop before the speaker opens its engine: the naive run only reuses speech."""
+    if cached < total:
+        sys.exit(f"bench: the warm cache lacks {total - cached} of {total} sentences")
+
+
+def as_segment(samples: np.ndarray) -> AudioSegment:
+    """Float samples in [-1, 1] as a 16-bit mono AudioSegment."""
+    pcm = (np.clip(samples, -1, 32767 / 32768) * 32768).astype("<i2")
+    return AudioSegment(pcm.tobytes(), sample_width=2, frame_rate=RATE, channels=1)
+
+
+def silence(seconds: float) -> AudioSegment:
+    return AudioSegment.silent(duration=seconds * 1000, frame_rate=RATE)
+
+
+def voice_track(plan: Plan, clips: Mapping[str, AudioSegment]) -> AudioSegment:
+    """The voice and its silences (bells included), joined in plan order."""
+    track = silence(plan.segments[0].start)  # the lead-in
+    for segment in plan.segments:
+        if segment.kind == "speech":
+            track = track + (clips[segment.text] + segment.level)  # the voice settles
+        else:
+            track = track + silence(segment.duration)
+    return track + silence(plan.duration - plan.segments[-1].end)  # the tail
+
+
+def bed(sound: settings.Sound, milliseconds: int) -> AudioSegment:
+    """The ambient loop repeated for ``milliseconds``, as far under the voice as
+    tre-audio's bed between sentences (it is not ducked under speech here)."""
+    samples = ambient.loop(sound.ambient, RATE, sound.seed)
+    assert samples is not None  # the warm bed is never "none"
+    loop = as_segment(samples / np.max(np.abs(samples)))  # RMS 1 would clip in 16 bits
+    repeated = loop * math.ceil(milliseconds / len(loop))
+    return repeated + (SPEECH_RMS_DB - sound.bed_level - loop.dBFS)
+
+
+def bench_length(minutes: float, work: Path, with_naive: bool) -> Length:
+    """Cold, warm and (``with_naive``) naive runs of one length, printed as they end."""
+    level, pace = level_and_pace(minutes)
+    cache = work / f"cache-{minutes:g}"
+    out = work / f"{minutes:g}"
+    cold, seconds = generate(minutes, level, pace, COLD_AMBIENT, cache, out / "cold.mp3")
+    print_row(minutes, level, pace, "cold", seconds, cold)
+    warm, _ = generate(minutes, level, pace, WARM_AMBIENT, cache, out / "warm.mp3")
+    print_row(minutes, level, pace, "warm", seconds, warm)
+    naive_run = None
+    if with_naive:
+        naive_run = naive(minutes, level, pace, cache, out / "naive.mp3")
+        print_row(minutes, level, pace, "naive", seconds, naive_run, naive_run.wall / warm.wall)
+    return Length(minutes, level, pace, seconds, cold, warm, naive_run)
+
+
+def print_header(with_naive: bool) -> None:
+    print(f"tre-audio bench on {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}")
+    if with_naive:
+        print("naive: pydub joins and overlays of the warm session; it skips ducking, fades, "
+              "loudness normalisation and limiting, so it does less work than tre-audio")
+    print(f"{'min':>4}  {'level/pace':<18} {'run':<6} {'length':>7} {'wall s':>7} "
+          f"{'x real time':>12} {'peak RSS MB':>12} {'naive/warm':>11}")
+
+
+def print_row(minutes: float, level: str, pace: str, run_name: str, seconds: float,
+              run: Run, ratio: float | None = None) -> None:
+    slower = f"{ratio:>10.1f}x" if ratio is not None else ""
+    print(f"{minutes:>4g}  {level + '/' + pace:<18} {run_name:<6} {clock(seconds):>7} "
+          f"{run.wall:>7.1f} {seconds / run.wall:>12.0f} {run.rss:>12.0f} {slower}".rstrip(),
+          flush=True)
+
+
+def print_targets(lengths: Sequence[Length]) -> None:
+    """Each target with its figures and whether it holds on this machine."""
+    print("\ntargets (reported, never failed):")
+    cold = [length.seconds / length.cold.wall for length in lengths]
+    warm = [length.seconds / length.warm.wall for length in lengths]
+    print_target(f"cold >= {COLD_TARGET:g}x real time", lengths, cold, "x",
+                 min(cold) >= COLD_TARGET)
+    print_target(f"warm >= {WARM_TARGET:g}x real time", lengths, warm, "x",
+                 min(warm) >= WARM_TARGET)
+    short, long = lengths[0], lengths[-1]
+    growth = long.warm.rss / short.warm.rss
+    print(f"  {verdict(growth <= RSS_GROWTH_TARGET)}  warm peak RSS at {long.minutes:g} min "
+          f"<= {RSS_GROWTH_TARGET:g}x at {short.minutes:g} min: {long.warm.rss:.0f} MB / "
+          f"{short.warm.rss:.0f} MB = {growth:.2f}x")
+    naive_walls = [length.naive.wall for length in lengths if length.naive is not None]
+    if naive_walls:  # every length has a naive run, or none has
+        ratios = [wall / length.warm.wall for wall, length in zip(naive_walls, lengths)]
+        print_target(f"naive wall / warm wall >= {NAIVE_TARGET:g}x", lengths, ratios, "x",
+                     min(ratios) >= NAIVE_TARGET, ".1f")
+
+
+def print_target(label: str, lengths: Sequence[Length], figures: Sequence[float],
+                 unit: str, holds: bool, spec: str = ".0f") -> None:
+    each = ", ".join(f"{length.minutes:g} min {figure:{spec}}{unit}"
+                     for length, figure in zip(lengths, figures))
+    print(f"  {verdict(holds)}  {label}: {each}")
+
+
+def verdict(holds: bool) -> str:
+    return "yes" if holds else "no "
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, nargs="+", default=[30.0])
+    parser.add_argument("--minutes", type=float, nargs="+", default=[20.0, 30.0, 60.0],
+                        help="session lengths to render (default: 20 30 60)")
+    parser.add_argument("--no-naive", action="store_true",
+                        help="leave out the naive pydub pipeline")
+    parser.add_argument("--naive", nargs=5, metavar=("MINUTES", "LEVEL", "PACE", "CACHE", "OUT"),
+                        help="run only the naive pipeline, once (the bench runs this itself)")
     args = parser.parse_args()
-    print(f"tre-audio bench on {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
-    print(f"{'session':>9} {'run':>5} {'wall s':>8} {'x real time':>12} {'peak RSS MB':>12}")
+    if args.naive:
+        minutes, level, pace, cache, out = args.naive
+        naive_session(float(minutes), level, pace, Path(cache), Path(out))
+        return
+    with_naive = not args.no_naive
+    print_header(with_naive)
     with tempfile.TemporaryDirectory(prefix="tre-audio-bench-") as folder:
-        work = Path(folder)
-        for minutes in args.minutes:
-            cache = work / f"cache-{minutes:g}"
-            for run, ambient in (("cold", "pink"), ("warm", "brown")):
-                wall, rss, length = render(minutes, work / f"{run}.mp3", cache, ambient)
-                print(f"{minutes:>7g} m {run:>5} {wall:>8.1f} {length / wall:>12.0f} {rss:>12.0f}")
+        lengths = [bench_length(minutes, Path(folder), with_naive)
+                   for minutes in sorted(set(args.minutes))]
+    print_targets(lengths)
 
 
 if __name__ == "__main__":

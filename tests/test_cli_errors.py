@@ -133,3 +133,11 @@ def test_an_existing_session_survives_a_failed_render(script, private_folders, m
     assert run("generate", "--script", str(bad), "-o", str(out)).exit_code == 1
     assert out.read_bytes() == b"the user's earlier session"
     assert sorted(p.name for p in private_folders.iterdir()) == ["bad.txt", "keep.mp3", "s.txt"]
+
+
+def test_an_output_that_would_overwrite_the_script_is_refused(script, private_folders):
+    before = script.read_bytes()
+    result = run("generate", "--script", str(script), "-o", str(script.with_suffix(".mp3")))
+    assert_one_line_error(result, 2, "would overwrite the script", "choose another --out")
+    assert script.read_bytes() == before
+    assert no_audio_written(private_folders)

@@ -32,7 +32,7 @@ That is the end of this practice. Thank you for taking this time.
 def made(tmp_path_factory, speech_cache):
     """One session made once, with the tests' shared speech cache."""
     folder = tmp_path_factory.mktemp("session")
-    script = folder / "practice.txt"
+    script = folder / "practice-script.txt"
     script.write_text(SCRIPT, encoding="utf-8")
     session = generate(Options(name="Sam"), out=folder / "practice.mp3", script=script,
                        cache=speech_cache)
@@ -61,7 +61,7 @@ def test_chapters_read_back_in_time_order(made):
 def test_tags_say_what_and_who_and_that_it_is_not_treatment(made):
     _, _, info = made
     tags = info["format"]["tags"]
-    assert tags["title"].startswith("Sam's practice session, gentle pace")
+    assert tags["title"].startswith("Sam's practice-script session, gentle pace")
     assert tags["artist"] == "tre-audio"
     assert tags["album"] == "tre-audio sessions"
     assert tags["date"] == datetime.date.today().isoformat()

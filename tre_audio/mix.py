@@ -131,7 +131,8 @@ class Mixer:
 
     def _duck(self, start: int, end: int) -> np.ndarray:
         step = _CONTROL * self.rate
-        points = np.arange(start, end + step, step)
+        # on one grid for the whole session, so that blocks join seamlessly
+        points = np.arange(np.floor(start / step) * step, end + step, step)
         gain = 10 ** (self.ducking.db(points / self.rate) / 20)
         return np.interp(np.arange(start, end), points, gain).astype(np.float32)
 

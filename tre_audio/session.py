@@ -129,6 +129,7 @@ def generate(
     layout(events, pace, estimate_speech, options.minutes)  # fails fast if unfittable
     if out is not None:
         _check_output(out)
+        _spare_the_script(script, out, with_plot)
     else:
         _check_output(DEFAULT_OUTPUT / f"{label}.mp3")
 
@@ -142,6 +143,7 @@ def generate(
     mixer = Mixer(plan, clips, options.sound, rate)
 
     path = _output_path(out, label, options, plan)
+    _spare_the_script(script, path, with_plot)
     title = _title(label, options, plan)
     tags = Tags(
         title=title,
@@ -166,6 +168,19 @@ def generate(
 
 SIDE_FILES = (".txt", ".vtt", ".srt", ".json")
 """Written beside every MP3: transcript, subtitles and the timeline."""
+
+
+def _spare_the_script(script: Path | None, mp3: Path, with_plot: bool) -> None:
+    """Refuse an output whose files beside it would overwrite the script being spoken."""
+    if script is None:
+        return
+    suffixes = (".mp3",) + SIDE_FILES + ((".svg",) if with_plot else ())
+    for suffix in suffixes:
+        if mp3.with_suffix(suffix).resolve() == script.resolve():
+            raise InvalidOption(
+                "--out", f"{mp3} would overwrite the script {script} with its "
+                f"{suffix} file; choose another --out"
+            )
 
 
 def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
