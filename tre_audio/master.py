@@ -44,14 +44,17 @@ class Master:
         self.block = int(BLOCK * self.rate)
         self.ceiling = 10 ** (CEILING_DBTP / 20)
 
-    def measure(self) -> float:
+    def measure(self, progress: Progress | None = None) -> float:
         """The mix's integrated loudness before any gain, in LUFS."""
         meter = LoudnessMeter(self.rate, self.mixer.channels)
         for start in range(0, self.mixer.length, self.block):
             meter.add(self.mixer.render(start, min(start + self.block, self.mixer.length)))
+            if progress:
+                progress(min(start + self.block, self.mixer.length), self.mixer.length)
         return meter.integrated
 
-    def run(self, gain_db: float, sink: Callable[[np.ndarray], None]) -> float:
+    def run(self, gain_db: float, sink: Callable[[np.ndarray], None],
+            progress: Progress | None = None) -> float:
         """Mix, amplify by ``gain_db``, limit, and pass each block to ``sink``; returns
         the loudness of what was passed on."""
         gain = np.float32(10 ** (gain_db / 20))
@@ -66,7 +69,12 @@ class Master:
             block *= limit if block.ndim == 1 else limit[:, None]
             meter.add(block)
             sink(block)
+            if progress:
+                progress(end, self.mixer.length)
         return meter.integrated
+
+
+Progress = Callable[[int, int], None]
 
 
 class Writer(Protocol):
@@ -82,15 +90,17 @@ class Mastered:
 
 
 def master(mixer: Mixer, target_lufs: float,
-           open_writer: Callable[[], AbstractContextManager[Writer]]) -> Mastered:
+           open_writer: Callable[[], AbstractContextManager[Writer]],
+           progress: Callable[[str], Progress | None] = lambda stage: None) -> Mastered:
     """Master ``mixer`` at ``target_lufs`` into a writer from ``open_writer``; if the
-    limiter took the loudness off target, once more into a fresh writer."""
+    limiter took the loudness off target, once more into a fresh writer. ``progress``
+    gives, for a stage ("measuring", "writing"), what to tell of the samples done."""
     mastering = Master(mixer, target_lufs)
-    measured = mastering.measure()
+    measured = mastering.measure(progress("measuring"))
     gain = min(MAX_GAIN, target_lufs - measured) if np.isfinite(measured) else 0.0
     for last_try in (False, True):
         with open_writer() as writer:
-            reached = mastering.run(gain, writer.write)
+            reached = mastering.run(gain, writer.write, progress("writing"))
         if last_try or abs(reached - target_lufs) <= RETRY_LU:
             break
         gain += target_lufs - reached

@@ -24,7 +24,7 @@ from .speech.speaker import Speaker
 from .texts import NOTICE, annotated_script, transcript
 
 Progress = Callable[[str, int, int], None]
-"""Called with a stage (speech, mixing, writing), the work done and the work in all."""
+"""Called with a stage (speech, measuring, writing), the work done and the work in all."""
 
 DEFAULT_OUTPUT = Path("output")
 
@@ -151,18 +151,17 @@ def generate(
         date=datetime.date.today().isoformat(),
         comment=NOTICE,
     )
-    _report(progress, "mixing", 0, 1)
     beside = [path.with_suffix(suffix) for suffix in SIDE_FILES + ((".svg",) if with_plot else ())]
     with ExitStack() as stack:
         mp3 = stack.enter_context(atomic_file(path))
         mastered = master(mixer, options.sound.loudness,
-                          lambda: Mp3Writer(mp3, rate, mixer.channels))
+                          lambda: Mp3Writer(mp3, rate, mixer.channels),
+                          lambda stage: _stage(progress, stage))
         tag_mp3(mp3, tags, plan.chapters)
         texts = _side_texts(events, plan, title, path, options, mastered)
         for final in beside:
             temporary = stack.enter_context(atomic_file(final))
             temporary.write_text(texts[final.suffix], encoding="utf-8")
-    _report(progress, "mixing", 1, 1)
     return Session(path, tuple(beside), plan, mastered)
 
 
@@ -232,11 +231,6 @@ def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] 
     if progress is None:
         return None
     return lambda done, total: progress(stage, done, total)
-
-
-def _report(progress: Progress | None, stage: str, done: int, total: int) -> None:
-    if progress is not None:
-        progress(stage, done, total)
 
 
 PREVIEW_SECONDS = 20.0
