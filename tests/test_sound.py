@@ -134,11 +134,11 @@ def test_subtitles_match_the_speech_in_the_audio(made, script, speech_cache):
     assert len(times) == len(speech)
     frame = int(0.01 * RATE)
     for start, end in times:
-        # where the voice is in the file: 10 ms frames within 30 dB of its loudest
+        # where the voice is in the file: 10 ms frames within 45 dB of its loudest
         a, b = int((start - 0.3) * RATE), int((end + 0.3) * RATE)
         frames = samples[a:b][: (b - a) // frame * frame].reshape(-1, frame)
         level = 10 * np.log10(np.mean(np.square(frames, dtype=np.float64), axis=1) + 1e-12)
-        loud = np.flatnonzero(level > level.max() - 30)
+        loud = np.flatnonzero(level > level.max() - 45)
         onset, offset = a / RATE + loud[0] * 0.01, a / RATE + (loud[-1] + 1) * 0.01
         assert abs(onset - start) < 0.1 and abs(offset - end) < 0.1, (start, onset, end, offset)
     srt = session.path.with_suffix(".srt").read_text(encoding="utf-8")

@@ -42,12 +42,16 @@ def limiter_gain(peaks: np.ndarray, ceiling: float, rate: int) -> np.ndarray:
     ``RELEASE_DB_PER_S`` after it. Every ramp lies under the need, so the ceiling holds;
     the gain never steps, so it does not click.
     """
-    need = np.minimum(0.0, 20 * np.log10(ceiling / np.maximum(peaks, 1e-12)))
-    if need.min() >= 0.0:
-        return np.ones(len(peaks), dtype=np.float32)
-    need = np.maximum(need, -MAX_REDUCTION_DB)
+    gain = np.ones(len(peaks), dtype=np.float32)
+    over = np.flatnonzero(peaks > ceiling)
+    if not over.size:
+        return gain
+    need = np.zeros(len(peaks), dtype=np.float32)
+    need[over] = np.maximum(20 * np.log10(ceiling / peaks[over]), -MAX_REDUCTION_DB)
     release = RELEASE_DB_PER_S / rate
     attack = MAX_REDUCTION_DB / (ATTACK * rate)
     held = _ramp_min(need, release, int(MAX_REDUCTION_DB / release) + 1, forward=False)
     ramped = _ramp_min(held, attack, int(ATTACK * rate) + 1, forward=True)
-    return (10 ** (ramped / 20)).astype(np.float32)
+    lowered = np.flatnonzero(ramped < 0)
+    gain[lowered] = 10 ** (ramped[lowered] / 20)
+    return gain

@@ -26,8 +26,9 @@ DUCK_RELEASE = 1.2
 """Seconds the bed takes to dip before the voice starts and to rise after it stops."""
 BINAURAL_CARRIER = 200.0
 BINAURAL_BELOW_BED_DB = 4.0
-_CONTROL = 0.01
-"""Seconds between the points of the ducking envelope; samples between are interpolated."""
+CONTROL_STEP = 220
+"""Samples (10 ms) between the points of the ducking envelope; those between are
+interpolated."""
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -116,8 +117,10 @@ class Mixer:
             )
         return stereo
 
-    def _envelope(self, start: int, end: int) -> np.ndarray:
-        """The bed's fade in and out of the session, per sample."""
+    def _envelope(self, start: int, end: int) -> np.ndarray | float:
+        """The bed's fade in and out of the session, per sample (1.0 between them)."""
+        if FADE_IN * self.rate <= start and end <= self.length - FADE_OUT * self.rate:
+            return 1.0
         index = np.arange(start, end, dtype=np.float64)
         fade_in = np.clip(index / (FADE_IN * self.rate), 0, 1)
         fade_out = np.clip((self.length - index) / (FADE_OUT * self.rate), 0, 1)
@@ -126,22 +129,41 @@ class Mixer:
     def _bed(self, start: int, end: int) -> np.ndarray | None:
         if self.bed is None:
             return None
-        loop = self.bed[np.arange(start, end) % len(self.bed)]
-        return loop * (self._envelope(start, end) * self._duck(start, end) * self.bed_gain)
+        size = len(self.bed)
+        pieces, at = [], start
+        while at < end:  # the loop's stretches that cover start..end
+            take = min(end - at, size - at % size)
+            pieces.append(self.bed[at % size : at % size + take])
+            at += take
+        loop = np.concatenate(pieces) if len(pieces) > 1 else pieces[0].copy()
+        loop *= np.float32(self.bed_gain)
+        loop *= self._envelope(start, end)
+        duck = self._duck(start, end)
+        if duck is not None:
+            loop *= duck
+        return loop
 
-    def _duck(self, start: int, end: int) -> np.ndarray:
-        step = _CONTROL * self.rate
+    def _duck(self, start: int, end: int) -> np.ndarray | None:
+        """The ducking gain per sample, or None where the bed is not lowered."""
+        step = CONTROL_STEP
         # on one grid for the whole session, so that blocks join seamlessly
-        points = np.arange(np.floor(start / step) * step, end + step, step)
-        gain = 10 ** (self.ducking.db(points / self.rate) / 20)
-        return np.interp(np.arange(start, end), points, gain).astype(np.float32)
+        first = start // step * step
+        points = np.arange(first, end + step, step)
+        db = self.ducking.db(points / self.rate)
+        if not db.any():
+            return None
+        gain = (10 ** (db / 20)).astype(np.float32)
+        ramp = np.arange(step, dtype=np.float32) / step
+        curve = (gain[:-1, None] + (gain[1:] - gain[:-1])[:, None] * ramp[None, :]).ravel()
+        return curve[start - first : end - first]
 
     def _binaural(self, start: int, end: int) -> np.ndarray:
         """A low carrier in the left ear and the carrier plus the beat in the right."""
         assert self.sound.binaural is not None
         t = np.arange(start, end, dtype=np.float64) / self.rate
         level = 10 ** ((SPEECH_RMS_DB - self.sound.bed_level - BINAURAL_BELOW_BED_DB) / 20)
-        amplitude = level * np.sqrt(2) * self._envelope(start, end)
+        amplitude = np.full(end - start, level * np.sqrt(2), dtype=np.float32)
+        amplitude *= self._envelope(start, end)
         left = np.sin(2 * np.pi * BINAURAL_CARRIER * t)
         right = np.sin(2 * np.pi * (BINAURAL_CARRIER + self.sound.binaural) * t)
         return (np.stack([left, right], axis=1) * amplitude[:, None]).astype(np.float32)

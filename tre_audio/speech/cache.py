@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-CLIP_FORMAT = 5
+CLIP_FORMAT = 6
 """Raise when clip preparation changes, so old entries are not reused."""
 
 
