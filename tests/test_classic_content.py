@@ -193,7 +193,7 @@ def test_safety_content_in_every_render(case):
 
 def test_fatigue_target_follows_level(case):
     level, _, _, events = case
-    words = {5: "five", 6: "six", 7: "seven"}
+    words = {4: "four", 5: "five", 6: "six", 7: "seven"}
     target = words[settings.level(level).fatigue]
     spoken = _norm(_spoken(_chapters(events)["Calf raises"]))
     assert f"{target} out of ten" in spoken

@@ -74,10 +74,14 @@ PACES = {
 DEFAULT_PACE = "gentle"
 
 # Tremor doses follow the brief: at most 15 minutes the first time, 5-10 for beginners,
-# never over 30 in self-practice; where sources differ, the gentler figure is used.
+# never over 30 in self-practice, 5 or less with PTSD and 1-2 with complex trauma;
+# where sources differ, the gentler figure is used.
 LEVELS = {
     lv.name: lv
     for lv in (
+        Level("sensitive", "with a trauma history, or after a session that felt too "
+              "much: the smallest doses (tremor of 1-3 minutes)",
+              tremor_low=1, tremor_high=3, fatigue=4),
         Level("first-time", "never done TRE alone before: short tremor (3-6 minutes)",
               tremor_low=3, tremor_high=6, fatigue=5),
         Level("beginner", "a few sessions so far: tremor of 5-10 minutes",
