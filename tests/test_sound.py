@@ -251,7 +251,7 @@ def test_mastering_in_blocks_is_seamless(mixer, monkeypatch):
     for seconds in (30.0, 7.3):
         monkeypatch.setattr(master_module, "BLOCK", seconds)
         blocks: list[np.ndarray] = []
-        Master(mixer, -16).run(6.0, blocks.append)
+        Master(mixer).run(6.0, blocks.append)
         outputs.append(np.concatenate(blocks))
     assert len(outputs[0]) == len(outputs[1]) == mixer.length
     assert np.max(np.abs(outputs[0] - outputs[1])) < 1e-6

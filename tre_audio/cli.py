@@ -13,7 +13,8 @@ import click
 
 from . import __version__, ambient, render, settings
 from .errors import InvalidOption, TreAudioError
-from .session import Options, generate as make_session, plot_session, preview_ambient, script_text
+from .session import (Options, generate as make_session, plot_session, preview_ambient, say as
+                      say_text, script_text)
 from .speech.engine import DEFAULT_ENGINE, ENGINES, list_voices
 from .texts import clock
 
@@ -85,6 +86,12 @@ def _session_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--voice", help="Voice name (see: tre-audio list voices)."),
     ]
     return _decorate(_sound_options(command), decorators)
+
+
+_lexicon_option = click.option(
+    "--lexicon", type=click.Path(dir_okay=False, path_type=Path),
+    help="Pronunciation lexicon (TOML: word = \"respelling\") "
+         "[default: lexicon.toml in the config folder, if there is one].")
 
 
 def _sound_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -159,6 +166,7 @@ def cli() -> None:
               help="Speak a narration script you edited (see: tre-audio script).")
 @click.option("--plot", "with_plot", is_flag=True,
               help="Also draw the session as a picture (SVG) beside it.")
+@_lexicon_option
 def generate(programme: str | None, out: Path | None, script_file: Path | None,
              with_plot: bool, **values: Any) -> None:
     """Make a session MP3, with transcript, subtitles and timeline beside it."""
@@ -170,6 +178,24 @@ def generate(programme: str | None, out: Path | None, script_file: Path | None,
                                with_plot=with_plot)
     plan = session.plan
     click.echo(f"{session.path}  {clock(plan.duration)}  {len(plan.chapters)} chapters")
+
+
+@cli.command()
+@click.argument("text")
+@click.option("--engine", type=click.Choice(list(ENGINES)), default=DEFAULT_ENGINE,
+              show_default=True, help="Speech engine.")
+@click.option("--voice", help="Voice name (see: tre-audio list voices).")
+@_lexicon_option
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="MP3 to write [default: output/say.mp3].")
+def say(text: str, engine: str, voice: str | None, lexicon: Path | None,
+        out: Path | None) -> None:
+    """Speak TEXT as a session would (engine, voice, lexicon), to check how it sounds."""
+    with _library_errors():
+        path, spoken = say_text(text, Options(engine=engine, voice=voice, lexicon=lexicon), out)
+    click.echo(path)
+    if spoken != " ".join(text.split()):
+        click.echo(f"spoken as: {spoken}")
 
 
 @cli.command()

@@ -32,3 +32,7 @@ class VoiceError(TreAudioError):
 
 class OutputError(TreAudioError):
     """The session or a file beside it could not be written."""
+
+
+class LexiconError(TreAudioError):
+    """A pronunciation lexicon that cannot be read; the message names the file and line."""

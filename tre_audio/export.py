@@ -92,13 +92,17 @@ class Mp3Writer:
         self.thread.start()
 
     def _encode(self) -> None:
+        ended = encoded = False
         try:
             while (pcm := self.blocks.get()) is not None:
                 self.file.write(self.encoder.encode(pcm))
-            self.file.write(self.encoder.flush())
+                encoded = True
+            ended = True
+            if encoded:  # LAME refuses to flush what it never started
+                self.file.write(self.encoder.flush())
         except BaseException as error:  # handed to the writing thread in __exit__
             self.failure = error
-            while self.blocks.get() is not None:  # drain, so write() never blocks
+            while not ended and self.blocks.get() is not None:  # so write() never blocks
                 pass
 
     def write(self, block: np.ndarray) -> None:

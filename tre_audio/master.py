@@ -36,9 +36,8 @@ MAX_GAIN = 30.0
 class Master:
     """Loudness and limiting for one mixer; ``run`` feeds the finished blocks to a sink."""
 
-    def __init__(self, mixer: Mixer, target_lufs: float) -> None:
+    def __init__(self, mixer: Mixer) -> None:
         self.mixer = mixer
-        self.target = target_lufs
         self.rate = mixer.rate
         self.margin = reach(self.rate) + 16
         self.block = int(BLOCK * self.rate)
@@ -95,7 +94,7 @@ def master(mixer: Mixer, target_lufs: float,
     """Master ``mixer`` at ``target_lufs`` into a writer from ``open_writer``; if the
     limiter took the loudness off target, once more into a fresh writer. ``progress``
     gives, for a stage ("measuring", "writing"), what to tell of the samples done."""
-    mastering = Master(mixer, target_lufs)
+    mastering = Master(mixer)
     measured = mastering.measure(progress("measuring"))
     gain = min(MAX_GAIN, target_lufs - measured) if np.isfinite(measured) else 0.0
     for last_try in (False, True):

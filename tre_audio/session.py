@@ -5,19 +5,21 @@ This is the library's front door; the command line is a thin layer over it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ambient, plot, render, settings, timedtext
 from .errors import InvalidOption, OutputError
 from .export import Mp3Writer, Tags, atomic_file, check_writable, tag_mp3
+from .lexicon import Lexicon, find as find_lexicon
 from .master import SESSION_SPEECH_LUFS, Master, Mastered, master
 from .mix import Ducking, Mixer
 from .plan import BELL_SECONDS, ChapterMark, Plan, Segment, estimate_speech, layout
-from .script import Event, Say, parse, read
+from .script import Event, Say, parse, read, split_sentences
 from .speech.cache import ClipCache, default_folder
 from .speech.engine import DEFAULT_ENGINE, engine_module
 from .speech.speaker import Speaker
@@ -41,6 +43,10 @@ class Options:
     engine: str = DEFAULT_ENGINE
     voice: str | None = None
     sound: settings.Sound = settings.Sound()
+    lexicon: Path | None = None
+    """The pronunciation lexicon; None: the user's own ``lexicon.toml``, if any."""
+    respell: Lexicon | None = field(default=None, init=False, repr=False, compare=False)
+    """The lexicon as loaded (once, here), or None when there is none."""
 
     def __post_init__(self) -> None:
         render.programme(self.programme)
@@ -49,6 +55,12 @@ class Options:
         settings.check_minutes(self.minutes)
         ambient.check(self.sound.ambient)
         engine_module(self.engine)
+        object.__setattr__(self, "respell", find_lexicon(self.lexicon))
+
+    def speaker(self, cache: Path | None = None) -> Speaker:
+        """The voice these options speak with, its clips kept in ``cache``."""
+        return Speaker(self.engine, self.voice, settings.VOICE_WPM,
+                       ClipCache(cache or default_folder(), settings.SAMPLE_RATE), self.respell)
 
 
 @dataclass(frozen=True)
@@ -133,10 +145,8 @@ def generate(
     else:
         _check_output(DEFAULT_OUTPUT / f"{label}.mp3")
 
-    speaker = Speaker(options.engine, options.voice, settings.VOICE_WPM,
-                      ClipCache(cache or default_folder(), settings.SAMPLE_RATE))
     sentences = [e.text for e in events if isinstance(e, Say)]
-    clips = speaker.speak(sentences, _stage(progress, "speech"))
+    clips = options.speaker(cache).speak(sentences, _stage(progress, "speech"))
     rate = settings.SAMPLE_RATE
     plan = layout(events, pace, lambda text: len(clips[text]) / rate, options.minutes,
                   options.sound.interval_bell)
@@ -187,7 +197,9 @@ def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
     sound = options.sound
     settings_used = {
         "programme": options.programme, "pace": options.pace, "level": options.level,
-        "engine": options.engine, "voice": options.voice, "ambient": sound.ambient,
+        "engine": options.engine, "voice": options.voice,
+        "lexicon": str(options.respell.source) if options.respell else None,
+        "ambient": sound.ambient,
         "seed": sound.seed, "bed_level_db": sound.bed_level, "bells": sound.bells,
         "interval_bell_s": sound.interval_bell, "binaural_hz": sound.binaural,
         "loudness_target_lufs": sound.loudness,
@@ -247,11 +259,51 @@ def preview_ambient(sound: settings.Sound, out: Path | None = None) -> Path:
                 chapters=(ChapterMark(f"{sound.ambient} bed", 0.0, seconds),),
                 duration=seconds, shortest=seconds, longest=seconds, timings=())
     mixer = Mixer(plan, {}, sound, settings.SAMPLE_RATE)
-    gain = sound.loudness - SESSION_SPEECH_LUFS
-    with atomic_file(path) as mp3:
-        with Mp3Writer(mp3, settings.SAMPLE_RATE, mixer.channels) as writer:
-            Master(mixer, sound.loudness).run(gain, writer.write)
-        tag_mp3(mp3, Tags(title=f"tre-audio {sound.ambient} bed", album="tre-audio previews",
-                          date=datetime.date.today().isoformat(), comment=NOTICE),
-                plan.chapters)
+    _write_sample(mixer, path, f"tre-audio {sound.ambient} bed", sound.loudness)
     return path
+
+
+def _write_sample(mixer: Mixer, path: Path, title: str, loudness: float) -> None:
+    """Write a short sample at the level its sound has in a session (no loudness pass:
+    alone, a bed or a line would be brought up to the session's loudness)."""
+    with atomic_file(path) as mp3:
+        with Mp3Writer(mp3, mixer.rate, mixer.channels) as writer:
+            Master(mixer).run(loudness - SESSION_SPEECH_LUFS, writer.write)
+        tag_mp3(mp3, Tags(title=title, album="tre-audio previews",
+                          date=datetime.date.today().isoformat(), comment=NOTICE),
+                (ChapterMark(title, 0.0, mixer.length / mixer.rate),))
+
+
+SAY_LEAD = 0.3
+"""Seconds of silence before ``say`` speaks, so no player clips the first sound."""
+SAY_TAIL = 0.5
+
+
+def say(text: str, options: Options, out: Path | None = None, cache: Path | None = None
+        ) -> tuple[Path, str]:
+    """Speak ``text`` with the options' engine, voice and lexicon into a short MP3 at
+    the session's format and speech level; return its path and what was spoken (the
+    text as respelled). Each sentence is its own clip, cached as in a session."""
+    sentences = split_sentences(text)
+    if not sentences:
+        raise InvalidOption("TEXT", "nothing to say: TEXT is empty")
+    path = out or DEFAULT_OUTPUT / "say.mp3"
+    _check_output(path)
+    speaker = options.speaker(cache)
+    clips = speaker.speak(sentences)
+    rate = settings.SAMPLE_RATE
+    gap = settings.pace(options.pace).min_gap
+    segments, at = [], SAY_LEAD
+    for sentence in sentences:
+        segments.append(Segment("speech", at, len(clips[sentence]) / rate, 0, sentence))
+        at = segments[-1].end + gap
+    duration = segments[-1].end + SAY_TAIL
+    plan = Plan(segments=tuple(segments), chapters=(ChapterMark("say", 0.0, duration),),
+                duration=duration, shortest=duration, longest=duration, timings=())
+    voice_only = dataclasses.replace(options.sound, ambient="none", bells=False,
+                                     interval_bell=None, binaural=None)
+    mixer = Mixer(plan, clips, voice_only, rate)
+    spoken = " ".join(speaker.spoken(sentence) for sentence in sentences)
+    _write_sample(mixer, path, f"tre-audio says: {' '.join(sentences)}"[:120],
+                  voice_only.loudness)
+    return path, spoken

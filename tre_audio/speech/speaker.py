@@ -15,42 +15,53 @@ Progress = Callable[[int, int], None]
 
 
 class Speaker:
-    """One engine, voice and rate, with the engine opened only on a cache miss."""
+    """One engine, voice and rate, with the engine opened only on a cache miss.
 
-    def __init__(self, engine: str, voice: str | None, wpm: float, cache: ClipCache) -> None:
+    ``lexicon``, if given, respells each sentence before it is spoken (see
+    ``tre_audio.lexicon``); the cache is keyed by what is spoken, the clips by the
+    sentence as written.
+    """
+
+    def __init__(self, engine: str, voice: str | None, wpm: float, cache: ClipCache,
+                 lexicon: Callable[[str], str] | None = None) -> None:
         module = engine_module(engine)
         self.engine_name = engine
         self.voice = voice or module.DEFAULT_VOICE
         self.wpm = wpm
         self.cache = cache
+        self.lexicon = lexicon
         self.identity = f"{engine}:{module.fingerprint(self.voice)}:{wpm:g}"
+
+    def spoken(self, text: str) -> str:
+        """What the engine is asked to say for the sentence ``text``."""
+        return self.lexicon(text) if self.lexicon else text
 
     def speak(
         self, sentences: Sequence[str], progress: Progress | None = None
     ) -> dict[str, np.ndarray]:
-        """A prepared clip for every distinct sentence."""
-        unique = list(dict.fromkeys(sentences))
+        """A prepared clip for every distinct sentence, keyed by the sentence as written."""
+        written = {text: self.spoken(text) for text in sentences}
+        unique = list(dict.fromkeys(written.values()))
         keys = {text: self.cache.key(self.identity, text) for text in unique}
-        clips: dict[str, np.ndarray] = {}
+        made: dict[str, np.ndarray] = {}
         for text in unique:
             cached = self.cache.get(keys[text])
             if cached is not None:
-                clips[text] = cached
-        missing = [text for text in unique if text not in clips]
+                made[text] = cached
+        missing = [text for text in unique if text not in made]
         if progress:
-            progress(len(clips), len(unique))
-        if not missing:
-            return clips
-        engine = open_engine(self.engine_name, self.voice, self.wpm)
-        try:
-            for text, raw in zip(missing, synthesize_all(engine, missing)):
-                clips[text] = self._prepare(engine, text, raw)
-                self.cache.put(keys[text], clips[text])
-                if progress:
-                    progress(len(clips), len(unique))
-        finally:
-            engine.close()
-        return clips
+            progress(len(made), len(unique))
+        if missing:
+            engine = open_engine(self.engine_name, self.voice, self.wpm)
+            try:
+                for text, raw in zip(missing, synthesize_all(engine, missing)):
+                    made[text] = self._prepare(engine, text, raw)
+                    self.cache.put(keys[text], made[text])
+                    if progress:
+                        progress(len(made), len(unique))
+            finally:
+                engine.close()
+        return {text: made[spoken] for text, spoken in written.items()}
 
     def _prepare(self, engine: Engine, text: str, raw: np.ndarray) -> np.ndarray:
         clip = prepare(raw, engine.sample_rate, self.cache.sample_rate)

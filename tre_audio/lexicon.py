@@ -1,0 +1,189 @@
+"""A pronunciation lexicon: words respelled before the voice speaks them.
+
+A lexicon is a TOML file of ``word = "respelling"`` pairs::
+
+    Berceli = "ber chelly"
+    TRE = "T R E"
+    psoas = "so ass"
+    "find a helpline" = "find a help line"
+
+Each sentence is respelled just before it is spoken. A word matches whole (not inside
+another word) and in any case; a key of several words matches them with any spacing
+between; where keys overlap, the longest wins. The respelling replaces the match as
+written. Only the speech changes: transcripts and subtitles keep the written text.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from pathlib import Path
+
+import platformdirs
+
+from .errors import InvalidOption, LexiconError
+
+FILE_NAME = "lexicon.toml"
+FORMAT = 'each entry is word = "respelling", e.g. psoas = "so ass"'
+FORBIDDEN = "[]#"
+"""Characters a respelling may not hold (they are cue and comment marks in a script)."""
+
+
+def default_path() -> Path:
+    """``lexicon.toml`` in the user's config folder (``~/.config/tre-audio`` on Linux)."""
+    return Path(platformdirs.user_config_dir("tre-audio")) / FILE_NAME
+
+
+def _normal(word: str) -> str:
+    """The form two keys are compared in: case folded, spacing collapsed."""
+    return " ".join(word.split()).casefold()
+
+
+def _problem(word: str, respelling: str) -> str | None:
+    """What is wrong with one entry, or None."""
+    if not word.strip():
+        return f"an empty word; {FORMAT}"
+    if not respelling.strip():
+        return f"'{word}' has an empty respelling; {FORMAT}"
+    bad = [c for c in FORBIDDEN if c in respelling]
+    if bad or any(not c.isprintable() for c in respelling):
+        shown = f"'{bad[0]}'" if bad else "a line break or control character"
+        return (f"the respelling of '{word}' contains {shown}; a respelling is one line of "
+                f"text without {', '.join(FORBIDDEN[:-1])} or {FORBIDDEN[-1]}")
+    return None
+
+
+def _first_problem(entries: Mapping[str, str]) -> tuple[str, str] | None:
+    """The first entry that cannot be used, with what is wrong with it."""
+    seen: dict[str, str] = {}
+    for word, respelling in entries.items():
+        problem = _problem(word, respelling)
+        if problem is None and _normal(word) in seen:
+            problem = f"'{word}' repeats '{seen[_normal(word)]}'; a word may be listed once"
+        if problem:
+            return word, problem
+        seen[_normal(word)] = word
+    return None
+
+
+class Lexicon:
+    """Respellings by word; calling it respells a sentence."""
+
+    def __init__(self, entries: Mapping[str, str], source: Path | None = None) -> None:
+        wrong = _first_problem(entries)
+        if wrong:
+            raise LexiconError(f"lexicon {source}: {wrong[1]}" if source else wrong[1])
+        self.source = source
+        self.entries = dict(entries)
+        ordered = sorted(self.entries, key=lambda w: (-len(_normal(w)), _normal(w)))
+        self._respellings = [self.entries[word] for word in ordered]
+        self._pattern: re.Pattern[str] | None = None
+        if ordered:
+            keys = "|".join(
+                "(" + r"\s+".join(re.escape(part) for part in word.split()) + ")"
+                for word in ordered
+            )
+            self._pattern = re.compile(rf"(?<!\w)(?:{keys})(?!\w)", re.IGNORECASE)
+
+    def __call__(self, text: str) -> str:
+        """``text`` with every listed word replaced by its respelling."""
+        if self._pattern is None:
+            return text
+        # each key is one group, so the group that matched names the entry
+        return self._pattern.sub(lambda m: self._respellings[(m.lastindex or 1) - 1], text)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __repr__(self) -> str:
+        return f"Lexicon({len(self)} entries from {self.source})"
+
+
+def load(path: Path) -> Lexicon:
+    """Read the lexicon at ``path``; a ``LexiconError`` names the file and the line."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise LexiconError(f"cannot read lexicon {path}: {error.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark, as Notepad writes, is fine
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise LexiconError(f"lexicon {path}, line {line}: not UTF-8 text; save it as UTF-8") \
+            from None
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        # tomllib says where: "(at line 3, column 7)", or "(at end of document)"
+        told = str(error).replace("end of document", f"the end, line {len(text.splitlines())}")
+        raise LexiconError(f"lexicon {path} is not valid TOML: {told}; {FORMAT} (quote a "
+                           f"key of several words)") from None
+
+    def where(word: str) -> str:
+        line = _line_of(text, word)
+        return f"lexicon {path}, line {line}" if line else f"lexicon {path}"
+
+    for word, respelling in table.items():
+        if not isinstance(respelling, str):
+            raise LexiconError(f"{where(word)}: the value of '{word}' is {_kind(respelling)}, "
+                               f"not a string; {FORMAT}")
+    wrong = _first_problem(table)
+    if wrong:
+        raise LexiconError(f"{where(wrong[0])}: {wrong[1]}")
+    return Lexicon(table, path)
+
+
+def find(path: Path | None) -> Lexicon | None:
+    """The lexicon at ``path`` if given (it must exist), else the user's own
+    (``default_path()``) if there is one, else None."""
+    if path is not None:
+        if not path.exists():
+            raise InvalidOption("--lexicon", f"lexicon file does not exist: {path}")
+        if path.is_dir():
+            raise InvalidOption("--lexicon", f"lexicon path is a folder: {path}")
+        return load(path)
+    mine = default_path()
+    return load(mine) if mine.exists() else None
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (date, datetime, time)):
+        return "a date or time"
+    if isinstance(value, list):
+        return "a list"
+    return "a table"
+
+
+_KEY = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
+_DOTTED = rf"{_KEY}(?:\s*\.\s*{_KEY})*"
+_ASSIGNMENT = re.compile(rf"^\s*(?P<key>{_DOTTED})\s*=")
+_HEADER = re.compile(rf"^\s*\[\[?\s*(?P<key>{_DOTTED})\s*\]")
+
+
+def _line_of(text: str, word: str) -> int:
+    """The line where top-level key ``word`` is first set (as ``word = ...``,
+    ``word.x = ...`` or a ``[word]`` table); 0 if it cannot be told."""
+    in_table = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        assignment = None if header or in_table else _ASSIGNMENT.match(line)
+        found = header or assignment
+        if header:
+            in_table = True
+        if found and _first_part(found["key"]) == word:
+            return number
+    return 0
+
+
+def _first_part(key: str) -> str | None:
+    """The first part of a (dotted) TOML key as it reads, decoded by tomllib itself."""
+    try:
+        return next(iter(tomllib.loads(f"{key} = 0")))
+    except (tomllib.TOMLDecodeError, StopIteration):
+        return None
