@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from narration import chapters as _chapters, norm as _norm, spoken as _spoken
 from tre_audio import render, script, settings
 
 CHAPTERS = [
@@ -42,26 +43,6 @@ def _render(level: str, pace: str, short: bool, listener: str = NAME) -> list[sc
         listener=listener,
     )
     return script.parse(text, source=f"classic {level} {pace} short={short}")
-
-
-def _chapters(events: list[script.Event]) -> dict[str, list[script.Event]]:
-    """Events under each chapter title."""
-    parts: dict[str, list[script.Event]] = {}
-    current: list[script.Event] = []
-    for event in events:
-        if isinstance(event, script.Chapter):
-            current = parts.setdefault(event.title, [])
-        else:
-            current.append(event)
-    return parts
-
-
-def _spoken(events: list[script.Event]) -> str:
-    return " ".join(e.text for e in events if isinstance(e, script.Say))
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 @pytest.fixture(params=CASES, ids=lambda c: f"{c[0]}-{c[1]}-{'short' if c[2] else 'full'}")

@@ -14,6 +14,7 @@ import re
 
 import pytest
 
+from narration import chapters as _chapters, norm as _norm, spoken as _spoken
 from tre_audio import plan, render, script, settings
 from tre_audio.errors import InvalidOption
 
@@ -100,26 +101,6 @@ def _render(
         binaural=binaural,
     )
     return script.parse(text, source=f"{programme} {level} {pace} short={short}")
-
-
-def _chapters(events: list[script.Event]) -> dict[str, list[script.Event]]:
-    """Events under each chapter title."""
-    parts: dict[str, list[script.Event]] = {}
-    current: list[script.Event] = []
-    for event in events:
-        if isinstance(event, script.Chapter):
-            current = parts.setdefault(event.title, [])
-        else:
-            current.append(event)
-    return parts
-
-
-def _spoken(events: list[script.Event]) -> str:
-    return " ".join(e.text for e in events if isinstance(e, script.Say))
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 def _estimate(text: str) -> float:
