@@ -38,10 +38,10 @@ import numpy as np
 from pydub import AudioSegment
 
 from tre_audio import ambient, settings
-from tre_audio.mix import _bells
+from tre_audio.mix import placed_bells
 from tre_audio.plan import Plan, layout
 from tre_audio.script import Say
-from tre_audio.session import Options, _events
+from tre_audio.session import Options, narration
 from tre_audio.speech.cache import ClipCache
 from tre_audio.speech.clip import SPEECH_RMS_DB
 from tre_audio.speech.speaker import Speaker
@@ -133,14 +133,14 @@ def naive_session(minutes: float, level: str, pace: str, cache: Path, out: Path)
     """The warm session mixed with pydub as a first attempt would, written to ``out``."""
     options = Options(pace=pace, level=level, minutes=minutes,
                       sound=settings.Sound(ambient=WARM_AMBIENT))
-    events, _ = _events(options, None)  # the session's script, as generate makes it
+    events, _ = narration(options, None)  # the session's script, as generate makes it
     speaker = Speaker(options.engine, options.voice, settings.VOICE_WPM,
                       ClipCache(cache, RATE))
     clips = speaker.speak([e.text for e in events if isinstance(e, Say)], cache_only)
     plan = layout(events, settings.pace(pace), lambda text: len(clips[text]) / RATE,
                   minutes, options.sound.interval_bell)
     track = voice_track(plan, {text: as_segment(clip) for text, clip in clips.items()})
-    for start, tone in _bells(plan, RATE):  # the bells generate would ring, in its order
+    for start, tone in placed_bells(plan, RATE):  # the bells generate would ring, in its order
         track = track.overlay(as_segment(tone), position=round(start * 1000))
     track = track.overlay(bed(options.sound, len(track)))
     track.export(out, format="mp3", bitrate="64k").close()

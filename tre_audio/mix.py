@@ -80,7 +80,8 @@ class Mixer:
             sounds.append((self._sample(segment.start),
                            clips[segment.text] * np.float32(10 ** (segment.level / 20))))
         if sound.bells:
-            sounds += [(self._sample(start), chime) for start, chime in _bells(plan, sample_rate)]
+            sounds += [(self._sample(start), chime)
+                       for start, chime in placed_bells(plan, sample_rate)]
         sounds.sort(key=lambda item: item[0])
         self.sounds = sounds
         self.starts = [start for start, _ in sounds]
@@ -169,7 +170,7 @@ class Mixer:
         return (np.stack([left, right], axis=1) * amplitude[:, None]).astype(np.float32)
 
 
-def _bells(plan: Plan, sample_rate: int) -> list[tuple[float, np.ndarray]]:
+def placed_bells(plan: Plan, sample_rate: int) -> list[tuple[float, np.ndarray]]:
     """Each bell of the plan with its tone: the first opens, those after the last words
     close, the others mark a new chapter; then the interval chimes."""
     bells = [s.start for s in plan.segments if s.kind == "bell"]

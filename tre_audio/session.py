@@ -76,7 +76,9 @@ class Session:
         return self.beside[0]
 
 
-def _events(options: Options, script: Path | None) -> tuple[list[Event], str]:
+def narration(options: Options, script: Path | None = None) -> tuple[list[Event], str]:
+    """The session's script events (from ``script``, or rendered from the programme)
+    and its label (the script's name or the programme's)."""
     if script is not None:
         return read(script), script.stem
     text = render.render(
@@ -92,7 +94,7 @@ def _events(options: Options, script: Path | None) -> tuple[list[Event], str]:
 
 def script_text(options: Options) -> str:
     """The narration script with its cues and planned timings (nothing is spoken)."""
-    events, label = _events(options, None)
+    events, label = narration(options, None)
     pace = settings.pace(options.pace)
     planned = layout(events, pace, estimate_speech, options.minutes, options.sound.interval_bell)
     header = [
@@ -136,7 +138,7 @@ def generate(
 ) -> Session:
     """Make the session's MP3 with its transcript, subtitles and timeline beside it (and
     a picture, ``with_plot``); return where they are, the plan and the mastering."""
-    events, label = _events(options, script)
+    events, label = narration(options, script)
     pace = settings.pace(options.pace)
     layout(events, pace, estimate_speech, options.minutes)  # fails fast if unfittable
     if out is not None:
@@ -161,7 +163,7 @@ def generate(
         date=datetime.date.today().isoformat(),
         comment=NOTICE,
     )
-    beside = [path.with_suffix(suffix) for suffix in SIDE_FILES + ((".svg",) if with_plot else ())]
+    beside = [path.with_suffix(suffix) for suffix in _beside(with_plot)]
     with ExitStack() as stack:
         mp3 = stack.enter_context(atomic_file(path))
         mastered = master(mixer, options.sound.loudness,
@@ -171,7 +173,7 @@ def generate(
         texts = _side_texts(events, plan, title, path, options, mastered)
         for final in beside:
             temporary = stack.enter_context(atomic_file(final))
-            temporary.write_text(texts[final.suffix], encoding="utf-8")
+            temporary.write_text(texts[final.suffix](), encoding="utf-8")
     return Session(path, tuple(beside), plan, mastered)
 
 
@@ -179,12 +181,16 @@ SIDE_FILES = (".txt", ".vtt", ".srt", ".json")
 """Written beside every MP3: transcript, subtitles and the timeline."""
 
 
+def _beside(with_plot: bool) -> tuple[str, ...]:
+    """The suffixes of the files written beside the MP3."""
+    return SIDE_FILES + ((".svg",) if with_plot else ())
+
+
 def _spare_the_script(script: Path | None, mp3: Path, with_plot: bool) -> None:
     """Refuse an output whose files beside it would overwrite the script being spoken."""
     if script is None:
         return
-    suffixes = (".mp3",) + SIDE_FILES + ((".svg",) if with_plot else ())
-    for suffix in suffixes:
+    for suffix in (".mp3",) + _beside(with_plot):
         if mp3.with_suffix(suffix).resolve() == script.resolve():
             raise InvalidOption(
                 "--out", f"{mp3} would overwrite the script {script} with its "
@@ -193,7 +199,8 @@ def _spare_the_script(script: Path | None, mp3: Path, with_plot: bool) -> None:
 
 
 def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
-                options: Options, mastered: Mastered) -> dict[str, str]:
+                options: Options, mastered: Mastered) -> dict[str, Callable[[], str]]:
+    """How to make each file that may go beside the MP3, by suffix."""
     sound = options.sound
     settings_used = {
         "programme": options.programme, "pace": options.pace, "level": options.level,
@@ -207,11 +214,12 @@ def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
         "notice": NOTICE,
     }
     return {
-        ".txt": transcript(events, plan, title),
-        ".vtt": timedtext.webvtt(plan),
-        ".srt": timedtext.srt(plan),
-        ".json": timedtext.manifest(plan, title=title, audio=path.name, extra=settings_used),
-        ".svg": _picture(plan, title, sound),
+        ".txt": lambda: transcript(events, plan, title),
+        ".vtt": lambda: timedtext.webvtt(plan),
+        ".srt": lambda: timedtext.srt(plan),
+        ".json": lambda: timedtext.manifest(plan, title=title, audio=path.name,
+                                            extra=settings_used),
+        ".svg": lambda: _picture(plan, title, sound),
     }
 
 
@@ -222,7 +230,7 @@ def _picture(plan: Plan, title: str, sound: settings.Sound) -> str:
 
 def plot_session(options: Options, out: Path | None = None) -> Path:
     """Draw the planned session (speech timings estimated) as an SVG; return its path."""
-    events, label = _events(options, None)
+    events, label = narration(options, None)
     planned = layout(events, settings.pace(options.pace), estimate_speech, options.minutes,
                      options.sound.interval_bell)
     path = out or _output_path(None, label, options, planned).with_suffix(".svg")
