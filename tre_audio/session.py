@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import math
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -45,6 +46,11 @@ class Options:
     sound: settings.Sound = settings.Sound()
     lexicon: Path | None = None
     """The pronunciation lexicon; None: the user's own ``lexicon.toml``, if any."""
+    recipe: render.Recipe = render.Recipe()
+    templates: Path | None = None
+    """A folder of the user's templates; None: the one in the data folder, if any."""
+    label: str | None = None
+    """The session's name in file names and titles; None: the programme's (or 'custom')."""
     respell: Lexicon | None = field(default=None, init=False, repr=False, compare=False)
     """The lexicon as loaded (once, here), or None when there is none."""
 
@@ -55,12 +61,63 @@ class Options:
         settings.check_minutes(self.minutes)
         ambient.check(self.sound.ambient)
         engine_module(self.engine)
+        _check_recipe(self.recipe, settings.level(self.level), self.templates)
         object.__setattr__(self, "respell", find_lexicon(self.lexicon))
 
     def speaker(self, cache: Path | None = None) -> Speaker:
         """The voice these options speak with, its clips kept in ``cache``."""
         return Speaker(self.engine, self.voice, settings.VOICE_WPM,
                        ClipCache(cache or default_folder(), settings.SAMPLE_RATE), self.respell)
+
+
+MAX_REPETITIONS = 30
+MAX_BREATHS = 20
+MAX_EXERCISE_HOLD = 600
+
+
+def _check_recipe(recipe: render.Recipe, level: settings.Level, templates: Path | None
+                  ) -> None:
+    settings.check_limits(recipe.limits)
+    settings.check_pattern(recipe.pattern)
+    if recipe.tremor is not None and not (
+        math.isfinite(recipe.tremor) and 1 <= recipe.tremor <= level.tremor_high
+    ):
+        raise InvalidOption(
+            "--tremor", f"tremor must be 1 to {level.tremor_high:g} minutes at the "
+            f"{level.name} level"
+        )
+    if recipe.exercises is None and not recipe.tune:
+        return
+    known = render.exercises(templates)
+    for name in recipe.exercises or ():
+        if name in render.FRAME:
+            raise InvalidOption("exercises", f"'{name}' opens or closes every session by "
+                                "itself; leave it out of the list")
+        if name not in known:
+            raise InvalidOption("exercises", f"unknown exercise '{name}'; see: tre-audio "
+                                "list exercises")
+    if recipe.exercises == ():
+        raise InvalidOption("exercises", "the list of exercises is empty")
+    for name, values in recipe.tune.items():
+        if name not in known:
+            raise InvalidOption(f"exercise.{name}", f"unknown exercise '{name}'; see: "
+                                "tre-audio list exercises")
+        for key, value in values.items():
+            _check_tune(name, key, value, known[name].tunes)
+
+
+def _check_tune(name: str, key: str, value: float, tunes: tuple[str, ...]) -> None:
+    option = f"exercise.{name}.{key}"
+    if key not in tunes:
+        allowed = ", ".join(tunes) or "nothing"
+        raise InvalidOption(option, f"{name} has no setting '{key}'; it takes: {allowed}")
+    top = {"hold": MAX_EXERCISE_HOLD, "repetitions": MAX_REPETITIONS,
+           "breaths": MAX_BREATHS}[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (
+        math.isfinite(value) and 1 <= value <= top
+    ):
+        unit = " seconds" if key == "hold" else ""
+        raise InvalidOption(option, f"{name} {key} must be a number from 1 to {top}{unit}")
 
 
 @dataclass(frozen=True)
@@ -88,8 +145,12 @@ def narration(options: Options, script: Path | None = None) -> tuple[list[Event]
         minutes=options.minutes,
         listener=options.name,
         binaural=options.sound.binaural is not None,
+        recipe=options.recipe,
+        templates=options.templates,
     )
-    return parse(text, source=f"programme '{options.programme}'"), options.programme
+    label = options.label or ("custom" if options.recipe.exercises is not None
+                              else options.programme)
+    return parse(text, source=f"programme '{options.programme}'"), label
 
 
 def script_text(options: Options) -> str:

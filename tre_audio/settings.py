@@ -169,3 +169,43 @@ class Sound:
     @property
     def channels(self) -> int:
         return 2 if self.binaural else 1
+
+
+LIMITS = {
+    "knees": "tender or injured knees: shallower bends, more support",
+    "lower-back": "a sensitive lower back: small movements, no deep folds or twists",
+    "ankles": "an ankle injury: no ankle rolls or standing on one leg",
+    "balance": "unsteady balance: a wall or chair close by, both feet down",
+    "pregnancy": "pregnant: ask your provider first; no lying flat after the first trimester",
+    "surgery": "recent surgery: ask your provider first; no wall sit or hip lifts",
+}
+"""Body limits a person can set; each changes the content of the sessions."""
+
+
+def check_limits(limits: tuple[str, ...] | frozenset[str]) -> frozenset[str]:
+    """``limits`` as a set, if every one is known, else an ``InvalidOption``."""
+    unknown = sorted(set(limits) - set(LIMITS))
+    if unknown:
+        raise InvalidOption(
+            "--limit", f"unknown body limit '{unknown[0]}'; choose from: {', '.join(LIMITS)}"
+        )
+    return frozenset(limits)
+
+
+PATTERNS = {
+    "box": "box breathing: in 4, hold 4, out 4, hold 4",
+    "4-7-8": "in 4, hold 7, out 8; at most four rounds at first",
+    "coherent": "about 5.5 breaths a minute, in and out of equal length",
+    "sigh": "the physiological sigh: in, a short top-up in, a long slow out",
+}
+"""Breathing patterns of the ``breathing`` programme."""
+DEFAULT_PATTERN = "box"
+
+
+def check_pattern(name: str) -> str:
+    """``name`` if it is a breathing pattern, else an ``InvalidOption``."""
+    if name not in PATTERNS:
+        raise InvalidOption(
+            "--pattern", f"unknown pattern '{name}'; choose from: {', '.join(PATTERNS)}"
+        )
+    return name
