@@ -71,7 +71,7 @@ def test_usage_errors_exit_2(args, words, private_folders):
 
 
 def test_a_programme_and_a_script_together_are_refused(script):
-    assert_one_line_error(run("generate", "classic", "--script", str(script)), 2, "not both")
+    assert_one_line_error(run("generate", "classic", "--script", str(script)), 2, "not more than one")
 
 
 def test_output_path_that_is_a_folder(private_folders):

@@ -11,7 +11,9 @@ from typing import Any
 
 import click
 
-from . import __version__, ambient, render, settings
+from . import __version__, ambient, choices, planfile as planfiles, render, settings
+from . import profile as profiles
+from .course import DEFAULT_PER_WEEK, DEFAULT_WEEKS, Course, build as build_course
 from .errors import InvalidOption, TreAudioError
 from .session import (Options, generate as make_session, plot_session, preview_ambient, say as
                       say_text, script_text)
@@ -69,21 +71,37 @@ def _library_errors() -> Iterator[None]:
 
 
 def _session_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options shared by ``generate`` and ``script``."""
+    """The options shared by the commands that make or describe sessions. Options left
+    out fall back to the plan file, then the profile, then the defaults shown."""
     decorators = [
         click.argument("programme", required=False),
+        click.option("--plan", type=click.Path(dir_okay=False, path_type=Path),
+                     help="A plan file (see: tre-audio plan new)."),
         click.option("--pace", type=click.Choice(list(settings.PACES)),
-                     default=settings.DEFAULT_PACE, show_default=True,
-                     help="How fast the voice speaks and how long the silences are."),
+                     help=f"How fast the voice speaks and how long the silences are "
+                          f"[default: {settings.DEFAULT_PACE}]."),
         click.option("--minutes", type=float,
                      help="Fit the session to this many minutes (within 3%)."),
         click.option("--level", type=click.Choice(list(settings.LEVELS)),
-                     default=settings.DEFAULT_LEVEL, show_default=True,
-                     help="Your experience; sets the tremor time."),
-        click.option("--name", default="", help="Your name, said a few times."),
+                     help=f"Your experience; sets the tremor time "
+                          f"[default: {settings.DEFAULT_LEVEL}]."),
+        click.option("--tremor", type=float, metavar="MINUTES",
+                     help="Minutes of tremor, within the level's range."),
+        click.option("--limit", "limits", multiple=True,
+                     type=click.Choice(list(settings.LIMITS)),
+                     help="A body limit the session adapts to (repeatable)."),
+        click.option("--eyes-open", is_flag=True, default=None,
+                     help="Keep the eyes open throughout."),
+        click.option("--name", help="Your name, said a few times."),
+        click.option("--trusted", metavar="NAME",
+                     help="Someone you trust and may call, named in the safety plan."),
+        click.option("--pattern", type=click.Choice(list(settings.PATTERNS)),
+                     help=f"Breathing pattern of the breathing programme "
+                          f"[default: {settings.DEFAULT_PATTERN}]."),
         click.option("--engine", type=click.Choice(list(ENGINES)),
-                     default=DEFAULT_ENGINE, show_default=True, help="Speech engine."),
+                     help=f"Speech engine [default: {DEFAULT_ENGINE}]."),
         click.option("--voice", help="Voice name (see: tre-audio list voices)."),
+        _templates_option,
     ]
     return _decorate(_sound_options(command), decorators)
 
@@ -93,14 +111,19 @@ _lexicon_option = click.option(
     help="Pronunciation lexicon (TOML: word = \"respelling\") "
          "[default: lexicon.toml in the config folder, if there is one].")
 
+_templates_option = click.option(
+    "--templates", type=click.Path(file_okay=False, path_type=Path),
+    help="A folder of your own templates [default: templates in the data folder, "
+         "if there is one].")
+
 
 def _sound_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options that shape the sound around the voice."""
     decorators = [
         click.option("--ambient", type=click.Choice(list(ambient.AMBIENTS)),
-                     default=ambient.DEFAULT_AMBIENT, show_default=True,
-                     help="Sound bed under the session (tre-audio preview ambient NAME)."),
-        click.option("--no-bells", "bells", flag_value=False, default=True,
+                     help="Sound bed under the session (tre-audio preview ambient NAME) "
+                          f"[default: {ambient.DEFAULT_AMBIENT}]."),
+        click.option("--no-bells", "bells", flag_value=False, default=None,
                      help="Leave out the bells."),
         click.option("--interval-bell", type=float, metavar="SECONDS",
                      help="A soft chime every SECONDS during long holds."),
@@ -111,14 +134,16 @@ def _sound_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def _bed_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options that shape the bed and the loudness."""
     decorators = [
-        click.option("--bed-level", type=float, default=settings.Sound.bed_level,
-                     show_default=True, help="How many dB the bed sits under the voice."),
-        click.option("--seed", type=int, default=0, show_default=True,
-                     help="Seed of the generated bed: the same seed, the same sound."),
+        click.option("--bed-level", type=float,
+                     help=f"How many dB the bed sits under the voice "
+                          f"[default: {settings.Sound.bed_level:g}]."),
+        click.option("--seed", type=int,
+                     help="Seed of the generated bed: the same seed, the same sound "
+                          "[default: 0]."),
         click.option("--binaural", type=float, metavar="HZ",
                      help="A binaural beat of HZ under the bed (stereo; needs headphones)."),
-        click.option("--loudness", type=click.Choice(["-16", "-19", "-23"]), default="-16",
-                     show_default=True, help="Loudness in LUFS."),
+        click.option("--loudness", type=click.Choice(["-16", "-19", "-23"]),
+                     help="Loudness in LUFS [default: -16]."),
     ]
     return _decorate(command, decorators)
 
@@ -130,21 +155,21 @@ def _decorate(command: Callable[..., Any], decorators: list[Callable[..., Any]]
     return command
 
 
-def _sound(ambient: str, bed_level: float, seed: int, bells: bool,
-           interval_bell: float | None, binaural: float | None, loudness: str) -> settings.Sound:
+def _options(programme: str | None, plan: Path | None = None, **values: Any) -> Options:
+    """The session's options: the command line over the plan over the profile."""
+    values["programme"] = programme
+    values["limits"] = values.get("limits") or None
+    if values.get("loudness") is not None:
+        values["loudness"] = float(values["loudness"])
     with _library_errors():
-        return settings.Sound(ambient=ambient, bed_level=bed_level, seed=seed, bells=bells,
-                              interval_bell=interval_bell, binaural=binaural,
-                              loudness=float(loudness))
+        return choices.options(values, plan)
 
 
-_SOUND_KEYS = ("ambient", "bed_level", "seed", "bells", "interval_bell", "binaural", "loudness")
-
-
-def _options(programme: str | None, **values: Any) -> Options:
-    sound = _sound(**{key: values.pop(key) for key in _SOUND_KEYS})
+def _sound(**values: Any) -> settings.Sound:
+    if values.get("loudness") is not None:
+        values["loudness"] = float(values["loudness"])
     with _library_errors():
-        return Options(programme=programme or "classic", sound=sound, **values)
+        return settings.Sound(**{k: v for k, v in values.items() if v is not None})
 
 
 @click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -170,8 +195,8 @@ def cli() -> None:
 def generate(programme: str | None, out: Path | None, script_file: Path | None,
              with_plot: bool, **values: Any) -> None:
     """Make a session MP3, with transcript, subtitles and timeline beside it."""
-    if programme and script_file:
-        raise click.UsageError("give a PROGRAMME or --script, not both")
+    if script_file and (programme or values.get("plan")):
+        raise click.UsageError("give a PROGRAMME, --plan or --script, not more than one")
     options = _options(programme, **values)
     with _library_errors(), _Progress() as progress:
         session = make_session(options, out=out, script=script_file, progress=progress,
@@ -181,18 +206,43 @@ def generate(programme: str | None, out: Path | None, script_file: Path | None,
 
 
 @cli.command()
+@_session_options
+@click.option("--weeks", type=int, default=DEFAULT_WEEKS, show_default=True,
+              help="How many weeks the course lasts (1-12).")
+@click.option("--per-week", type=int, default=DEFAULT_PER_WEEK, show_default=True,
+              help="Sessions a week (1-4; two or three is the gentler advice).")
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("output/course"),
+              show_default=True, help="Folder to write the course into; it must not "
+                                      "hold another course.")
+@_lexicon_option
+def course(programme: str | None, weeks: int, per_week: int, out: Path,
+           **values: Any) -> None:
+    """Make a course: numbered sessions over some weeks with the tremor rising gently,
+    a playlist and a schedule with rest days."""
+    options = _options(programme, **values)
+    with _library_errors(), _Progress() as progress:
+        made = build_course(Course(options, weeks, per_week), out, progress=progress)
+    for planned, session in zip(made.planned, made.sessions):
+        click.echo(f"{session.path}  {clock(session.plan.duration)}  "
+                   f"tremor {planned.tremor:g} min")
+    click.echo(made.playlist)
+    click.echo(made.schedule)
+
+
+@cli.command()
 @click.argument("text")
-@click.option("--engine", type=click.Choice(list(ENGINES)), default=DEFAULT_ENGINE,
-              show_default=True, help="Speech engine.")
-@click.option("--voice", help="Voice name (see: tre-audio list voices).")
+@click.option("--engine", type=click.Choice(list(ENGINES)),
+              help=f"Speech engine [default: your profile's, or {DEFAULT_ENGINE}].")
+@click.option("--voice", help="Voice name [default: your profile's] (tre-audio list voices).")
 @_lexicon_option
 @click.option("-o", "--out", type=click.Path(path_type=Path),
               help="MP3 to write [default: output/say.mp3].")
-def say(text: str, engine: str, voice: str | None, lexicon: Path | None,
+def say(text: str, engine: str | None, voice: str | None, lexicon: Path | None,
         out: Path | None) -> None:
     """Speak TEXT as a session would (engine, voice, lexicon), to check how it sounds."""
     with _library_errors():
-        path, spoken = say_text(text, Options(engine=engine, voice=voice, lexicon=lexicon), out)
+        options = choices.options({"engine": engine, "voice": voice, "lexicon": lexicon})
+        path, spoken = say_text(text, options, out)
     click.echo(path)
     if spoken != " ".join(text.split()):
         click.echo(f"spoken as: {spoken}")
@@ -236,11 +286,20 @@ def preview_ambient_(name: str, out: Path | None, **values: Any) -> None:
 
 
 @cli.command(name="list")
-@click.argument("what", type=click.Choice(["programmes", "voices", "paces", "levels", "ambients"]))
-def list_(what: str) -> None:
-    """List programmes, voices, paces, levels or ambients."""
+@click.argument("what", type=click.Choice(["programmes", "exercises", "voices", "paces",
+                                           "levels", "limits", "patterns", "ambients"]))
+@_templates_option
+def list_(what: str, templates: Path | None) -> None:
+    """List programmes, exercises, voices, paces, levels, limits, patterns or ambients."""
     rows: Sequence[tuple[str, str]]
-    if what == "programmes":
+    if what == "exercises":
+        with _library_errors():
+            rows = [(e.name, _exercise_about(e)) for e in render.exercises(templates).values()]
+    elif what == "limits":
+        rows = list(settings.LIMITS.items())
+    elif what == "patterns":
+        rows = list(settings.PATTERNS.items())
+    elif what == "programmes":
         rows = [(p.name, p.summary) for p in render.programmes().values()]
     elif what == "paces":
         rows = [(p.name, p.summary) for p in settings.PACES.values()]
@@ -253,6 +312,59 @@ def list_(what: str) -> None:
     width = max(len(name) for name, _ in rows)
     for name, about in rows:
         click.echo(f"{name.ljust(width)}  {about}")
+
+
+def _exercise_about(exercise: render.Exercise) -> str:
+    tunes = f" (takes: {', '.join(exercise.tunes)})" if exercise.tunes else ""
+    mine = "" if exercise.source == "shipped" else f" [{exercise.source}]"
+    return f"{exercise.summary}{tunes}{mine}"
+
+
+@cli.group(name="profile")
+def profile_() -> None:
+    """Keep your name, body limits and preferred choices in a profile."""
+
+
+@profile_.command(name="init")
+def profile_init() -> None:
+    """Write an empty, commented profile to fill in."""
+    with _library_errors():
+        click.echo(profiles.init())
+
+
+@profile_.command(name="show")
+def profile_show() -> None:
+    """Show what your profile sets."""
+    with _library_errors():
+        click.echo(profiles.show(profiles.load()), nl=False)
+
+
+@profile_.command(name="set", context_settings={"ignore_unknown_options": True})
+@click.argument("key")
+@click.argument("value")
+def profile_set(key: str, value: str) -> None:
+    """Set KEY to VALUE (an empty VALUE unsets it; limits are comma separated)."""
+    with _library_errors():
+        click.echo(profiles.show(profiles.set_value(key, value)), nl=False)
+
+
+@profile_.command(name="path")
+def profile_path() -> None:
+    """Print where the profile is kept."""
+    click.echo(profiles.default_path())
+
+
+@cli.group(name="plan")
+def plan_() -> None:
+    """Write sessions down as plan files, for yourself or a client."""
+
+
+@plan_.command(name="new")
+@click.argument("file", type=click.Path(path_type=Path))
+def plan_new(file: Path) -> None:
+    """Write a commented example plan to FILE, to edit and then use with --plan."""
+    with _library_errors():
+        click.echo(planfiles.new(file))
 
 
 def _voice_rows() -> list[tuple[str, str]]:

@@ -36,3 +36,11 @@ class OutputError(TreAudioError):
 
 class LexiconError(TreAudioError):
     """A pronunciation lexicon that cannot be read; the message names the file and line."""
+
+
+class ProfileError(TreAudioError):
+    """A profile that cannot be read or written; the message names the file and line."""
+
+
+class PlanError(TreAudioError):
+    """A plan file that cannot be used; the message names the file, line and key."""

@@ -1,0 +1,63 @@
+"""A session's options from layers of choices: built-in defaults, then the profile,
+then a plan file, then the command line; a later layer wins."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import planfile, profile as profiles, render, settings
+from .errors import InvalidOption, PlanError
+from .session import Options
+
+SOUND_KEYS = ("ambient", "bed_level", "seed", "bells", "interval_bell", "binaural",
+              "loudness")
+RECIPE_KEYS = ("trusted", "limits", "eyes_open", "tremor", "returning", "pattern",
+               "exercises", "tune")
+
+
+def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """The layers as one set of choices; None means 'not chosen here'. A programme
+    chosen in a later layer replaces an earlier list of exercises, and the reverse."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        chosen = {k: v for k, v in layer.items() if v is not None}
+        if "programme" in chosen:
+            merged.pop("exercises", None)
+        if "exercises" in chosen:
+            merged.pop("programme", None)
+        merged.update(chosen)
+    return merged
+
+
+def build(choices: Mapping[str, Any]) -> Options:
+    """Options from merged choices (keys: Options' fields, and those of its sound and
+    recipe)."""
+    values = dict(choices)
+    sound = settings.Sound(**{k: values.pop(k) for k in SOUND_KEYS if k in values})
+    recipe_values = {k: values.pop(k) for k in RECIPE_KEYS if k in values}
+    if "limits" in recipe_values:
+        recipe_values["limits"] = frozenset(recipe_values["limits"])
+    if "exercises" in recipe_values:
+        recipe_values["exercises"] = tuple(recipe_values["exercises"])
+    return Options(sound=sound, recipe=render.Recipe(**recipe_values), **values)
+
+
+def options(given: Mapping[str, Any], plan: Path | None = None,
+            profile: profiles.Profile | None = None) -> Options:
+    """The options for a session: ``given`` (the command line) over the ``plan`` file
+    over the ``profile`` (default: the user's) over the defaults."""
+    base = profiles.as_choices(profile if profile is not None else profiles.load())
+    if plan is None:
+        return build(merge(base, given))
+    planned = planfile.load(plan)
+    try:
+        return build(merge(base, planned.choices, given))
+    except InvalidOption as error:
+        key = planfile.key_of(error.option)
+        given_keys = {k for k, v in given.items() if v is not None}
+        if key in planned.choices or key.startswith("exercise."):
+            if key.split(".")[0] not in given_keys:
+                raise PlanError(f"{planned.doc.where(key)}: {error}") from None
+        raise

@@ -1,0 +1,118 @@
+"""Small TOML settings files (profile, plans), read with errors that name the file,
+the line and the key."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import TreAudioError
+
+MAX_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Document:
+    path: Path
+    text: str
+    data: Mapping[str, Any]
+
+    def where(self, key: str | None = None) -> str:
+        """``path, line N, key`` for the line that sets ``key`` (a dotted name)."""
+        line = line_of(self.text, key) if key else None
+        at = f"{self.path}, line {line}" if line else str(self.path)
+        return f"{at}, {key}" if key else at
+
+
+def read(path: Path, error: type[TreAudioError], what: str) -> Document:
+    """The TOML document at ``path``; any problem is an ``error`` naming the file."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{what} not found: {path}") from None
+    except IsADirectoryError:
+        raise error(f"{what} {path} is a folder, not a file") from None
+    except OSError as problem:
+        raise error(f"cannot read {what} {path}: {problem.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise error(f"{what} {path} is too large to be a settings file")
+    if b"\0" in raw:
+        raise error(f"{what} {path} is not a text file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as problem:
+        line = raw[: problem.start].count(b"\n") + 1
+        raise error(f"{path}, line {line}: not UTF-8 text; save the {what} as UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as problem:
+        message = str(problem)
+        found = re.search(r"\(at line (\d+), column \d+\)", message)
+        reason = re.sub(r"\s*\(at line \d+, column \d+\)|\s*\(at end of document\)", "", message)
+        at = f"{path}, line {found[1]}" if found else str(path)
+        raise error(f"{at}: not valid TOML: {reason.lower()}") from None
+    return Document(path, text, data)
+
+
+_TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.\- ]+?)\s*=""")
+
+
+def _parts(dotted: str) -> list[str]:
+    return [p.strip().strip("\"'") for p in re.split(r"\.(?=(?:[^\"']*[\"'][^\"']*[\"'])*[^\"']*$)",
+                                                   dotted)]
+
+
+def line_of(text: str, key: str) -> int | None:
+    """The line (from 1) that sets the dotted ``key`` or opens its table, if found."""
+    want = key.split(".")
+    table: list[str] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        header = _TABLE.match(line)
+        if header:
+            table = _parts(header[1])
+            if table == want:
+                return number
+            continue
+        found = _KEY.match(line)
+        if found and table + _parts(found[1]) == want:
+            return number
+    return None
+
+
+def check(doc: Document, key: str, value: Any, kind: str, allowed: str,
+          error: type[TreAudioError]) -> Any:
+    """``value`` if it is of ``kind`` (text, number, whole number, true/false, list of
+    text), else an ``error`` naming the line and saying what is ``allowed``."""
+    fits = {
+        "text": isinstance(value, str),
+        "true or false": isinstance(value, bool),
+        "a whole number": isinstance(value, int) and not isinstance(value, bool),
+        "a number": isinstance(value, int | float) and not isinstance(value, bool)
+        and math.isfinite(value),
+        "a list of text": isinstance(value, list) and all(isinstance(v, str) for v in value),
+    }[kind]
+    if not fits:
+        raise error(f"{doc.where(key)}: {key} must be {_article(kind)}: {allowed}")
+    return value
+
+
+def _article(kind: str) -> str:
+    return {"text": "text", "true or false": "true or false"}.get(kind, kind)
+
+
+def toml_value(value: Any) -> str:
+    """``value`` written as TOML (text, numbers, true/false, lists of text)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return "[" + ", ".join(toml_value(v) for v in value) + "]"
