@@ -23,3 +23,20 @@ def spoken(events: list[script.Event]) -> str:
 
 def norm(text: str) -> str:
     return " ".join(text.lower().split())
+
+
+def sentences(events: list[script.Event]) -> list[str]:
+    """Every spoken sentence, in order."""
+    return [e.text for e in events if isinstance(e, script.Say)]
+
+
+def missing(events: list[script.Event], phrases: dict[str, list[str]]) -> list[str]:
+    """The phrases (per chapter title) a render does not speak in that chapter; checked
+    in lower case with whitespace collapsed. A chapter that is absent misses them all."""
+    parts = chapters(events)
+    return [
+        f"{title}: {phrase!r}"
+        for title, wanted in phrases.items()
+        for phrase in wanted
+        if phrase not in norm(spoken(parts.get(title, [])))
+    ]
