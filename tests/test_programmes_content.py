@@ -117,7 +117,7 @@ def case(request):
 
 def test_every_programme_is_listed_with_a_one_line_summary():
     listed = render.programmes()
-    assert set(listed) == {"classic", *PROGRAMMES}
+    assert set(listed) == {"classic", "breathing", *PROGRAMMES}
     for name, entry in listed.items():
         assert entry.template == f"{name}/session.j2"
         assert entry.summary and "\n" not in entry.summary

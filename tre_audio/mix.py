@@ -1,4 +1,5 @@
-"""Render any stretch of a planned session: speech, bells, chimes and a ducked bed.
+"""Render any stretch of a planned session: speech, bells, chimes, breath tones and a
+ducked bed.
 
 Nothing is mixed ahead: ``Mixer.render(start, end)`` builds just the samples asked for,
 so a session of any length is made block by block in constant memory. (Joining or
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import ambient
+from . import tones
 from .bells import bell
 from .plan import Plan
 from .settings import Sound
@@ -41,7 +43,7 @@ class Ducking:
 
     def __init__(self, plan: Plan, depth: float) -> None:
         self.depth = depth
-        self.speech = [(s.start, s.end) for s in plan.segments if s.kind == "speech"]
+        self.speech = _spans(plan)
         self.ends = [end for _, end in self.speech]
 
     def db(self, times: np.ndarray) -> np.ndarray:
@@ -65,6 +67,28 @@ class Ducking:
         return [(float(t), float(-bed_level + d)) for t, d in zip(times, self.db(times))]
 
 
+def _spans(plan: Plan) -> list[tuple[float, float]]:
+    """The stretches the bed ducks under: each sentence, and each run of words counted
+    over breath phases as one stretch, so the bed does not pump on every count."""
+    phases = sorted((s.start, s.end) for s in plan.segments if s.kind == "breathe")
+    starts = [a for a, _ in phases]
+
+    def counted(start: float) -> bool:
+        i = bisect.bisect_right(starts, start + 1e-9) - 1
+        return i >= 0 and start < phases[i][1]
+
+    spans: list[list[float]] = []
+    was_counted = False
+    for s in (s for s in plan.segments if s.kind == "speech"):
+        now = counted(s.start)
+        if now and was_counted and s.start - spans[-1][1] < DUCK_ATTACK + DUCK_RELEASE:
+            spans[-1][1] = max(spans[-1][1], s.end)
+        else:
+            spans.append([s.start, s.end])
+        was_counted = now
+    return [(a, b) for a, b in spans]
+
+
 class Mixer:
     """A planned session, ready to render stretch by stretch."""
 
@@ -82,6 +106,9 @@ class Mixer:
         if sound.bells:
             sounds += [(self._sample(start), chime)
                        for start, chime in placed_bells(plan, sample_rate)]
+        # breath tones always play: once the voice stops counting they carry the rhythm
+        sounds += [(self._sample(start), tone)
+                   for start, tone in placed_tones(plan, sample_rate) if len(tone)]
         sounds.sort(key=lambda item: item[0])
         self.sounds = sounds
         self.starts = [start for start, _ in sounds]
@@ -182,3 +209,14 @@ def placed_bells(plan: Plan, sample_rate: int) -> list[tuple[float, np.ndarray]]
         placed.append((start, bell(sample_rate, kind)))
     placed += [(start, bell(sample_rate, "interval")) for start in plan.chimes]
     return placed
+
+
+def placed_tones(plan: Plan, sample_rate: int) -> list[tuple[float, np.ndarray]]:
+    """Each breathe segment of the plan with its tone (empty for a hold), at a level
+    ``tones.TONE_BELOW_VOICE_DB`` under the voice."""
+    phases = [(s.phase, s.start, s.duration) for s in plan.segments if s.kind == "breathe"]
+    level = SPEECH_RMS_DB - tones.TONE_BELOW_VOICE_DB
+    return [
+        (start, tones.tone(sample_rate, phase, seconds, low, high, level))
+        for (phase, start, seconds), (low, high) in zip(phases, tones.pitches(phases))
+    ]

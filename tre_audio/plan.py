@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .errors import InvalidOption
-from .script import Bell, Chapter, Event, Hold, Pause, Say
+from .script import Bell, Breathe, Chapter, Event, Hold, Pause, Say
 from .settings import VOICE_WPM, Pace
 
 LEAD_IN = 3.0
@@ -29,7 +29,8 @@ CHIME_RING = 4.0
 
 @dataclass(frozen=True)
 class Segment:
-    """One stretch of the timeline. ``kind`` is speech, gap, pause, hold or bell."""
+    """One stretch of the timeline. ``kind`` is speech, gap, pause, hold, bell or
+    breathe (a phase of paced breathing: ``phase`` is in, hold or out)."""
 
     kind: str
     start: float
@@ -38,6 +39,8 @@ class Segment:
     text: str = ""
     level: float = 0.0
     """dB applied to speech: the voice settles over the session."""
+    phase: str = ""
+    """For breathe segments: in, hold or out."""
 
     @property
     def end(self) -> float:
@@ -85,6 +88,8 @@ def settling(events: Sequence[Event]) -> list[float]:
             held.append(0.0)
         elif isinstance(event, Hold) and held:
             held[-1] += event.low + event.high
+        elif isinstance(event, Breathe) and held:  # paced breathing is a deep stretch
+            held[-1] += 2 * event.seconds
     if len(held) < 3 or max(held) == 0:  # settling needs an arrival, a depth, a return
         return [0.0] * len(held)
     deepest = held.index(max(held))
@@ -161,6 +166,16 @@ def layout(
                 seconds = _fixed_seconds(event, pace, speech_seconds, depth)
                 segments.append(Segment("pause", clock, seconds, chapter))
                 clock += seconds
+            case Breathe(phase=phase, seconds=seconds, counts=counts):
+                # exact: neither the pace nor fitting to a length changes a breath count
+                segments.append(Segment("breathe", clock, seconds, chapter, phase=phase))
+                level = -SETTLE_SOFTER_DB * depth
+                for k, word in enumerate(counts):  # each word on its beat, over the tone
+                    at = clock + k * seconds / len(counts)
+                    segments.append(
+                        Segment("speech", at, speech_seconds(word), chapter, word, level)
+                    )
+                clock += seconds
             case Hold():
                 seconds = next(hold_lengths)
                 segments.append(Segment("hold", clock, seconds, chapter))
@@ -203,6 +218,8 @@ def _fixed_seconds(
             return BELL_SECONDS
         case Pause(amount=amount, unit=unit):
             return _seconds(amount, unit, pace) * pace.pause_scale
+        case Breathe(seconds=seconds):
+            return seconds
     return 0.0
 
 

@@ -1,7 +1,8 @@
 """The session as a picture: a standalone SVG timeline for seeing its shape at a glance.
 
 Chapters are bands across the picture; below their titles run lanes for the voice,
-pauses, holds and bells, then the level of the ambient bed, a time axis and a legend.
+pauses, holds and bells (and breath tones, when the session paces breathing), then the
+level of the ambient bed, a time axis and a legend.
 """
 
 from __future__ import annotations
@@ -39,9 +40,12 @@ COLOURS = {
     "hold": "#c9834f",
     "bell": "#b08a2e",
     "bed": "#4f8f8a",
+    "breathe": "#7a9cc6",
     "other": "#a3a3a3",
 }
 LANES = {"speech": "voice", "pause": "pauses", "hold": "holds", "bell": "bells"}
+BREATH_LANE = "breath"
+"""The lane for paced breathing: a tone rising (in), falling (out) or none (hold)."""
 IGNORED = {"gap"}
 """Kinds that are not drawn: the silence after each sentence."""
 
@@ -67,11 +71,13 @@ def svg(
     def x(seconds: float) -> float:
         return LEFT + min(max(seconds, 0.0), duration) / duration * span
 
-    others = [s for s in plan.segments if s.kind not in LANES and s.kind not in IGNORED]
+    breaths = [s for s in plan.segments if s.kind == "breathe"]
+    others = [s for s in plan.segments
+              if s.kind not in LANES and s.kind not in IGNORED and s.kind != "breathe"]
     has_bed = len(bed_db) > 0
     rows = _label_rows(plan, x, width - RIGHT)
     lanes_top = CHAPTER_TOP + (1 + max((r for r, _ in rows), default=0)) * ROW + 6
-    lanes = [*LANES] + (["other"] if others else [])
+    lanes = [*LANES] + (["breathe"] if breaths else []) + (["other"] if others else [])
     lane_top = {kind: lanes_top + i * LANE for i, kind in enumerate(lanes)}
     bed_top = lanes_top + len(lanes) * LANE
     lanes_bottom = bed_top + (BED_LANE if has_bed else 0) + 4
@@ -121,7 +127,8 @@ def svg(
 
     for kind in lanes:
         top = lane_top[kind]
-        out.append(_lane_label(LANES.get(kind, "other"), top + LANE / 2))
+        label = BREATH_LANE if kind == "breathe" else LANES.get(kind, "other")
+        out.append(_lane_label(label, top + LANE / 2))
         out.append(
             f'<line x1="{LEFT}" y1="{top + LANE}" x2="{width - RIGHT}" y2="{top + LANE}" '
             f'stroke="{COLOURS["rule"]}" stroke-width="0.5"/>'
@@ -130,13 +137,15 @@ def svg(
     out += _blocks(plan.segments, "pause", x, lane_top["pause"], 10)
     out += _blocks(plan.segments, "hold", x, lane_top["hold"], 16)
     out += _bells(plan.segments, plan.chimes, x, lane_top["bell"])
+    if breaths:
+        out += _breaths(breaths, x, lane_top["breathe"])
     if others:
         out += _blocks(others, None, x, lane_top["other"], 10)
     if has_bed:
         out += _bed(bed_db, x, bed_top, width - RIGHT)
 
     out += _axis(duration, x, axis, width)
-    out += _legend(legend, bool(plan.chimes), has_bed, bool(others))
+    out += _legend(legend, bool(plan.chimes), has_bed, bool(others), bool(breaths))
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -242,6 +251,30 @@ def _bells(
     return out
 
 
+def _breaths(
+    segments: Sequence[Segment], x: Callable[[float], float], top: float
+) -> list[str]:
+    """A ramp up for each breath in, down for each breath out, a thin line for a hold."""
+    low, high = top + LANE - 5, top + 5
+    out = []
+    for s in segments:
+        x0, x1 = x(s.start), max(x(s.end), x(s.start) + 1.0)
+        tip = escape(f"breathe {s.phase} {s.duration:g} s at {clock(s.start)}")
+        if s.phase in ("in", "out"):
+            rise = (high, low) if s.phase == "out" else (low, high)
+            points = f"{x0:.1f},{low} {x0:.1f},{rise[0]} {x1:.1f},{rise[1]} {x1:.1f},{low}"
+            out.append(
+                f'<polygon class="breathe" data-phase="{s.phase}" points="{points}" '
+                f'fill="{COLOURS["breathe"]}"><title>{tip}</title></polygon>'
+            )
+        else:
+            out.append(
+                _rect("breathe", x0, x1, low - 1, 2)
+                + f' data-phase={quoteattr(s.phase)}><title>{tip}</title></rect>'
+            )
+    return out
+
+
 def _simplify(
     points: Sequence[tuple[float, float]], column: Callable[[float], int]
 ) -> list[tuple[float, float]]:
@@ -322,7 +355,8 @@ def _axis(duration: float, x: Callable[[float], float], top: float, width: int) 
     return out
 
 
-def _legend(top: float, chime: bool, bed: bool, other: bool) -> list[str]:
+def _legend(top: float, chime: bool, bed: bool, other: bool, breath: bool = False
+            ) -> list[str]:
     items = [
         ("speech", "voice"),
         ("pause", "pause"),
@@ -330,6 +364,7 @@ def _legend(top: float, chime: bool, bed: bool, other: bool) -> list[str]:
         ("bell", "bell"),
     ]
     items += [("chime", "interval chime")] if chime else []
+    items += [("breathe", "breath tone, rising in and falling out")] if breath else []
     items += [("bed", "bed level, lowered under the voice")] if bed else []
     items += [("other", "other")] if other else []
     out = []
@@ -347,6 +382,11 @@ def _legend(top: float, chime: bool, bed: bool, other: bool) -> list[str]:
             out.append(
                 f'<line x1="{left}" y1="{top - 4}" x2="{left + 14}" y2="{top - 4}" '
                 f'stroke="{colour}" stroke-width="2"/>'
+            )
+        elif kind == "breathe":
+            out.append(
+                f'<polygon points="{left},{top + 1} {left + 14},{top - 9} {left + 14},'
+                f'{top + 1}" fill="{colour}"/>'
             )
         else:
             out.append(

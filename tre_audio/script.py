@@ -9,6 +9,14 @@ end with a ``# comment`` (the ``script`` command puts planned timings there).
     [pause 4s]                 silence; also ``1.5 min`` or ``2 breaths``
     [hold 60-120s]             a flexible hold: any length in the range, chosen to
                                fit the session; ``[hold 45s]`` is a fixed hold
+    [breathe in 4s]            one phase of paced breathing, sounded by a soft tone:
+    [breathe hold 7s]          ``in`` glides up, ``out`` glides down, ``hold`` is
+    [breathe out 8s]           silent. Its length is exact, in seconds: no pace
+                               scales it and fitting the session never changes it.
+    [breathe in 4s: in, two, three, four]
+                               the same phase, counted by the voice: the words after
+                               the colon, one to three words each, are spoken at
+                               even steps across the phase, the first as it begins
 
 Narration lines that follow each other form a paragraph, so long sentences may be
 wrapped; each sentence is spoken as its own clip.
@@ -17,6 +25,7 @@ wrapped; each sentence is spoken as its own clip.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +33,13 @@ from .errors import ScriptError
 
 MAX_HOLD_SECONDS = 30 * 60  # the brief's ceiling for any self-practice tremor phase
 MAX_PAUSE_SECONDS = 10 * 60
+BREATH_PHASES = ("in", "hold", "out")
+MIN_PHASE_SECONDS = 0.5
+MAX_PHASE_SECONDS = 30.0
+"""The shortest phase (a top-up sip of air) and the longest (a long hold or breath out)."""
+MIN_COUNT_SECONDS = 0.6
+"""Counted words are at least this far apart, so each is said before the next."""
+MAX_COUNT_WORDS = 3
 
 _UNITS = {
     "s": ("s", 1.0),
@@ -43,11 +59,16 @@ _AMOUNT = re.compile(
     rf"^(?P<kind>pause|hold)\s+(?P<low>{_NUMBER})(?:\s*-\s*(?P<high>{_NUMBER}))?"
     r"\s*(?P<unit>[a-z]+)$"
 )
+_BREATHE = re.compile(
+    rf"^breathe\s+(?P<phase>[a-z-]+)\s+(?P<amount>{_NUMBER})\s*(?P<unit>[a-z]+)"
+    r"\s*(?::(?P<counts>.*))?$",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\u201d\u2019]?\s+")
 
 CUE_HELP = (
-    "expected [chapter: Title], [bell], [pause N s|min|breaths] "
-    "or [hold N-M s|min|breaths]"
+    "expected [chapter: Title], [bell], [pause N s|min|breaths], "
+    "[hold N-M s|min|breaths] or [breathe in|hold|out N s: optional, counted, words]"
 )
 
 
@@ -93,7 +114,29 @@ class Hold:
         return self.high > self.low
 
 
-Event = Chapter | Bell | Say | Pause | Hold
+@dataclass(frozen=True)
+class Breathe:
+    """One phase of paced breathing: ``phase`` (in, hold or out) for exactly
+    ``seconds``, with ``counts`` spoken at even steps across it (none: tones alone)."""
+
+    phase: str
+    seconds: float
+    line: int
+    counts: tuple[str, ...] = ()
+
+
+Event = Chapter | Bell | Say | Pause | Hold | Breathe
+
+
+def spoken(events: Sequence[Event]) -> list[str]:
+    """Every text the voice speaks: sentences and counted words, in order, once each."""
+    texts: list[str] = []
+    for event in events:
+        if isinstance(event, Say):
+            texts.append(event.text)
+        elif isinstance(event, Breathe):
+            texts += event.counts
+    return list(dict.fromkeys(texts))
 
 
 def split_sentences(paragraph: str) -> list[str]:
@@ -160,6 +203,8 @@ def _parse_cue(line: str, number: int, source: str) -> Event:
         if not chapter:
             raise bad("a chapter needs a title, as in [chapter: Ankle rolls]")
         return Chapter(chapter["title"], number)
+    if body.startswith("breathe"):
+        return _parse_breathe(" ".join(match["body"].split()), number, bad)
     amount = _AMOUNT.match(body)
     if not amount:
         raise bad(f"malformed cue ({CUE_HELP})")
@@ -180,6 +225,34 @@ def _parse_cue(line: str, number: int, source: str) -> Event:
     if seconds_high > MAX_HOLD_SECONDS:
         raise bad("a hold may last at most 30 minutes")
     return Hold(low, high, unit, number)
+
+
+def _parse_breathe(body: str, number: int, bad: Callable[[str], ScriptError]) -> Breathe:
+    """``breathe PHASE N s`` with optional ``: counted, words`` (``body`` as written)."""
+    found = _BREATHE.match(body)
+    if not found:
+        raise bad("a breathing phase is written [breathe in 4s], [breathe hold 7s] or "
+                  "[breathe out 8s], counted with [breathe in 4s: in, two, three, four]")
+    phase = found["phase"].lower()
+    if phase not in BREATH_PHASES:
+        raise bad(f"unknown breathing phase '{phase}' (use in, hold or out)")
+    unit = found["unit"].lower()
+    if _UNITS.get(unit) != ("s", 1.0):
+        raise bad("a breathing phase is timed in seconds, as in [breathe in 4s]")
+    seconds = float(found["amount"])
+    if not MIN_PHASE_SECONDS <= seconds <= MAX_PHASE_SECONDS:
+        raise bad(f"a breathing phase lasts {MIN_PHASE_SECONDS:g} to "
+                  f"{MAX_PHASE_SECONDS:g} seconds")
+    counts: tuple[str, ...] = ()
+    if found["counts"] is not None:
+        counts = tuple(" ".join(c.split()) for c in found["counts"].split(","))
+        if not all(counts):
+            raise bad("counted words go after the colon, separated by commas, none empty")
+        if any(len(c.split()) > MAX_COUNT_WORDS for c in counts):
+            raise bad(f"each count is one to {MAX_COUNT_WORDS} words")
+        if seconds / len(counts) < MIN_COUNT_SECONDS:
+            raise bad(f"too many counts: at most one every {MIN_COUNT_SECONDS:g} seconds")
+    return Breathe(phase, seconds, number, counts)
 
 
 def read(path: Path) -> list[Event]:
@@ -222,4 +295,7 @@ def format_event(event: Event) -> str:
             return f"[hold {format_amount(low, unit)}]"
         case Hold(low=low, high=high, unit=unit):
             return f"[hold {low:g}-{format_amount(high, unit)}]"
+        case Breathe(phase=phase, seconds=seconds, counts=counts):
+            words = f": {', '.join(counts)}" if counts else ""
+            return f"[breathe {phase} {seconds:g}s{words}]"
     raise TypeError(event)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .plan import Plan
-from .script import Chapter, Event, Hold, Pause, Say, format_event
+from .script import Breathe, Chapter, Event, Hold, Pause, Say, format_event
 
 NOTICE = (
     "Self-care, not treatment or crisis care. tre-audio is independent and not "
@@ -54,9 +54,41 @@ def annotated_script(events: Sequence[Event], plan: Plan, header: Sequence[str])
 def transcript(events: Sequence[Event], plan: Plan, title: str) -> str:
     """What the session says, under chapter headings with their times."""
     lines = [title, NOTICE, ""]
-    for event, text, start, _ in _paragraphs(events, plan):
+    run: list[tuple[Breathe, float]] = []
+    for event, text, start, length in _paragraphs(events, plan):
+        if isinstance(event, Breathe):
+            run.append((event, length))
+            continue
+        if run:
+            lines.append(breathing_summary(run))
+            run = []
         if isinstance(event, Chapter):
             lines += ["", f"[{clock(start)}] {event.title}", ""]
         elif isinstance(event, Say):
             lines.append(text)
+    if run:
+        lines.append(breathing_summary(run))
     return "\n".join(lines).strip() + "\n"
+
+
+def breathing_summary(run: Sequence[tuple[Breathe, float]]) -> str:
+    """One line for a stretch of paced breathing: its length, its round, how many
+    rounds, and how many of them the voice counts."""
+    steps = [(b.phase, b.seconds) for b, _ in run]
+    period = next(p for p in range(1, len(steps) + 1)
+                  if len(steps) % p == 0
+                  and all(steps[i] == steps[i % p] for i in range(len(steps))))
+    rounds = len(steps) // period
+    shape = ", ".join(f"{phase} {seconds:g} s" for phase, seconds in steps[:period])
+    voiced = [any(b.counts for b, _ in run[r * period:(r + 1) * period])
+              for r in range(rounds)]
+    counted = sum(voiced)
+    told = f"{rounds} rounds" if rounds > 1 else "once"
+    if counted == rounds:
+        told += ", counted aloud" if rounds == 1 else ", all counted aloud"
+    elif counted and all(voiced[:counted]):
+        told += f", the first {counted} counted aloud"
+    elif counted:
+        told += f", {counted} of them counted aloud"
+    total = sum(length for _, length in run)
+    return f"(Breathing with the tones for {clock(total)}: {shape}; {told}.)"

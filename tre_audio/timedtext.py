@@ -91,7 +91,9 @@ def manifest(
     """The session's timeline as JSON; ``extra`` adds keys such as the settings used.
 
     Times are in seconds, rounded to milliseconds. A segment's ``chapter`` is its
-    chapter's title (null before the first chapter); only speech carries ``text``.
+    chapter's title (null before the first chapter); only speech carries ``text``, and
+    only a phase of paced breathing (kind ``breathe``) its ``phase``: in, hold or out.
+    Subtitles leave the phases out; words counted over them are speech.
     ``chimes`` are the times of the interval chimes rung inside long holds.
     """
 
@@ -125,7 +127,51 @@ def manifest(
         }
         if s.kind == "speech":
             row["text"] = s.text
+        if s.kind == "breathe":
+            row["phase"] = s.phase
         segments.append(row)
     document["segments"] = segments
     document["chimes"] = [seconds(t) for t in plan.chimes]
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+@dataclass(frozen=True)
+class Caption:
+    """One cue read back from a WebVTT file: times in seconds and its text."""
+
+    start: float
+    end: float
+    text: str
+
+
+def _seconds(stamp: str) -> float:
+    """``hh:mm:ss.ttt`` or ``mm:ss.ttt`` as seconds; ValueError if it is neither."""
+    parts = stamp.strip().split(":")
+    if len(parts) not in (2, 3) or "." not in parts[-1]:
+        raise ValueError(stamp)
+    total = 0.0
+    for part in parts[:-1]:
+        total = total * 60 + int(part)
+    return total * 60 + float(parts[-1])
+
+
+def read_webvtt(text: str) -> list[Caption]:
+    """The cues of a WebVTT file (as ``webvtt`` writes them), lines joined by a space.
+
+    NOTE blocks and anything that is not a cue are skipped; entities are unescaped.
+    """
+    captions = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        lines = [line for line in block.split("\n") if line.strip()]
+        timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
+        if timing is None or lines[0].startswith(("NOTE", "WEBVTT", "STYLE", "REGION")):
+            continue
+        start, _, rest = lines[timing].partition("-->")
+        try:
+            begin, end = _seconds(start), _seconds(rest.split()[0] if rest.split() else "")
+        except ValueError:
+            continue
+        words = " ".join(lines[timing + 1 :])
+        words = words.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        captions.append(Caption(begin, end, words))
+    return captions
