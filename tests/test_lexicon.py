@@ -163,6 +163,15 @@ def test_a_session_with_a_bad_lexicon_fails_before_speaking(private_folders, mon
     assert no_audio_written(private_folders)
 
 
+def test_a_broken_users_lexicon_does_not_stop_commands_that_speak_nothing(
+        config_home, private_folders):
+    (config_home / "tre-audio").mkdir(parents=True, exist_ok=True)
+    (config_home / "tre-audio" / "lexicon.toml").write_text("TRE = 1\n", encoding="utf-8")
+    assert run("script").exit_code == 0
+    assert run("plot", "-o", "shape.svg").exit_code == 0
+    assert_one_line_error(run("say", "Hello."), 1, "lexicon.toml, line 1")
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

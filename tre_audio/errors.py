@@ -44,3 +44,7 @@ class ProfileError(TreAudioError):
 
 class PlanError(TreAudioError):
     """A plan file that cannot be used; the message names the file, line and key."""
+
+
+class ServeError(TreAudioError):
+    """The sessions could not be served (e.g. the port is taken)."""

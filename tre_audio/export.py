@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import queue
 import tempfile
 import threading
@@ -40,7 +41,9 @@ class Tags:
 
 @contextmanager
 def atomic_file(final: Path) -> Iterator[Path]:
-    """A temporary path beside ``final`` that replaces it only if the block succeeds."""
+    """A temporary path beside ``final`` that replaces it only if the block succeeds.
+    A read-only ``final`` is refused: someone made it so to keep it."""
+    check_replaceable(final)
     try:
         fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".part")
     except OSError as error:
@@ -55,6 +58,17 @@ def atomic_file(final: Path) -> Iterator[Path]:
         raise OutputError(f"cannot write {final}: {error.strerror}") from None
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def check_replaceable(path: Path) -> None:
+    """Raise ``OutputError`` if ``path`` is a read-only file (someone made it so to keep it)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if stat.S_ISREG(mode) and not mode & 0o222:
+        raise OutputError(f"{path} is read-only; not replacing it (make it writable, or "
+                          "write to another file)")
 
 
 def _umask() -> int:
@@ -72,6 +86,12 @@ def check_writable(folder: Path) -> None:
         raise OutputError(f"output folder is not writable: {folder} ({error.strerror})") from None
 
 
+def _encoder_failed(error: BaseException) -> OutputError:
+    """An error of the MP3 encoder (LAME), as one line; disk errors stay ``OSError``."""
+    why = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return OutputError(f"the MP3 encoder failed: {why}")
+
+
 class Mp3Writer:
     """Encodes float blocks in [-1, 1] (mono (n,) or stereo (n, 2)) into an MP3 file.
 
@@ -80,11 +100,14 @@ class Mp3Writer:
     """
 
     def __init__(self, path: Path, sample_rate: int, channels: int = 1) -> None:
-        self.encoder = lameenc.Encoder()
-        self.encoder.set_bit_rate(BITRATE * channels)
-        self.encoder.set_in_sample_rate(sample_rate)
-        self.encoder.set_channels(channels)
-        self.encoder.set_quality(QUALITY)
+        try:
+            self.encoder = lameenc.Encoder()
+            self.encoder.set_bit_rate(BITRATE * channels)
+            self.encoder.set_in_sample_rate(sample_rate)
+            self.encoder.set_channels(channels)
+            self.encoder.set_quality(QUALITY)
+        except Exception as error:  # lameenc raises its own untyped errors
+            raise _encoder_failed(error) from None
         self.file = path.open("wb")
         self.blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
         self.failure: BaseException | None = None
@@ -101,7 +124,7 @@ class Mp3Writer:
             if encoded:  # LAME refuses to flush what it never started
                 self.file.write(self.encoder.flush())
         except BaseException as error:  # handed to the writing thread in __exit__
-            self.failure = error
+            self.failure = error if isinstance(error, OSError) else _encoder_failed(error)
             while not ended and self.blocks.get() is not None:  # so write() never blocks
                 pass
 

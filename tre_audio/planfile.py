@@ -87,7 +87,7 @@ def load(path: Path) -> Planned:
         try:
             _CHECKS.get(key, lambda value: None)(value)
         except InvalidOption as error:
-            raise PlanError(f"{doc.where(key)}: {error}") from None
+            raise PlanError(f"{doc.where(key)}: {str(error).removeprefix('--')}") from None
     if "programme" in choices and "exercises" in choices:
         raise PlanError(f"{doc.where('exercises')}: a plan gives a programme or a list of "
                         "exercises, not both")

@@ -116,7 +116,7 @@ def load(path: Path | None = None) -> Profile:
         return Profile(**values)
     except InvalidOption as error:
         key = _OPTION_KEYS.get(error.option, error.option)
-        raise ProfileError(f"{doc.where(key)}: {error}") from None
+        raise ProfileError(f"{doc.where(key)}: {str(error).removeprefix('--')}") from None
 
 
 def text(profile: Profile) -> str:

@@ -211,9 +211,9 @@ def render(
     except jinja2.TemplateError as error:
         raise ScriptError(f"template {_origin(error.__traceback__, where)}: {error.message}"
                           ) from None
-    except RecursionError:
-        raise ScriptError(f"{where}: a template includes itself, directly or in a "
-                          "circle") from None
+    except RecursionError as error:
+        raise ScriptError(f"template {_origin(error.__traceback__, where)}: it includes "
+                          "itself, directly or in a circle") from None
     except (TypeError, ValueError, ArithmeticError, LookupError) as error:
         raise ScriptError(f"template {_origin(error.__traceback__, where)}: {error}") from None
 

@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import math
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import ambient, plot, render, settings, timedtext
 from .errors import InvalidOption, OutputError
-from .export import Mp3Writer, Tags, atomic_file, check_writable, tag_mp3
+from .export import Mp3Writer, Tags, atomic_file, check_replaceable, check_writable, tag_mp3
 from .lexicon import Lexicon, find as find_lexicon
 from .master import SESSION_SPEECH_LUFS, Master, Mastered, master
 from .mix import Ducking, Mixer
 from .plan import BELL_SECONDS, ChapterMark, Plan, Segment, estimate_speech, layout
-from .script import Event, Say, parse, read, split_sentences
+from .script import Event, parse, read, split_sentences, spoken
 from .speech.cache import ClipCache, default_folder
 from .speech.engine import DEFAULT_ENGINE, engine_module
 from .speech.speaker import Speaker
@@ -51,8 +52,6 @@ class Options:
     """A folder of the user's templates; None: the one in the data folder, if any."""
     label: str | None = None
     """The session's name in file names and titles; None: the programme's (or 'custom')."""
-    respell: Lexicon | None = field(default=None, init=False, repr=False, compare=False)
-    """The lexicon as loaded (once, here), or None when there is none."""
 
     def __post_init__(self) -> None:
         render.programme(self.programme)
@@ -62,7 +61,12 @@ class Options:
         ambient.check(self.sound.ambient)
         engine_module(self.engine)
         _check_recipe(self.recipe, settings.level(self.level), self.templates)
-        object.__setattr__(self, "respell", find_lexicon(self.lexicon))
+
+    @functools.cached_property
+    def respell(self) -> Lexicon | None:
+        """The lexicon, loaded when first needed (so that commands which speak nothing
+        do not depend on it), or None when there is none."""
+        return find_lexicon(self.lexicon)
 
     def speaker(self, cache: Path | None = None) -> Speaker:
         """The voice these options speak with, its clips kept in ``cache``."""
@@ -182,11 +186,15 @@ def _check_output(path: Path, suffix: str = ".mp3") -> None:
     if path.suffix.lower() != suffix:
         raise InvalidOption("--out", f"output file must end in {suffix}: {path}")
     folder = path.parent
+    for above in (folder, *folder.parents):
+        if above.exists() and not above.is_dir():
+            raise OutputError(f"cannot write {path}: {above} is a file, not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError(f"cannot create output folder {folder}: {error.strerror}") from None
     check_writable(folder)
+    check_replaceable(path)
 
 
 def generate(
@@ -208,7 +216,7 @@ def generate(
     else:
         _check_output(DEFAULT_OUTPUT / f"{label}.mp3")
 
-    sentences = [e.text for e in events if isinstance(e, Say)]
+    sentences = spoken(events)  # sentences, and the words that count breaths
     clips = options.speaker(cache).speak(sentences, _stage(progress, "speech"))
     rate = settings.SAMPLE_RATE
     plan = layout(events, pace, lambda text: len(clips[text]) / rate, options.minutes,
