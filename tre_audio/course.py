@@ -1,0 +1,416 @@
+"""Plan and build a course: numbered sessions over some weeks, a playlist and a schedule.
+
+The progression follows the content brief (``tre-brief.md``):
+
+- the first week (and at least the first ``FULL_LEAD_INS`` sessions) has the full
+  instructions; later sessions have the briefer lead-ins (``Recipe(returning=True)``);
+- the tremor starts at the level's lowest dose and rises in half-minute steps, at most
+  one step a session, spread evenly so that a long enough course ends at the level's
+  highest dose; it never goes over it (nor over 3 minutes at the sensitive level, nor
+  over the listener's own tremor setting, ``--tremor``, which becomes the ceiling);
+- there is a rest day between sessions wherever the week allows it (``DAYS``).
+
+Speech for every session is made once, up front, in one batch (so the engine's workers
+stay busy and the clips land in the cache); each session is then mixed from the cache.
+
+Nothing is half written: the course is made in a hidden folder inside the output folder
+and moved into place only when every file is done; a failure or Ctrl-C leaves the
+folder as it was. A folder that already holds course files (from an earlier course) is
+refused before any work starts; other files in it are left alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import settings
+from .errors import InvalidOption, OutputError
+from .export import atomic_file, check_writable
+from .plan import estimate_speech, layout
+from .script import Say
+from .session import SIDE_FILES, Options, Progress, Session, generate, narration
+from .texts import NOTICE, clock
+
+MAX_WEEKS = 12
+MAX_PER_WEEK = 4
+DEFAULT_WEEKS = 4
+DEFAULT_PER_WEEK = 2
+"""Sources differ on how often (2-4, or 2-3 and no more): the gentler figure."""
+STEP = 0.5
+"""Minutes the tremor may rise from one session to the next."""
+SENSITIVE_MAX = 3.0
+"""The sensitive level's tremor never goes over this many minutes."""
+FULL_LEAD_INS = 2
+"""At least this many sessions (and the whole first week) have the full instructions."""
+PROGRAMMES = ("classic", "tremor", "seated")
+"""The programmes with a tremor phase, which a course can follow."""
+DAYS = {1: (1,), 2: (1, 4), 3: (1, 3, 5), 4: (1, 3, 5, 7)}
+"""The days of a week (day 1 is the day the course starts) for each number of sessions:
+a rest day between any two, except that four a week leave no rest day between the last
+session of a week and the first of the next."""
+
+PLAYLIST = "course.m3u8"
+SCHEDULE = "schedule.md"
+STAGE = "course"
+"""The one progress stage of a course: speech first, then each session."""
+
+_COURSE_FILE = re.compile(r"\d{2,}-week\d+-session\d+\.(%s)" % "|".join(
+    suffix.lstrip(".") for suffix in (".mp3", *SIDE_FILES, ".svg")))
+
+
+@dataclass(frozen=True)
+class Course:
+    """A course's settings; checked when made. ``options`` shape every session (pace,
+    level, name, voice, sound, length); the course sets the tremor and the lead-ins."""
+
+    options: Options
+    weeks: int = DEFAULT_WEEKS
+    per_week: int = DEFAULT_PER_WEEK
+
+    def __post_init__(self) -> None:
+        _check_count("--weeks", self.weeks, MAX_WEEKS, "weeks")
+        _check_count("--per-week", self.per_week, MAX_PER_WEEK, "sessions a week")
+        if self.options.programme not in PROGRAMMES:
+            raise InvalidOption(
+                "PROGRAMME", f"a course needs a programme with a tremor phase: "
+                f"{', '.join(PROGRAMMES)} (not '{self.options.programme}')"
+            )
+        if self.options.recipe.exercises is not None:
+            raise InvalidOption("exercises", "a course follows a programme, not a custom "
+                                "list of exercises")
+
+    @property
+    def count(self) -> int:
+        return self.weeks * self.per_week
+
+
+def _check_count(option: str, value: int, top: int, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+        raise InvalidOption(option, f"{option} must be a whole number from 1 to {top} "
+                            f"({what}), not {value!r}")
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One session of a course, before it is made."""
+
+    number: int
+    """1 to the course's count, in playing order."""
+    week: int
+    in_week: int
+    """The session's number within its week, from 1."""
+    day: int
+    """The day of its week, 1-7; day 1 is the day the course starts."""
+    tremor: float
+    """Minutes of tremor."""
+    returning: bool
+    """Briefer lead-ins."""
+    changes: str
+    """What is new since the session before, in a few words."""
+    options: Options
+
+    @property
+    def name(self) -> str:
+        """The file name without suffix, e.g. ``01-week1-session1``."""
+        return f"{self.number:02d}-week{self.week}-session{self.in_week}"
+
+    @property
+    def course_day(self) -> int:
+        """The day of the course, from 1."""
+        return (self.week - 1) * 7 + self.day
+
+
+def tremor_minutes(level: settings.Level, count: int, ceiling: float | None = None
+                   ) -> list[float]:
+    """The tremor of each of ``count`` sessions at ``level``: from its lowest dose,
+    rising by at most ``STEP`` a session, evenly towards its highest (or ``ceiling``,
+    the listener's own tremor setting, if that is lower)."""
+    top = min(level.tremor_high, SENSITIVE_MAX) if level.name == "sensitive" \
+        else level.tremor_high
+    if ceiling is not None:
+        top = min(top, ceiling)
+    low = min(level.tremor_low, top)
+    span = top - low
+    minutes = []
+    for index in range(count):
+        share = span * index / (count - 1) if count > 1 else 0.0
+        rise = min(STEP * index, math.floor(share / STEP + 1e-9) * STEP)
+        minutes.append(min(top, low + rise))
+    return minutes
+
+
+def plan(course: Course) -> tuple[Planned, ...]:
+    """Every session of ``course``, in order (nothing is rendered or spoken)."""
+    base = course.options
+    doses = tremor_minutes(settings.level(base.level), course.count, base.recipe.tremor)
+    full = max(course.per_week, FULL_LEAD_INS)
+    planned: list[Planned] = []
+    for index, tremor in enumerate(doses):
+        week, in_week = divmod(index, course.per_week)
+        number = index + 1
+        day = DAYS[course.per_week][in_week]
+        returning = number > full
+        recipe = dataclasses.replace(base.recipe, tremor=tremor, returning=returning)
+        label = f"course {number:02d} (week {week + 1}, day {day}) {base.programme}"
+        options = dataclasses.replace(base, recipe=recipe, label=label)
+        before = planned[-1] if planned else None
+        changes = _changes(before, tremor, returning, (week * 7 + day) - (
+            before.course_day if before else 0))
+        planned.append(Planned(number, week + 1, in_week + 1, day, tremor, returning,
+                               changes, options))
+    return tuple(planned)
+
+
+def _changes(before: Planned | None, tremor: float, returning: bool, days: int) -> str:
+    if before is None:
+        return f"first session: the full instructions, {tremor:g} min of tremor"
+    parts = []
+    if tremor > before.tremor:
+        parts.append(f"tremor up to {tremor:g} min")
+    if returning and not before.returning:
+        parts.append("shorter lead-ins from now on")
+    if not parts:
+        parts.append("as last time")
+    if days < 2:
+        parts.append("the day after the last one: rest a day first if you need to")
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class BuiltCourse:
+    folder: Path
+    planned: tuple[Planned, ...]
+    sessions: tuple[Session, ...]
+    """The sessions as written, in order, with the files beside them."""
+    playlist: Path
+    schedule: Path
+
+
+def build(course: Course, out: Path, progress: Progress | None = None,
+          cache: Path | None = None) -> BuiltCourse:
+    """Make every session of ``course`` in the folder ``out``, with a playlist and a
+    schedule; ``progress`` hears of one stage, ``"course"``, from speech to the last
+    file. ``cache`` is the speech cache (default: the user's)."""
+    planned = plan(course)
+    scripts = [narration(p.options)[0] for p in planned]
+    pace = settings.pace(course.options.pace)
+    estimates = [layout(events, pace, estimate_speech, p.options.minutes).duration
+                 for p, events in zip(planned, scripts)]  # fails fast if unfittable
+    created = _prepare_folder(out)
+    staging: Path | None = None
+    try:
+        sentences = list(dict.fromkeys(
+            event.text for events in scripts for event in events if isinstance(event, Say)
+        ))
+        tally = _Tally(progress, len(sentences), [max(1, round(s / 60)) for s in estimates])
+        course.options.speaker(cache).speak(sentences, tally.speech)
+        staging = _staging_folder(out)
+        made: list[Session] = []
+        for index, p in enumerate(planned):
+            made.append(generate(p.options, out=staging / f"{p.name}.mp3",
+                                 progress=tally.session(index), cache=cache))
+            tally.finished(index)
+        for name, text in ((PLAYLIST, playlist_text(course, planned, made)),
+                           (SCHEDULE, schedule_text(course, planned, made))):
+            with atomic_file(staging / name) as temporary:
+                temporary.write_text(text, encoding="utf-8")
+        names = [path.name for session in made for path in (session.path, *session.beside)]
+        _publish(staging, out, [*names, PLAYLIST, SCHEDULE])
+    except BaseException:
+        _discard(staging)
+        _remove_if_empty(out, created)
+        raise
+    _discard(staging)
+    sessions = tuple(
+        dataclasses.replace(s, path=out / s.path.name,
+                            beside=tuple(out / b.name for b in s.beside))
+        for s in made
+    )
+    return BuiltCourse(out, planned, sessions, out / PLAYLIST, out / SCHEDULE)
+
+
+def is_course_file(name: str) -> bool:
+    """Whether a file called ``name`` is one a course writes."""
+    return name in (PLAYLIST, SCHEDULE) or _COURSE_FILE.fullmatch(name) is not None
+
+
+def _prepare_folder(out: Path) -> bool:
+    """Make sure ``out`` is a writable folder without course files; return whether it
+    was created here."""
+    if out.exists() and not out.is_dir():
+        raise InvalidOption("--out", f"{out} is a file; a course needs a folder")
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot create output folder {out}: {error.strerror}") from None
+    try:
+        check_writable(out)
+        found = sorted(p.name for p in out.iterdir() if is_course_file(p.name))
+    except BaseException:
+        _remove_if_empty(out, created)
+        raise
+    if found:
+        more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+        raise InvalidOption(
+            "--out", f"{out} already holds a course ({found[0]}{more}); choose another "
+            "folder, or move those files away first"
+        )
+    return created
+
+
+def _staging_folder(out: Path) -> Path:
+    """A hidden folder inside ``out`` (so moving out of it is a rename) for the files
+    being made."""
+    try:
+        return Path(tempfile.mkdtemp(dir=out, prefix=".course-", suffix=".part"))
+    except OSError as error:
+        raise OutputError(f"cannot write in {out}: {error.strerror}") from None
+
+
+def _discard(staging: Path | None) -> None:
+    if staging is not None:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_if_empty(folder: Path, created: bool) -> None:
+    if created:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass  # not empty (someone put a file there) or already gone: leave it
+
+
+def _publish(staging: Path, out: Path, names: Sequence[str]) -> None:
+    """Move the finished files into ``out``; if that fails part way, take back the ones
+    moved, so the course is there whole or not at all."""
+    moved: list[Path] = []
+    try:
+        for name in names:
+            target = out / name
+            if target.exists():
+                raise OutputError(f"{target} appeared while the course was being made; "
+                                  "nothing was written")
+            try:
+                os.replace(staging / name, target)
+            except OSError as error:
+                raise OutputError(f"cannot write {target}: {error.strerror}") from None
+            moved.append(target)
+    except BaseException:
+        for target in moved:
+            target.unlink(missing_ok=True)
+        raise
+
+
+class _Tally:
+    """One progress count for the whole course: a unit per sentence to speak, then
+    about a unit per minute of each session (mixing a minute takes about as long as
+    speaking a sentence)."""
+
+    def __init__(self, progress: Progress | None, sentences: int, sessions: Sequence[int]
+                 ) -> None:
+        self.progress = progress
+        self.sentences = sentences
+        self.starts = [sentences + sum(sessions[:i]) for i in range(len(sessions))]
+        self.units = list(sessions)
+        self.total = sentences + sum(sessions)
+        self.done = -1
+        self._report(0)
+
+    def _report(self, done: int) -> None:
+        done = min(self.total, max(done, self.done))
+        if done != self.done and self.progress is not None:
+            self.progress(STAGE, done, self.total)
+        self.done = done
+
+    def speech(self, done: int, total: int) -> None:
+        self._report(self.sentences * done // max(1, total))
+
+    def session(self, index: int) -> Callable[[str, int, int], None]:
+        share = {"measuring": (0.0, 0.4), "writing": (0.4, 0.6)}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage in share:
+                start, width = share[stage]
+                fraction = start + width * done / max(1, total)
+                self._report(self.starts[index] + int(self.units[index] * fraction))
+
+        return report
+
+    def finished(self, index: int) -> None:
+        self._report(self.starts[index] + self.units[index])
+
+
+def _title(p: Planned, course: Course) -> str:
+    who = f"{course.options.name.strip()}'s " if course.options.name.strip() else ""
+    return (f"{who}{p.number:02d}. Week {p.week}, day {p.day}: {course.options.programme}, "
+            f"tremor {p.tremor:g} min")
+
+
+def playlist_text(course: Course, planned: Sequence[Planned], made: Sequence[Session]) -> str:
+    """An extended M3U playlist (UTF-8) of the sessions in order, paths relative."""
+    lines = ["#EXTM3U", f"#PLAYLIST:tre-audio course, {course.weeks} weeks, "
+             f"{course.per_week} a week"]
+    for p, session in zip(planned, made):
+        lines += [f"#EXTINF:{round(session.plan.duration)},{_title(p, course)}",
+                  session.path.name]
+    return "\n".join(lines) + "\n"
+
+
+def schedule_text(course: Course, planned: Sequence[Planned], made: Sequence[Session]) -> str:
+    """The course's schedule in Markdown: when to play what, and how to stay safe."""
+    options = course.options
+    level = settings.level(options.level)
+    first, last = planned[0].tremor, planned[-1].tremor
+    doses = f"{first:g} minutes" if first == last else f"{first:g} rising to {last:g} minutes"
+    for_who = f" for {options.name.strip()}" if options.name.strip() else ""
+    lines = [
+        f"# Your TRE practice course{for_who}",
+        "",
+        f"{course.weeks} week{'s' if course.weeks > 1 else ''}, {course.per_week} "
+        f"session{'s' if course.per_week > 1 else ''} a week: the {options.programme} "
+        f"programme at the {options.pace} pace, {level.name} level; tremor {doses}.",
+        "",
+        f"> {NOTICE}",
+        "",
+        "## How to use it",
+        "",
+        "- Day 1 is whichever day you start. Play the sessions in order (the playlist "
+        f"`{PLAYLIST}` has them all).",
+        "- Rest at least one day between sessions: the body goes on settling after a "
+        "session, and mild twitches, soreness, or changes in mood, sleep or dreams can "
+        "come for a day or so. Drink water and keep some quiet time.",
+    ]
+    if course.per_week > 3:
+        lines.append("- Four sessions a week leave no rest day between the last session of "
+                     "a week and the first of the next. Sources differ on how often to "
+                     "practise: two or three times a week is the gentler advice, so skip or "
+                     "move a session whenever you like.")
+    lines += [
+        "- If a session felt like too much, halve the tremor next time: stretch your legs "
+        "out and stop it at about half the time, or play an earlier session with a "
+        "shorter tremor again. Going back is fine; it is not a race.",
+        "- You are in control: slow the tremor by bringing your knees together, stop it by "
+        "straightening your legs and rolling to one side. Stop whenever you like; "
+        "stopping early is a success. \"Not today\" is fine too.",
+        "- This is self-care, not treatment. If you are in danger, call your local "
+        "emergency number (112 works from most mobile phones); findahelpline.com lists "
+        "crisis lines by country.",
+        "",
+        "## Sessions",
+        "",
+        "| week | day | file | length | tremor | what changes |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for p, session in zip(planned, made):
+        lines.append(f"| {p.week} | {p.day} | {session.path.name} | "
+                     f"{clock(session.plan.duration)} | {p.tremor:g} min | {p.changes} |")
+    return "\n".join(lines) + "\n"
