@@ -87,7 +87,7 @@ def test_output_folder_that_cannot_be_written(script):
 
 def test_output_folder_under_a_file(script):
     result = run("generate", "--script", str(script), "--out", f"{script}/x.mp3")
-    assert_one_line_error(result, 1, "cannot create output folder")
+    assert_one_line_error(result, 1, f"{script} is a file, not a folder")
 
 
 @pytest.mark.parametrize(

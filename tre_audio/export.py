@@ -14,6 +14,7 @@ from pathlib import Path
 
 import lameenc
 import numpy as np
+from mutagen import MutagenError
 from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TPE1, CTOCFlags
 
 from .errors import OutputError
@@ -190,4 +191,10 @@ def tag_mp3(path: Path, tags: Tags, chapters: Sequence[ChapterMark]) -> None:
                 sub_frames=[TIT2(encoding=3, text=mark.title)],
             )
         )
-    id3.save(path, v2_version=3)
+    try:
+        id3.save(path, v2_version=3)
+    except MutagenError as error:  # mutagen wraps the OS's errors (a full disk) in its own
+        cause = error.__cause__ or error.__context__
+        if isinstance(cause, OSError):
+            raise cause from None  # atomic_file names the file and the reason
+        raise OutputError(f"cannot write the tags of {path}: {error}") from None

@@ -235,7 +235,9 @@ def _fit(
     Every flexible hold moves the same fraction of the way through its own range, so
     short holds stay short and the tremor phase stays within its limits.
     """
-    if not shortest * (1 - TOLERANCE) <= target <= longest * (1 + TOLERANCE):
+    # within the tolerance of the target (not of the range): the nearest length
+    # reachable may be off by TOLERANCE of what was asked, no more
+    if not shortest / (1 + TOLERANCE) <= target <= longest / (1 - TOLERANCE):
         raise InvalidOption(
             "--minutes",
             f"cannot fit {target / 60:g} minutes at the {pace.name} pace: this session "

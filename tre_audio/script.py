@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from .errors import ScriptError
@@ -272,9 +273,16 @@ def read(path: Path) -> list[Event]:
     return parse(text, source=str(path))
 
 
+def format_number(value: float) -> str:
+    """``value`` to 12 significant digits and never with an exponent, which a cue cannot
+    read: so a printed script parses back to the same amounts (``:g`` kept only 6)."""
+    text = f"{value:.12g}"
+    return format(Decimal(text), "f") if "e" in text else text
+
+
 def format_amount(amount: float, unit: str) -> str:
     """``90`` seconds as ``90s``, ``2`` breaths as ``2 breaths``."""
-    number = f"{amount:g}"
+    number = format_number(amount)
     if unit == "breath":
         return f"{number} breath" if amount == 1 else f"{number} breaths"
     return f"{number}s"
@@ -294,8 +302,8 @@ def format_event(event: Event) -> str:
         case Hold(low=low, high=high, unit=unit) if low == high:
             return f"[hold {format_amount(low, unit)}]"
         case Hold(low=low, high=high, unit=unit):
-            return f"[hold {low:g}-{format_amount(high, unit)}]"
+            return f"[hold {format_number(low)}-{format_amount(high, unit)}]"
         case Breathe(phase=phase, seconds=seconds, counts=counts):
             words = f": {', '.join(counts)}" if counts else ""
-            return f"[breathe {phase} {seconds:g}s{words}]"
+            return f"[breathe {phase} {format_number(seconds)}s{words}]"
     raise TypeError(event)

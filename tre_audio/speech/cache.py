@@ -1,23 +1,28 @@
 """A disk cache of prepared speech clips, so a re-render reuses speech.
 
 Entries are 16-bit mono WAV files named by a hash of everything that shapes the sound:
-engine, voice file, rate, text, and the clip format version. A damaged entry reads as
-missing and is made again; entries are written atomically.
+engine, voice file, rate, text, and the clip format version. Each holds, in a chunk of
+its own before the samples (players skip it), the SHA-256 of its samples; an entry that
+is truncated, damaged or not in this exact layout reads as missing and is made again.
+Entries are written atomically, so renders may share the cache at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import struct
 import tempfile
-import wave
 from pathlib import Path
 
 import numpy as np
 import platformdirs
 
-CLIP_FORMAT = 6
-"""Raise when clip preparation changes, so old entries are not reused."""
+CLIP_FORMAT = 7
+"""Raise when clip preparation or the entry layout changes, so old entries are not reused."""
+
+_HEADER = struct.Struct("<4sI4s 4sIHHIIHH 4sI32s 4sI")
+"""RIFF/WAVE, a PCM ``fmt `` chunk, a ``sha2`` chunk (the samples' SHA-256), ``data``."""
 
 
 def default_folder() -> Path:
@@ -40,19 +45,24 @@ class ClipCache:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.wav"
 
+    def _header(self, pcm: bytes) -> bytes:
+        """The exact header an entry holding ``pcm`` starts with."""
+        rate = self.sample_rate
+        return _HEADER.pack(b"RIFF", _HEADER.size - 8 + len(pcm), b"WAVE",
+                            b"fmt ", 16, 1, 1, rate, 2 * rate, 2, 16,
+                            b"sha2", 32, hashlib.sha256(pcm).digest(),
+                            b"data", len(pcm))
+
     def get(self, key: str) -> np.ndarray | None:
-        """The clip stored under ``key``, or None if absent or unreadable."""
+        """The clip stored under ``key``, or None if absent, unreadable or damaged."""
         try:
-            with wave.open(str(self._path(key)), "rb") as wav:
-                ok = (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (
-                    1, 2, self.sample_rate,
-                )
-                frames = wav.readframes(wav.getnframes())
-                if not ok or len(frames) != 2 * wav.getnframes() or not frames:
-                    return None
-        except (OSError, EOFError, wave.Error):
+            blob = self._path(key).read_bytes()
+        except OSError:
             return None
-        return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
+        pcm = blob[_HEADER.size:]
+        if not pcm or len(pcm) % 2 or blob[:_HEADER.size] != self._header(pcm):
+            return None
+        return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
 
     def put(self, key: str, samples: np.ndarray) -> None:
         """Store ``samples``; a cache that cannot be written is skipped silently."""
@@ -62,11 +72,8 @@ class ClipCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             try:
-                with os.fdopen(fd, "wb") as raw, wave.open(raw, "wb") as wav:
-                    wav.setnchannels(1)
-                    wav.setsampwidth(2)
-                    wav.setframerate(self.sample_rate)
-                    wav.writeframes(pcm)
+                with os.fdopen(fd, "wb") as raw:
+                    raw.write(self._header(pcm) + pcm)
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

@@ -14,8 +14,9 @@ Engine modules import their third-party library lazily, so a missing one becomes
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol
@@ -60,15 +61,48 @@ class Engine(Protocol):
 
 
 def synthesize_all(engine: Engine, texts: Sequence[str]) -> Iterator[np.ndarray]:
-    """Speak ``texts``, ``engine.workers`` at a time; the clips come in ``texts`` order."""
+    """Speak ``texts``, ``engine.workers`` at a time; the clips come in ``texts`` order.
+
+    The sentences are spoken in daemon threads rather than a ``ThreadPoolExecutor``,
+    whose threads are joined at exit: an engine stuck in one sentence would then keep
+    Ctrl-C and SIGTERM from ending the process. On an error the sentences already being
+    spoken are waited for (the engine is closed next); on Ctrl-C they are not.
+    """
     if engine.workers <= 1 or len(texts) <= 1:
         yield from map(engine.synthesize, texts)
         return
-    pool = ThreadPoolExecutor(engine.workers, thread_name_prefix="speech")
+    clips: list[Future[np.ndarray]] = [Future() for _ in texts]
+    upcoming = iter(range(len(texts)))
+    lock, stop = threading.Lock(), threading.Event()
+
+    def speak() -> None:
+        while not stop.is_set():
+            with lock:
+                index = next(upcoming, None)
+            if index is None:
+                return
+            try:
+                clips[index].set_result(engine.synthesize(texts[index]))
+            except BaseException as error:  # raised in order, where the caller waits
+                clips[index].set_exception(error)
+                stop.set()
+
+    threads = [threading.Thread(target=speak, name=f"speech-{n}", daemon=True)
+               for n in range(min(engine.workers, len(texts)))]
+    for thread in threads:
+        thread.start()
+    interrupted = False
     try:
-        yield from pool.map(engine.synthesize, texts)
-    finally:  # on an error or Ctrl-C, wait only for the sentences already being spoken
-        pool.shutdown(cancel_futures=True)
+        for clip in clips:
+            yield clip.result()
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        stop.set()
+        if not interrupted:
+            for thread in threads:
+                thread.join()
 
 
 def engine_module(name: str) -> ModuleType:

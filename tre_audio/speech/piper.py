@@ -105,7 +105,11 @@ class PiperEngine:
         from piper import SynthesisConfig
 
         config = SynthesisConfig(length_scale=self.length_scale)
-        chunks = [c.audio_float_array for c in self.voice.synthesize(text, config)]
+        try:
+            chunks = [c.audio_float_array for c in self.voice.synthesize(text, config)]
+        except Exception as error:  # onnxruntime and piper raise their own untyped errors
+            why = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise EngineError(f"Piper failed on '{text[:60]}': {why}") from None
         if not chunks:
             raise EngineError(f"Piper produced no audio for: {text[:60]}")
         return np.concatenate(chunks).astype(np.float32, copy=False)

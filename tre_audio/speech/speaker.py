@@ -64,6 +64,9 @@ class Speaker:
         return {text: made[spoken] for text, spoken in written.items()}
 
     def _prepare(self, engine: Engine, text: str, raw: np.ndarray) -> np.ndarray:
+        if not np.all(np.isfinite(raw)):  # would turn the whole session into noise
+            raise EngineError(f"the {self.engine_name} engine made broken audio (not a "
+                              f"number) for: {text[:60]}")
         clip = prepare(raw, engine.sample_rate, self.cache.sample_rate)
         if clip.size == 0:
             raise EngineError(f"the {self.engine_name} engine spoke only silence for: {text[:60]}")

@@ -1,0 +1,571 @@
+"""Faults, each injected: a stuck, crashing or silent voice, a failing encoder, a full disk,
+signals mid-render, a damaged cache, two renders on one cache, a read-only cache.
+
+Every fault must end in one clear line (or, for the cache, be healed or worked around),
+leave no partial file, leave the user's earlier files as they were, and a rerun must
+succeed. Faults are injected as close to their source as a test can: a fake speaker in
+the system engine's real worker process, Piper's own ``synthesize``, LAME's encoder,
+the MP3 file's ``write``, a real tmpfs, real signals to a real process.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import wave
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import piper
+import pytest
+from click.testing import CliRunner
+
+import faulty
+from tre_audio import export
+from tre_audio.cli import cli
+from tre_audio.speech import system
+from tre_audio.speech.cache import ClipCache
+from tre_audio.speech.piper import _CALIBRATION
+
+TESTS = Path(__file__).parent
+TOOL = Path(sys.executable).with_name("tre-audio")
+RATE = 22050
+SCRIPT = "[chapter: A]\n[bell]\nHello there, and welcome.\n[hold 5-20s]\nRest now, and breathe.\n"
+SENTENCES = ("Hello there, and welcome.", "Rest now, and breathe.")
+EARLIER = b"the user's earlier session"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (hidden ones too) with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def work(private_folders: Path) -> Path:
+    """A script and an earlier session that every failure must leave as they are."""
+    (private_folders / "s.txt").write_text(SCRIPT, encoding="utf-8")
+    (private_folders / "out").mkdir()
+    (private_folders / "out" / "keep.mp3").write_bytes(EARLIER)
+    (private_folders / "out" / "keep.txt").write_text("earlier transcript", encoding="utf-8")
+    return private_folders
+
+
+@pytest.fixture
+def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty speech cache, so that the voice is asked for every sentence."""
+    cache = tmp_path / "fresh-cache"
+    monkeypatch.setenv("TRE_AUDIO_CACHE", str(cache))
+    return cache
+
+
+def generate(*extra: str):
+    return run("generate", "--script", "s.txt", "-o", "out/keep.mp3", *extra)
+
+
+def assert_failed_cleanly(result, before: dict[str, bytes], folder: Path, *words: str,
+                          code: int = 1) -> None:
+    """One line on stderr naming ``words``, nothing on stdout, and not a byte changed."""
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr,
+                                      result.exception)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tre-audio: "), result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    for word in words:
+        assert word in lines[0], lines[0]
+    assert files(folder) == before  # nothing written, no .part left, earlier files intact
+
+
+def assert_rerun_succeeds(folder: Path) -> None:
+    result = generate()
+    assert result.exit_code == 0, (result.stderr, result.exception)
+    mp3 = folder / "out" / "keep.mp3"
+    assert mp3.read_bytes() != EARLIER and mp3.stat().st_size > 10_000
+    assert "Hello there" in mp3.with_suffix(".txt").read_text(encoding="utf-8")
+    assert not [p for p in folder.rglob("*") if p.suffix in (".part", ".tmp")]
+
+
+# --- the voice -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def system_voice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Makes the system engine speak with a speaker from ``faulty``, in its real worker
+    process, tried twice with a one-second timeout; returns the setter."""
+    monkeypatch.setenv("PYTHONPATH", str(TESTS))
+    chosen = {"speaker": "Fake"}
+
+    def open_engine(voice: str, wpm: float) -> system.SystemEngine:
+        return system.SystemEngine(voice, wpm, speaker=f"faulty:{chosen['speaker']}",
+                                   tries=2, timeout=1.0, timeout_per_word=0.0)
+
+    monkeypatch.setattr(system, "open_engine", open_engine)
+    return lambda speaker: chosen.update(speaker=speaker)
+
+
+@pytest.mark.parametrize(
+    ("speaker", "words"),
+    [
+        ("Hang", ["the system voice failed 2 times on 'Hello there, and welcome.'",
+                  "no answer within 1 s"]),
+        ("Crash", ["the system voice failed 2 times", "died (exit code 3): fake crash"]),
+        ("Empty", ["the system voice failed 2 times", "the audio was empty"]),
+    ],
+)
+def test_a_stuck_crashing_or_silent_system_voice_ends_in_one_line(
+    speaker, words, system_voice, work, fresh_cache
+):
+    system_voice(speaker)
+    before = files(work)
+    started = time.monotonic()
+    assert_failed_cleanly(generate("--engine", "system"), before, work, *words)
+    assert time.monotonic() - started < 20  # a stuck voice is given up on, not waited out
+    system_voice("Fake")
+    result = generate("--engine", "system")
+    assert result.exit_code == 0, result.stderr
+
+
+def _chunks(samples: np.ndarray):
+    yield SimpleNamespace(audio_float_array=samples)
+
+
+PIPER_FAULTS = {
+    "crashes": (RuntimeError, "Piper failed on 'Hello there, and welcome.': onnx failed"),
+    "gives nothing": (lambda: iter(()), "Piper produced no audio for: Hello there"),
+    "gives silence": (lambda: _chunks(np.zeros(RATE, np.float32)),
+                      "the piper engine spoke only silence for: Hello there"),
+    "gives NaN": (lambda: _chunks(np.full(RATE, np.nan, np.float32)),
+                  "the piper engine made broken audio (not a number) for: Hello there"),
+}
+
+
+@pytest.mark.parametrize("fault", list(PIPER_FAULTS))
+def test_a_piper_voice_that_crashes_or_gives_no_audio_ends_in_one_line(
+    fault, work, fresh_cache, monkeypatch
+):
+    """Piper loads and calibrates for real; then its sentences go wrong."""
+    make, message = PIPER_FAULTS[fault]
+    real = piper.PiperVoice.synthesize
+
+    def broken(self, text, *args, **kwargs):
+        if text in _CALIBRATION:
+            return real(self, text, *args, **kwargs)
+        if make is RuntimeError:
+            raise RuntimeError("onnx failed\n(with a second line of detail)")
+        return make()
+
+    monkeypatch.setattr(piper.PiperVoice, "synthesize", broken)
+    before = files(work)
+    assert_failed_cleanly(generate(), before, work, message)
+    monkeypatch.setattr(piper.PiperVoice, "synthesize", real)
+    assert_rerun_succeeds(work)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_ends_a_render_whose_piper_voice_is_stuck(signum, work, tmp_path):
+    """Piper runs in-process and cannot be timed out; Ctrl-C and SIGTERM must still end
+    the render at once (the speech threads used to be joined at exit, so they hung)."""
+    stuck = tmp_path / "stuck"
+    env = {**os.environ, "PYTHONPATH": str(TESTS), faulty.FAULT: "hang",
+           faulty.STUCK: str(stuck), "TRE_AUDIO_CACHE": str(tmp_path / "cache")}
+    before = files(work)
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import faulty; faulty.cli()", "generate", "--script", "s.txt",
+         "-o", "out/keep.mp3"],
+        cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not stuck.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert stuck.exists() and child.poll() is None, child.communicate(timeout=5)
+        child.send_signal(signum)
+        stdout, stderr = child.communicate(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 130, stderr
+    assert stderr == "tre-audio: interrupted; no session was written\n" and stdout == ""
+    assert files(work) == before
+    assert_rerun_succeeds(work)
+
+
+# --- the encoder and the disk --------------------------------------------------------
+
+
+class _BrokenEncoder:
+    """lameenc's Encoder, failing at ``when``: made, encoding or flushing."""
+
+    when = "encode"
+
+    def __init__(self) -> None:
+        if self.when == "made":
+            raise RuntimeError("unsupported configuration")
+        self.real = _REAL_ENCODER()
+
+    def __getattr__(self, name: str):
+        return getattr(self.real, name)
+
+    def encode(self, pcm: bytes) -> bytes:
+        if self.when == "encode":
+            raise RuntimeError("lame_encode_buffer returned -1")
+        return self.real.encode(pcm)
+
+    def flush(self) -> bytes:
+        raise RuntimeError("lame_encode_flush returned -3")
+
+
+_REAL_ENCODER = export.lameenc.Encoder
+
+
+@pytest.mark.parametrize(
+    ("when", "why"),
+    [("made", "unsupported configuration"), ("encode", "lame_encode_buffer returned -1"),
+     ("flush", "lame_encode_flush returned -3")],
+)
+def test_a_failing_encoder_ends_in_one_line(when, why, work, monkeypatch):
+    before = files(work)
+    with monkeypatch.context() as patch:
+        patch.setattr(_BrokenEncoder, "when", when)
+        patch.setattr(export.lameenc, "Encoder", _BrokenEncoder)
+        assert_failed_cleanly(generate(), before, work, f"the MP3 encoder failed: {why}")
+    assert_rerun_succeeds(work)
+
+
+class _FullDisk:
+    """A file whose writes fail with ENOSPC after ``room`` of them succeeded."""
+
+    def __init__(self, file, room: int) -> None:
+        self.file, self.room = file, room
+
+    def write(self, data: bytes) -> int:
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= 1
+        return self.file.write(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self.file, name)
+
+
+@pytest.mark.parametrize("room", [0, 1])
+def test_a_disk_that_fills_while_the_mp3_is_written(room, work, monkeypatch):
+    real_init = export.Mp3Writer.__init__
+
+    def init(self, *args, **kwargs) -> None:
+        real_init(self, *args, **kwargs)
+        self.file = _FullDisk(self.file, room)
+
+    before = files(work)
+    with monkeypatch.context() as patch:
+        patch.setattr(export.Mp3Writer, "__init__", init)
+        assert_failed_cleanly(generate(), before, work,
+                              "cannot write out/keep.mp3: No space left on device")
+    assert_rerun_succeeds(work)
+
+
+def test_a_disk_that_fills_while_the_files_beside_are_written(work, monkeypatch):
+    real = Path.write_text
+
+    def write_text(self: Path, *args, **kwargs):
+        if self.name.startswith(".keep.srt."):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, *args, **kwargs)
+
+    before = files(work)
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "write_text", write_text)
+        assert_failed_cleanly(generate(), before, work,
+                              "cannot write out/keep.srt: No space left on device")
+    assert_rerun_succeeds(work)
+
+
+def test_a_disk_that_fills_while_the_tags_are_written(work, monkeypatch):
+    """mutagen wraps the OS's error in its own (it used to escape as a traceback)."""
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    before = files(work)
+    with monkeypatch.context() as patch:
+        patch.setattr(export._TimeOrderedID3, "_write", full)
+        assert_failed_cleanly(generate(), before, work,
+                              "cannot write out/keep.mp3: No space left on device")
+    assert_rerun_succeeds(work)
+
+
+def _mount_tmpfs(folder: Path, options: str) -> str | None:
+    """Mount a tmpfs on ``folder``; why not, if it cannot be done here."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        return "mounting a tmpfs needs root"
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                          capture_output=True, text=True)
+    return None if done.returncode == 0 else f"mount failed: {done.stderr.strip()}"
+
+
+def _remount(folder: Path, options: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{options}", str(folder)], check=True)
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path):
+    """A real tmpfs (as root), unmounted afterwards; skipped, saying why, elsewhere. The
+    injected ENOSPC tests above run everywhere."""
+    folder = tmp_path / "tmpfs"
+    folder.mkdir()
+    why = _mount_tmpfs(folder, "size=256k")
+    if why:
+        pytest.skip(f"no real tmpfs: {why}")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_a_really_full_disk(tmpfs, work):
+    """A session of about 3 MB into a 256 kB filesystem, then the disk made bigger."""
+    (work / "s.txt").write_text(SCRIPT.replace("[hold 5-20s]", "[hold 6 min]"))
+    out = tmpfs / "keep.mp3"
+    out.write_bytes(EARLIER)
+    before = files(tmpfs)
+    result = run("generate", "--script", "s.txt", "-o", str(out))
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr == f"tre-audio: cannot write {out}: No space left on device\n"
+    assert files(tmpfs) == before
+    _remount(tmpfs, "size=16m")
+    result = run("generate", "--script", "s.txt", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert out.stat().st_size > 2_000_000
+    assert sorted(p.name for p in tmpfs.iterdir()) == [
+        "keep.json", "keep.mp3", "keep.srt", "keep.txt", "keep.vtt"]
+
+
+# --- signals while the MP3 is written --------------------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_mp3_is_written(signum, work, speech_cache):
+    """A real process, signalled once its MP3 is half made (the signal while it speaks
+    is in test_cli.py); the earlier session stays and the rerun succeeds."""
+    (work / "s.txt").write_text(SCRIPT.replace("[hold 5-20s]", "[hold 4 min]"))
+    before = files(work)
+    child = subprocess.Popen(
+        [str(TOOL), "generate", "--script", "s.txt", "-o", "out/keep.mp3"], cwd=work,
+        env={**os.environ, "TRE_AUDIO_CACHE": str(speech_cache)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while (not list((work / "out").glob(".keep.mp3.*.part"))
+               and child.poll() is None and time.monotonic() < deadline):
+            time.sleep(0.01)
+        assert child.poll() is None, child.communicate(timeout=5)
+        child.send_signal(signum)
+        stdout, stderr = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 130, stderr
+    assert stderr == "tre-audio: interrupted; no session was written\n" and stdout == ""
+    assert files(work) == before
+    assert_rerun_succeeds(work)
+
+
+# --- the cache -----------------------------------------------------------------------
+
+
+def _entry(cache: ClipCache, seed: int = 1) -> tuple[str, Path, np.ndarray]:
+    key = cache.key("voice", f"sentence {seed}")
+    cache.put(key, faulty.clip(seed))
+    return key, cache.folder / key[:2] / f"{key}.wav", cache.get(key)
+
+
+def _old_style_wav(path: Path) -> None:
+    """A well-formed WAV without the checksum (what format 6 wrote)."""
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RATE)
+        wav.writeframes(np.ones(RATE, "<i2").tobytes())
+
+
+def _flip(offset: int):
+    def damage(path: Path) -> None:
+        data = bytearray(path.read_bytes())
+        data[offset] ^= 0x40
+        path.write_bytes(bytes(data))
+    return damage
+
+
+DAMAGE = {
+    "truncated to half": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+    "truncated by one byte": lambda p: p.write_bytes(p.read_bytes()[:-1]),
+    "cut to its header": lambda p: p.write_bytes(p.read_bytes()[:84]),
+    "empty": lambda p: p.write_bytes(b""),
+    "a sample flipped": _flip(5000),
+    "the last sample flipped": _flip(-1),
+    "its rate changed": _flip(24),
+    "its checksum flipped": _flip(60),
+    "grown by a sample": lambda p: p.write_bytes(p.read_bytes() + b"\0\0"),
+    "garbage": lambda p: p.write_bytes(os.urandom(4096)),
+    "an old WAV without a checksum": _old_style_wav,
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_cache_entry_reads_as_missing(damage, tmp_path):
+    cache = ClipCache(tmp_path, RATE)
+    key, path, clip = _entry(cache)
+    assert clip is not None and np.allclose(clip, faulty.clip(1), atol=1 / 32768)
+    DAMAGE[damage](path)
+    assert cache.get(key) is None
+    cache.put(key, faulty.clip(1))  # what the speaker does next: made again, whole
+    assert np.array_equal(cache.get(key), clip)
+
+
+def test_an_entry_is_a_playable_wav(tmp_path):
+    cache = ClipCache(tmp_path, RATE)
+    _, path, clip = _entry(cache)
+    with wave.open(str(path)) as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, RATE)
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), "<i2") / 32768
+    assert np.array_equal(samples.astype(np.float32), clip)
+
+
+def _entries(cache: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in cache.rglob("*.wav")}
+
+
+def _all_whole(cache: Path) -> bool:
+    reader = ClipCache(cache, RATE)
+    return all(reader.get(p.stem) is not None for p in cache.rglob("*.wav"))
+
+
+def test_a_damaged_cache_heals_and_the_rerun_succeeds(work, fresh_cache):
+    assert generate().exit_code == 0
+    entries = _entries(fresh_cache)
+    assert len(entries) == len(SENTENCES) and _all_whole(fresh_cache)
+    damaged = {}
+    for (path, _), damage in zip(entries.items(), ["truncated to half", "a sample flipped"]):
+        DAMAGE[damage](path)
+        damaged[path] = path.read_bytes()
+    assert not _all_whole(fresh_cache)
+    assert_rerun_succeeds(work)
+    healed = _entries(fresh_cache)
+    assert healed.keys() == entries.keys() and _all_whole(fresh_cache)
+    assert all(healed[path] != damaged[path] for path in damaged)
+
+
+def test_two_renders_sharing_one_cache_at_once(work, fresh_cache):
+    """Two real processes speak the same sentences into one empty cache side by side."""
+    (work / "s.txt").write_text(SCRIPT + "".join(
+        f"Sentence number {n} of the shared script.\n" for n in range(8)))
+    children = [
+        subprocess.Popen([str(TOOL), "generate", "--script", "s.txt", "-o", f"out/{name}.mp3"],
+                         cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name in ("one", "two")
+    ]
+    for child in children:
+        stdout, stderr = child.communicate(timeout=180)
+        assert child.returncode == 0 and stderr == "", stderr
+    for name in ("one", "two"):
+        assert (work / "out" / f"{name}.mp3").stat().st_size > 10_000
+    assert len(list(fresh_cache.rglob("*.wav"))) == len(SENTENCES) + 8
+    assert _all_whole(fresh_cache) and not list(fresh_cache.rglob("*.tmp"))
+    before = _entries(fresh_cache)
+    assert_rerun_succeeds(work)
+    assert _entries(fresh_cache) == before  # all spoken from the cache
+
+
+def test_many_processes_writing_and_reading_one_entry_never_see_a_partial_one(tmp_path):
+    children = [
+        subprocess.Popen([sys.executable, "-c",
+                          f"import faulty; faulty.hammer({str(tmp_path)!r}, {seed}, 60)"],
+                         env={**os.environ, "PYTHONPATH": str(TESTS)},
+                         stderr=subprocess.PIPE, text=True)
+        for seed in range(4)
+    ]
+    for child in children:
+        _, stderr = child.communicate(timeout=120)
+        assert child.returncode == 0, stderr
+    assert len(list(tmp_path.rglob("*.wav"))) == 1 and not list(tmp_path.rglob("*.tmp"))
+    assert _all_whole(tmp_path)
+
+
+def test_a_render_interrupted_while_speaking_leaves_only_whole_entries(work, fresh_cache):
+    """SIGINT to a real process while it fills an empty cache; whatever it kept is whole,
+    nothing half-written is left, and the rerun speaks the rest."""
+    (work / "s.txt").write_text(SCRIPT + "".join(
+        f"This is sentence {n}, spoken before the signal comes.\n" for n in range(12)))
+    before = files(work)
+    child = subprocess.Popen(
+        [str(TOOL), "generate", "--script", "s.txt", "-o", "out/keep.mp3"], cwd=work,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(fresh_cache.rglob("*.wav")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+    assert child.returncode == 130, stderr
+    assert files(work) == before
+    kept = len(list(fresh_cache.rglob("*.wav")))
+    assert 0 < kept < len(SENTENCES) + 12
+    assert _all_whole(fresh_cache) and not list(fresh_cache.rglob("*.tmp"))
+    assert_rerun_succeeds(work)
+    assert len(list(fresh_cache.rglob("*.wav"))) == len(SENTENCES) + 12
+
+
+@pytest.fixture
+def read_only_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A cache folder and a function that makes it read-only: a tmpfs remounted read-only
+    as root (root ignores permissions), its permissions taken away otherwise."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("TRE_AUDIO_CACHE", str(cache))
+    mounted = os.geteuid() == 0
+    if mounted:
+        why = _mount_tmpfs(cache, "size=16m")
+        assert why is None, why  # root, yet no tmpfs: fail rather than test nothing
+
+    def freeze() -> None:
+        if mounted:
+            _remount(cache, "ro")
+        else:
+            for folder in [cache, *[p for p in cache.rglob("*") if p.is_dir()]]:
+                folder.chmod(0o555)
+
+    yield cache, freeze
+    if mounted:
+        subprocess.run(["umount", "-l", str(cache)], check=False)
+    else:
+        for folder in [cache, *[p for p in cache.rglob("*") if p.is_dir()]]:
+            folder.chmod(0o755)
+
+
+def test_a_read_only_cache_is_read_and_the_session_still_made(work, read_only_cache):
+    """Decision: the cache only saves time, so a cache that cannot be written never costs
+    the session: entries already there are used, new speech is made and not kept."""
+    cache, freeze = read_only_cache
+    assert generate().exit_code == 0
+    freeze()
+    kept = files(cache)
+    with open(work / "s.txt", "a", encoding="utf-8") as script:
+        script.write("A new sentence, never spoken before.\n")
+    assert_rerun_succeeds(work)
+    assert "A new sentence" in (work / "out" / "keep.txt").read_text(encoding="utf-8")
+    assert files(cache) == kept
+
+
+@pytest.mark.parametrize("where", ["under a file", "in /proc"])
+def test_a_cache_folder_that_cannot_be_made_still_gives_the_session(where, work, monkeypatch):
+    folder = {"under a file": work / "s.txt" / "cache", "in /proc": Path("/proc/self/cache")}
+    monkeypatch.setenv("TRE_AUDIO_CACHE", str(folder[where]))
+    assert_rerun_succeeds(work)
