@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -12,11 +13,13 @@ from typing import Any
 import click
 
 from . import __version__, ambient, choices, planfile as planfiles, render, settings
-from . import profile as profiles
+from . import profile as profiles, qr
 from .course import DEFAULT_PER_WEEK, DEFAULT_WEEKS, Course, build as build_course
 from .errors import InvalidOption, TreAudioError
+from .feed import write as write_feed
 from .session import (Options, generate as make_session, plot_session, preview_ambient, say as
                       say_text, script_text)
+from .server import DEFAULT_PORT, open_server
 from .speech.engine import DEFAULT_ENGINE, ENGINES, list_voices
 from .texts import clock
 
@@ -367,6 +370,48 @@ def plan_new(file: Path) -> None:
         click.echo(planfiles.new(file))
 
 
+@cli.command()
+@click.argument("folder", required=False, default=Path("output"),
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lan", is_flag=True,
+              help="Serve on the local network too; every address then carries a random "
+                   "token, shown once with a QR code to scan.")
+@click.option("--host", help="Address to listen on [default: 127.0.0.1; 0.0.0.0 with --lan].")
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
+              help="Port to listen on (0: any free port).")
+def serve(folder: Path, lan: bool, host: str | None, port: int) -> None:
+    """Serve the sessions in FOLDER (default: output) as a page to listen on, with a
+    podcast feed. Private: only this computer can connect unless --lan. Ctrl-C stops."""
+    with _library_errors():
+        server = open_server(folder, lan=lan, host=host, port=port)
+    with server:
+        click.echo(server.url)
+        if lan:
+            colour = sys.stdout.isatty()
+            click.echo(qr.terminal(server.url, color=colour), color=colour)
+        click.echo(f"serving {folder}; press Ctrl-C to stop", err=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            if sys.stderr.isatty():
+                click.echo(err=True)  # past the ^C the terminal shows
+            click.echo("tre-audio: stopped", err=True)
+
+
+@cli.command()
+@click.argument("folder", required=False, default=Path("output"),
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--base-url", metavar="URL",
+              help="Where FOLDER will be published (https://...) [default: addresses "
+                   "relative to feed.xml].")
+def feed(folder: Path, base_url: str | None) -> None:
+    """Write a podcast feed of the sessions in FOLDER (feed.xml, and chapters beside each
+    MP3) to host yourself."""
+    with _library_errors():
+        written = write_feed(folder, base_url)
+    click.echo(f"{written.feed}  {written.sessions} sessions")
+
+
 def _voice_rows() -> list[tuple[str, str]]:
     rows = []
     for engine in ENGINES:
@@ -413,4 +458,13 @@ def _interrupt(signum: int, frame: object) -> None:
 def main() -> None:
     # SIGTERM unwinds like Ctrl-C, so that temporary files are removed on the way out.
     signal.signal(signal.SIGTERM, _interrupt)
-    cli()
+    try:
+        cli()
+    except SystemExit as done:
+        if done.code != _Interrupted.exit_code:
+            raise
+        # Everything is unwound and cleaned up by now. A speech thread may still be inside
+        # the voice's native code, which aborts if the interpreter is finalised under it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_Interrupted.exit_code)

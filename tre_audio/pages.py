@@ -1,0 +1,82 @@
+"""The HTML pages of ``tre-audio serve``: the list of sessions and a page per session.
+
+The templates, style and script are package data in ``tre_audio/web``; the pages load
+nothing from anywhere else. Everything but seeking works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from importlib import resources
+from urllib.parse import quote
+
+import jinja2
+
+from .library import Entry
+from .texts import NOTICE, clock
+from .timedtext import read_webvtt
+
+ASSETS = {"style.css": "text/css; charset=utf-8",
+          "player.js": "text/javascript; charset=utf-8"}
+"""The files of ``tre_audio/web`` served as they are, with their types."""
+DOWNLOADS = ((".mp3", "Audio (MP3)"), (".txt", "Transcript (text)"),
+             (".vtt", "Subtitles (WebVTT)"), (".srt", "Subtitles (SRT)"),
+             (".json", "Timeline (JSON)"), (".svg", "Picture (SVG)"))
+
+_environment = jinja2.Environment(
+    loader=jinja2.PackageLoader("tre_audio", "web"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def asset(name: str) -> bytes | None:
+    """A shipped page asset's bytes, or None if ``name`` is not one."""
+    if name not in ASSETS:
+        return None
+    return resources.files("tre_audio").joinpath("web", name).read_bytes()
+
+
+def session_href(prefix: str, entry: Entry) -> str:
+    return f"{prefix}/session/{quote(entry.id)}"
+
+
+def file_href(prefix: str, name: str) -> str:
+    return f"{prefix}/files/{quote(name)}"
+
+
+def _when(entry: Entry) -> dict[str, str]:
+    moment = datetime.datetime.fromtimestamp(entry.modified).astimezone()
+    return {"date": moment.strftime("%Y-%m-%d %H:%M"), "iso": moment.isoformat("T", "seconds")}
+
+
+def index(entries: Sequence[Entry], prefix: str, feed_url: str) -> str:
+    """The sessions, newest first, each with its length, date and a link to its page."""
+    sessions = [{"title": e.title, "href": session_href(prefix, e), "length": clock(e.duration),
+                 "chapters": len(e.chapters), **_when(e)} for e in entries]
+    return _environment.get_template("index.html").render(
+        sessions=sessions, prefix=prefix, feed_url=feed_url, notice=NOTICE)
+
+
+def session(entry: Entry, prefix: str) -> str:
+    """The session's player, chapters, transcript (from its WebVTT) and downloads."""
+    audio = file_href(prefix, entry.name(".mp3"))
+    chapters = [{"title": c.title, "start": f"{c.start:g}", "end": f"{c.end:g}",
+                 "at": clock(c.start)} for c in entry.chapters]
+    cues = []
+    if ".vtt" in entry.files:
+        try:
+            text = entry.files[".vtt"].read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        cues = [{"start": f"{c.start:g}", "end": f"{c.end:g}", "at": clock(c.start),
+                 "text": c.text} for c in read_webvtt(text)]
+    downloads = [{"label": label, "href": file_href(prefix, entry.name(suffix)),
+                  "filename": entry.name(suffix).rsplit("/", 1)[-1]}
+                 for suffix, label in DOWNLOADS if suffix in entry.files]
+    return _environment.get_template("session.html").render(
+        title=entry.title, length=clock(entry.duration), audio=audio, chapters=chapters,
+        cues=cues, downloads=downloads, prefix=prefix, notice=NOTICE, **_when(entry))
