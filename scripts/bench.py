@@ -15,7 +15,7 @@ are printed, then whether the targets hold (they do not fail the bench): cold >=
 and warm >= 300x real time, warm memory flat with length, warm >= 5x faster than naive.
 The default run takes several minutes; everything is written to a temporary folder.
 
-    scripts/bench                    # 20, 30 and 60 minutes
+    scripts/bench                    # 15, 30 and 60 minutes
     scripts/bench --minutes 30       # one length
     scripts/bench --no-naive         # cold and warm only
 """
@@ -49,10 +49,12 @@ from tre_audio.texts import clock
 
 TOOL = Path(sys.executable).with_name("tre-audio")
 RATE = settings.SAMPLE_RATE
-SETTINGS = ((46.0, "first-time", "gentle"), (63.0, "regular", "slow"))
-"""(up to minutes, level, pace): the classic programme reaches 20 and 30 minutes at the
-first-time level and gentle pace, 60 only at the regular level and slow pace (see
-``tre-audio script --minutes N --level L --pace P``)."""
+SETTINGS = ((17.0, "sensitive", "steady"), (46.0, "first-time", "gentle"),
+            (63.0, "regular", "slow"))
+"""(up to minutes, level, pace): the classic programme reaches 15 minutes only at the
+sensitive level and steady pace, 20 and 30 at the first-time level and gentle pace, 60
+only at the regular level and slow pace (see ``tre-audio script --minutes N --level L
+--pace P``)."""
 COLD_AMBIENT, WARM_AMBIENT = "pink", "brown"
 COLD_TARGET = 40.0
 WARM_TARGET = 300.0
@@ -91,8 +93,12 @@ def level_and_pace(minutes: float) -> tuple[str, str]:
 
 
 def measure(command: Sequence[str], env: Mapping[str, str] | None = None) -> tuple[Run, str]:
-    """Run ``command`` as a process of its own; its wall time, peak RSS and stdout."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run ``command`` as a process of its own; its wall time, peak RSS and stdout. The
+    user's profile, lexicon and templates are kept out: config and data folders are empty."""
+    with (tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err,
+          tempfile.TemporaryDirectory() as home):
+        env = dict(env or os.environ, XDG_CONFIG_HOME=f"{home}/config",
+                   XDG_DATA_HOME=f"{home}/data")
         started = time.perf_counter()
         child = subprocess.Popen(command, env=env, stdout=out, stderr=err)
         _, status, usage = os.wait4(child.pid, 0)
@@ -251,8 +257,8 @@ def verdict(holds: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, nargs="+", default=[20.0, 30.0, 60.0],
-                        help="session lengths to render (default: 20 30 60)")
+    parser.add_argument("--minutes", type=float, nargs="+", default=[15.0, 30.0, 60.0],
+                        help="session lengths to render (default: 15 30 60)")
     parser.add_argument("--no-naive", action="store_true",
                         help="leave out the naive pydub pipeline")
     parser.add_argument("--naive", nargs=5, metavar=("MINUTES", "LEVEL", "PACE", "CACHE", "OUT"),
