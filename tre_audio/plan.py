@@ -13,7 +13,7 @@ LEAD_IN = 3.0
 """Seconds of ambient sound before the first bell."""
 TAIL = 8.0
 """Seconds after the last word for the closing bell to ring out and the bed to fade."""
-BELL_SECONDS = 4.0
+BELL_SECONDS = 3.5
 """Time a bell takes on the timeline; its tail rings on under what follows."""
 TOLERANCE = 0.03
 """How far a fitted session may land from the length asked for."""

@@ -66,8 +66,8 @@ PACES = {
              wpm=120, min_gap=0.9, breath=5.0,
              pause_scale=1.0, hold_scale=1.0),
         Pace("steady", "plainer and quicker, for people who know the exercises "
-             "(about 135 words a minute)",
-             wpm=135, min_gap=0.6, breath=4.5,
+             "(about 140 words a minute)",
+             wpm=140, min_gap=0.6, breath=4.5,
              pause_scale=0.8, hold_scale=0.85),
     )
 }
