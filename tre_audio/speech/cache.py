@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-CLIP_FORMAT = 7
+CLIP_FORMAT = 8
 """Raise when clip preparation or the entry layout changes, so old entries are not reused."""
 
 _HEADER = struct.Struct("<4sI4s 4sIHHIIHH 4sI32s 4sI")
