@@ -181,6 +181,8 @@ def _output_path(out: Path | None, label: str, options: Options, plan: Plan) -> 
 
 def _check_output(path: Path, suffix: str = ".mp3") -> None:
     """Fail early, before any speech is made, if ``path`` cannot be written."""
+    if not path.name:
+        raise InvalidOption("--out", f"the output needs a file name ending in {suffix}")
     if path.is_dir():
         raise InvalidOption("--out", f"output path is a folder: {path}")
     if path.suffix.lower() != suffix:
