@@ -8,9 +8,11 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -346,6 +348,35 @@ def test_the_qr_code_draws_every_module(site):
     assert rebuilt[:len(rows)] == rows and len(rows) >= 29
     coloured = qr.terminal(url, color=True).splitlines()
     assert len(coloured) == len(drawn) and "\x1b[48;5;16m" in coloured[3]
+
+
+def test_the_qr_code_as_drawn_scans_as_the_address(tmp_path):
+    """What the terminal shows, read back as a picture by a real decoder (zbar)."""
+    url = "http://192.168.1.23:8737/r4TYTVInL85jHop2MjTRHw/"
+    back = {"█": (False, False), "▀": (False, True), "▄": (True, False), " ": (True, True)}
+    dark = [[back[c][half] for c in line] for line in qr.terminal(url).splitlines()
+            for half in (0, 1)]
+    picture = tmp_path / "qr.png"
+    picture.write_bytes(_png(dark, scale=6))
+    read = subprocess.run(["zbarimg", "--quiet", "--raw", str(picture)], capture_output=True,
+                          text=True, timeout=30)
+    assert read.stdout.strip() == url, read.stderr
+
+
+def _png(dark: list[list[bool]], scale: int) -> bytes:
+    """A greyscale PNG of ``dark`` (True is black), each module ``scale`` pixels square."""
+    width, height = len(dark[0]) * scale, len(dark) * scale
+    rows = b"".join(
+        (b"\x00" + bytes(0 if d else 255 for d in row for _ in range(scale))) * scale
+        for row in dark)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def test_serve_refuses_what_it_cannot_do(site, tmp_path):
