@@ -22,7 +22,8 @@ STUCK = "TRE_AUDIO_FAULT_STUCK"
 """A file the stuck Piper touches once it is stuck, so the test knows when to signal."""
 
 
-def _write(path: str, seconds: float, rate: int = 22050) -> None:
+def write_noise(path: str, seconds: float, rate: int = 22050) -> None:
+    """A WAV of ``seconds`` of noise, as a speaker would save speech."""
     noise = np.random.default_rng(0).uniform(-0.3, 0.3, int(seconds * rate))
     with wave.open(path, "wb") as wav:
         wav.setnchannels(1)
@@ -39,11 +40,11 @@ class Fake:
 
     def open(self, voice: str, wpm: float, warm_up: str) -> dict[str, object]:
         self.wpm = wpm
-        _write(warm_up, 60 / wpm)
+        write_noise(warm_up, 60 / wpm)
         return {}
 
     def save(self, text: str, path: str) -> None:
-        _write(path, len(text.split()) * 60 / self.wpm)
+        write_noise(path, len(text.split()) * 60 / self.wpm)
 
 
 class Hang(Fake):
@@ -59,7 +60,7 @@ class Crash(Fake):
 
 class Empty(Fake):
     def save(self, text: str, path: str) -> None:
-        _write(path, 0)
+        write_noise(path, 0)
 
 
 # --- Piper, broken inside a real tre-audio process ------------------------------------

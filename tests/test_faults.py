@@ -93,6 +93,33 @@ def assert_rerun_succeeds(folder: Path) -> None:
     assert "Hello there" in mp3.with_suffix(".txt").read_text(encoding="utf-8")
     assert not [p for p in folder.rglob("*") if p.suffix in (".part", ".tmp")]
 
+def signal_when(child: subprocess.Popen, ready, signum: int, wait: float,
+                poll: float = 0.05) -> tuple[str, str]:
+    """Send ``signum`` to ``child`` once ``ready()`` (within a minute), then let it end
+    (within ``wait`` seconds) and return its output; a child still running is killed."""
+    try:
+        deadline = time.monotonic() + 60
+        while not ready() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(poll)
+        assert ready() and child.poll() is None, child.communicate(timeout=5)
+        child.send_signal(signum)
+        return child.communicate(timeout=wait)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def assert_interrupted(child: subprocess.Popen, output: tuple[str, str], work: Path,
+                       before: dict) -> None:
+    """The run ended as interrupted, changed nothing, and a rerun succeeds."""
+    stdout, stderr = output
+    assert child.returncode == 130, stderr
+    assert stderr == "tre-audio: interrupted; no session was written\n" and stdout == ""
+    assert files(work) == before
+    assert_rerun_succeeds(work)
+
+
 
 # --- the voice -----------------------------------------------------------------------
 
@@ -183,21 +210,8 @@ def test_a_signal_ends_a_render_whose_piper_voice_is_stuck(signum, work, tmp_pat
          "-o", "out/keep.mp3"],
         cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    try:
-        deadline = time.monotonic() + 60
-        while not stuck.exists() and child.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert stuck.exists() and child.poll() is None, child.communicate(timeout=5)
-        child.send_signal(signum)
-        stdout, stderr = child.communicate(timeout=10)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    assert child.returncode == 130, stderr
-    assert stderr == "tre-audio: interrupted; no session was written\n" and stdout == ""
-    assert files(work) == before
-    assert_rerun_succeeds(work)
+    output = signal_when(child, stuck.exists, signum, wait=10)
+    assert_interrupted(child, output, work, before)
 
 
 # --- the encoder and the disk --------------------------------------------------------
@@ -361,22 +375,9 @@ def test_a_signal_while_the_mp3_is_written(signum, work, speech_cache):
         env={**os.environ, "TRE_AUDIO_CACHE": str(speech_cache)},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    try:
-        deadline = time.monotonic() + 60
-        while (not list((work / "out").glob(".keep.mp3.*.part"))
-               and child.poll() is None and time.monotonic() < deadline):
-            time.sleep(0.01)
-        assert child.poll() is None, child.communicate(timeout=5)
-        child.send_signal(signum)
-        stdout, stderr = child.communicate(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    assert child.returncode == 130, stderr
-    assert stderr == "tre-audio: interrupted; no session was written\n" and stdout == ""
-    assert files(work) == before
-    assert_rerun_succeeds(work)
+    output = signal_when(child, lambda: bool(list((work / "out").glob(".keep.mp3.*.part"))),
+                         signum, wait=30, poll=0.01)
+    assert_interrupted(child, output, work, before)
 
 
 # --- the cache -----------------------------------------------------------------------

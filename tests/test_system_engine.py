@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import faulty
+from faulty import write_noise
 from tre_audio.errors import EngineError, InvalidOption
 from tre_audio.speech import system, system_worker
 
@@ -41,29 +43,12 @@ def _calls() -> int:
     return count
 
 
-def _write(path: str, seconds: float, rate: int = 22050) -> None:
-    noise = np.random.default_rng(0).uniform(-0.3, 0.3, int(seconds * rate))
-    with wave.open(path, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes((noise * 32767).astype("<i2").tobytes())
-
-
-class Fake:
-    """Speaks noise as long as the words need at the rate."""
-
-    def voices(self) -> list[list[str]]:
-        return [["fake", "a fake voice"]]
-
-    def open(self, voice: str, wpm: float, warm_up: str) -> dict[str, object]:
-        self.wpm = wpm
-        _write(warm_up, 60 / wpm)
-        return {}
+class Fake(faulty.Fake):
+    """Speaks noise as long as the words need at the rate, or misbehaves."""
 
     def save(self, text: str, path: str) -> None:
         if not self.misbehave(_calls(), path):
-            _write(path, len(text.split()) * 60 / self.wpm)
+            write_noise(path, len(text.split()) * 60 / self.wpm)
 
     def misbehave(self, call: int, path: str) -> bool:
         return False
@@ -86,13 +71,13 @@ class CrashOnce(Fake):
 class EmptyOnce(Fake):
     def misbehave(self, call: int, path: str) -> bool:
         if call == 1:
-            _write(path, 0)
+            write_noise(path, 0)
         return call == 1
 
 
 class AlwaysEmpty(Fake):
     def misbehave(self, call: int, path: str) -> bool:
-        _write(path, 0)
+        write_noise(path, 0)
         return True
 
 
