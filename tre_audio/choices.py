@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import planfile, profile as profiles, render, settings
+from . import planfile, profile as profiles, render, settings, tomlfile
 from .errors import InvalidOption, PlanError
 from .session import Options
 
@@ -55,9 +55,9 @@ def options(given: Mapping[str, Any], plan: Path | None = None,
     try:
         return build(merge(base, planned.choices, given))
     except InvalidOption as error:
-        key = planfile.key_of(error.option)
+        key = tomlfile.key_for(error.option)
         given_keys = {k for k, v in given.items() if v is not None}
         if key in planned.choices or key.startswith("exercise."):
             if key.split(".")[0] not in given_keys:
-                raise PlanError(f"{planned.doc.where(key)}: {error}") from None
+                raise planned.doc.refused(error, PlanError) from None
         raise

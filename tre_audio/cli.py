@@ -146,6 +146,7 @@ def _bed_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--binaural", type=float, metavar="HZ",
                      help="A binaural beat of HZ under the bed (stereo; needs headphones)."),
         click.option("--loudness", type=click.Choice(["-16", "-19", "-23"]),
+                     callback=lambda ctx, param, value: None if value is None else float(value),
                      help="Loudness in LUFS [default: -16]."),
     ]
     return _decorate(command, decorators)
@@ -162,15 +163,11 @@ def _options(programme: str | None, plan: Path | None = None, **values: Any) -> 
     """The session's options: the command line over the plan over the profile."""
     values["programme"] = programme
     values["limits"] = values.get("limits") or None
-    if values.get("loudness") is not None:
-        values["loudness"] = float(values["loudness"])
     with _library_errors():
         return choices.options(values, plan)
 
 
 def _sound(**values: Any) -> settings.Sound:
-    if values.get("loudness") is not None:
-        values["loudness"] = float(values["loudness"])
     with _library_errors():
         return settings.Sound(**{k: v for k, v in values.items() if v is not None})
 

@@ -53,16 +53,6 @@ _CHECKS = {"programme": render.programme, "level": settings.level, "pace": setti
 """Checks of single values, so that a plan is checked whole even where the command
 line overrides it."""
 
-_OPTION_KEYS = {"PROGRAMME": "programme", "--tremor": "tremor", "--level": "level",
-                "--pace": "pace", "--minutes": "minutes", "--engine": "engine",
-                "--pattern": "pattern", "--ambient": "ambient",
-                "--interval-bell": "interval_bell", "--loudness": "loudness"}
-
-
-def key_of(option: str) -> str:
-    """The plan key behind a library option name such as ``--pace``."""
-    return _OPTION_KEYS.get(option, option)
-
 
 @dataclass(frozen=True)
 class Planned:
@@ -87,7 +77,7 @@ def load(path: Path) -> Planned:
         try:
             _CHECKS.get(key, lambda value: None)(value)
         except InvalidOption as error:
-            raise PlanError(f"{doc.where(key)}: {str(error).removeprefix('--')}") from None
+            raise doc.refused(error, PlanError) from None
     if "programme" in choices and "exercises" in choices:
         raise PlanError(f"{doc.where('exercises')}: a plan gives a programme or a list of "
                         "exercises, not both")

@@ -93,11 +93,6 @@ def default_path() -> Path:
     return Path(platformdirs.user_config_dir("tre-audio")) / FILE_NAME
 
 
-_OPTION_KEYS = {"--level": "level", "--pace": "pace", "--limit": "limits",
-                "--ambient": "ambient", "--engine": "engine", "--minutes": "minutes",
-                "--loudness": "loudness"}
-
-
 def load(path: Path | None = None) -> Profile:
     """The profile at ``path`` (default: the user's); an empty one if there is none."""
     path = path or default_path()
@@ -115,8 +110,7 @@ def load(path: Path | None = None) -> Profile:
     try:
         return Profile(**values)
     except InvalidOption as error:
-        key = _OPTION_KEYS.get(error.option, error.option)
-        raise ProfileError(f"{doc.where(key)}: {str(error).removeprefix('--')}") from None
+        raise doc.refused(error, ProfileError) from None
 
 
 def text(profile: Profile) -> str:

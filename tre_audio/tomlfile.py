@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import TreAudioError
+from .errors import InvalidOption, TreAudioError
 
 MAX_BYTES = 1_000_000
 
@@ -28,6 +28,22 @@ class Document:
         line = line_of(self.text, key) if key else None
         at = f"{self.path}, line {line}" if line else str(self.path)
         return f"{at}, {key}" if key else at
+
+    def refused(self, error: InvalidOption, kind: type[TreAudioError]) -> TreAudioError:
+        """``error``, a value the library refused, as a ``kind`` naming the line of the
+        key it came from."""
+        message = str(error).removeprefix("--")
+        return kind(f"{self.where(key_for(error.option))}: {message}")
+
+
+def key_for(option: str) -> str:
+    """The settings key behind a library option name: ``--interval-bell`` is
+    ``interval_bell``, ``PROGRAMME`` is ``programme``, ``--limit`` is ``limits``; dotted
+    keys such as ``exercise.calves.hold`` are their own."""
+    if option.startswith("--"):
+        key = option.removeprefix("--").replace("-", "_")
+        return "limits" if key == "limit" else key
+    return option.lower() if option.isupper() else option
 
 
 def read(path: Path, error: type[TreAudioError], what: str) -> Document:
