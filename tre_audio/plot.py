@@ -7,13 +7,19 @@ level of the ambient bed, a time axis and a legend.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Sequence
 from itertools import groupby
-from xml.sax.saxutils import escape, quoteattr
 
 from .plan import Plan, Segment
 from .texts import clock
+
+
+def escape(text: str) -> str:
+    """``text`` safe inside an SVG element (``&``, ``<`` and ``>`` escaped)."""
+    return html.escape(text, quote=False)
+
 
 LEFT = 84
 """Room for the lane labels."""
@@ -224,7 +230,7 @@ def _blocks(
         tip = f"{s.kind} {clock(s.duration)} at {clock(s.start)}"
         out.append(
             _rect(kind or "other", x0, x1, top + LANE / 2, height)
-            + f" data-kind={quoteattr(s.kind)}><title>{escape(tip)}</title></rect>"
+            + f" data-kind=\"{html.escape(s.kind)}\"><title>{escape(tip)}</title></rect>"
         )
     return out
 
@@ -270,7 +276,7 @@ def _breaths(
         else:
             out.append(
                 _rect("breathe", x0, x1, low - 1, 2)
-                + f' data-phase={quoteattr(s.phase)}><title>{tip}</title></rect>'
+                + f' data-phase="{html.escape(s.phase)}"><title>{tip}</title></rect>'
             )
     return out
 

@@ -8,8 +8,6 @@ as blocks (the terminal's text colour), which suits the usual light text on dark
 
 from __future__ import annotations
 
-import segno
-
 BORDER = 2
 """Quiet modules around the code (4 is the standard's; 2 scans and keeps it small)."""
 
@@ -20,6 +18,8 @@ _WHITE, _BLACK = 231, 16  # the colour cube's, which themes do not change
 
 def modules(text: str) -> list[list[bool]]:
     """The code's modules (True is dark), with the quiet border."""
+    import segno  # here, not at the top: it pulls in urllib, 30 ms of every command's start
+
     code = segno.make(text, error="m", micro=False)
     return [[bool(m) for m in row] for row in code.matrix_iter(scale=1, border=BORDER)]
 
