@@ -48,7 +48,8 @@ class Speaker:
             cached = self.cache.get(keys[text])
             if cached is not None:
                 made[text] = cached
-        missing = [text for text in unique if text not in made]
+        # longest first, so the last sentences to finish are short and no worker idles long
+        missing = sorted((text for text in unique if text not in made), key=len, reverse=True)
         if progress:
             progress(len(made), len(unique))
         if missing:
