@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from measure import RATE, decode, probe, rms_db
 from tre_audio import master as master_module
 from tre_audio.cli import cli
+from tre_audio.loudness import LoudnessMeter
 from tre_audio.master import Master
 from tre_audio.mix import Mixer
 from tre_audio.plan import layout
@@ -248,13 +249,29 @@ def test_no_clicks_where_clips_bells_and_the_bed_loop_join(mixer):
 def test_mastering_in_blocks_is_seamless(mixer, monkeypatch):
     """The same session mastered in 30-second and in 7.3-second blocks is identical."""
     outputs = []
-    for seconds in (30.0, 7.3):
-        monkeypatch.setattr(master_module, "BLOCK", seconds)
+    for steps in (300, 73):  # of 100 ms
+        monkeypatch.setattr(master_module, "BLOCK_STEPS", steps)
         blocks: list[np.ndarray] = []
         Master(mixer).run(6.0, blocks.append)
         outputs.append(np.concatenate(blocks))
     assert len(outputs[0]) == len(outputs[1]) == mixer.length
     assert np.max(np.abs(outputs[0] - outputs[1])) < 1e-6
+
+
+@pytest.mark.parametrize("gain", [0.0, 14.0])  # the limiter idle, and busy
+def test_the_loudness_reached_reuses_the_measure_yet_is_exact(mixer, gain):
+    """After ``measure``, ``run`` takes each step's loudness from it, measuring again
+    only where the limiter acted; the result is what a meter makes of the output."""
+    mastering = Master(mixer)
+    mastering.measure()
+    blocks: list[np.ndarray] = []
+    reached = mastering.run(gain, blocks.append)
+    meter = LoudnessMeter(mixer.rate)
+    meter.add(np.concatenate(blocks))
+    assert reached == pytest.approx(meter.integrated, abs=1e-4)
+    assert np.isfinite(reached)
+    if gain:
+        assert reached < mastering.measure() + gain - 0.1  # the limiter took some off
 
 
 def test_preview_writes_twenty_seconds_of_a_bed(private_folders):

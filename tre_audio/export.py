@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
-import stat
 import queue
+import shutil
+import stat
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import lameenc
 import numpy as np
@@ -18,8 +22,22 @@ from mutagen import MutagenError
 from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TPE1, CTOCFlags
 
 from .errors import OutputError
+from .mp3frames import (Frame, FrameIndex, Mp3FormatError, Seam, SpliceError, apply_seam,
+                        plan_seam, read_frames, samples_per_frame)
 from .plan import ChapterMark
 
+PARTS = 4
+"""Most parts a session is encoded in at once."""
+PARALLEL_SECONDS = 120.0
+"""Sessions shorter than this are encoded in one part: splitting would gain little."""
+OVERLAP_FRAMES = 40
+"""Frames each part encodes past its nominal seam, and the next one before it: LAME's
+state has settled by the seam (a part's frames got the bits a single stream's did
+within 30 frames of its start, measured on a session)."""
+SEAM_SEARCH = 16
+"""Frame boundaries tried, from the nominal seam on, for one where the reservoir fits."""
+RESERVOIR_FRAMES = 24
+"""Frames read before a seam for the reservoir's bytes (up to 511 of them)."""
 BITRATE = 64
 """kbit/s a channel: ample for one voice over a soft bed at 22.05 kHz."""
 LAME_SCALE = 0.95
@@ -93,62 +111,219 @@ def _encoder_failed(error: BaseException) -> OutputError:
     return OutputError(f"the MP3 encoder failed: {why}")
 
 
-class Mp3Writer:
-    """Encodes float blocks in [-1, 1] (mono (n,) or stereo (n, 2)) into an MP3 file.
+def default_parts() -> int:
+    """How many parts a long session is encoded in at once: one a core, at most ``PARTS``."""
+    return max(1, min(os.cpu_count() or 1, PARTS))
 
-    LAME runs in a thread of its own (it releases the GIL), so the next block is mixed
-    while this one is encoded; at most two blocks wait, so memory stays flat.
-    """
 
-    def __init__(self, path: Path, sample_rate: int, channels: int = 1) -> None:
-        try:
-            self.encoder = lameenc.Encoder()
-            self.encoder.set_bit_rate(BITRATE * channels)
-            self.encoder.set_in_sample_rate(sample_rate)
-            self.encoder.set_channels(channels)
-            self.encoder.set_quality(QUALITY)
-        except Exception as error:  # lameenc raises its own untyped errors
-            raise _encoder_failed(error) from None
-        self.file = path.open("wb")
+@dataclass(frozen=True)
+class Part:
+    """What one encoder of a session split in parts is fed, and what it stands for."""
+
+    start: int
+    """First sample fed (a whole number of frames into the session)."""
+    end: int
+    """Sample after the last one fed: ``OVERLAP_FRAMES`` past its stretch, but the last."""
+    own_start: int
+    """First sample of the stretch between its nominal seams."""
+    own_end: int
+
+
+def plan_parts(length: int, count: int, frame: int, grid: int = 1) -> tuple[Part, ...]:
+    """``length`` samples in ``count`` parts (fewer if they would be too short), their
+    nominal seams on multiples of both ``frame`` and ``grid``."""
+    unit = math.lcm(frame, grid)
+    overlap = OVERLAP_FRAMES * frame
+    inner = {round(length * i / count / unit) * unit for i in range(1, count)}
+    seams = [0, *sorted(s for s in inner if 2 * overlap < s < length - 2 * overlap), length]
+    return tuple(Part(max(a - overlap, 0), min(b + overlap, length), a, b)
+                 for a, b in itertools.pairwise(seams))
+
+
+def _new_encoder(sample_rate: int, channels: int) -> lameenc.Encoder:
+    try:
+        encoder = lameenc.Encoder()
+        encoder.set_bit_rate(BITRATE * channels)
+        encoder.set_in_sample_rate(sample_rate)
+        encoder.set_channels(channels)
+        encoder.set_quality(QUALITY)
+    except Exception as error:  # lameenc raises its own untyped errors
+        raise _encoder_failed(error) from None
+    return encoder
+
+
+class _Encoding:
+    """One LAME in a thread of its own (it releases the GIL), fed through a queue of at
+    most two blocks; what it writes is indexed frame by frame, if it is to be joined."""
+
+    def __init__(self, encoder: lameenc.Encoder, write: Callable[[bytes], object],
+                 index: FrameIndex | None = None) -> None:
+        self.encoder = encoder
+        self.write = write
+        self.index = index
         self.blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
         self.failure: BaseException | None = None
         self.thread = threading.Thread(target=self._encode, name="mp3", daemon=True)
         self.thread.start()
 
+    def _output(self, data: bytes) -> None:
+        self.write(data)
+        if self.index is not None:
+            self.index.feed(data)
+
     def _encode(self) -> None:
         ended = encoded = False
         try:
             while (pcm := self.blocks.get()) is not None:
-                self.file.write(self.encoder.encode(pcm))
+                self._output(self.encoder.encode(pcm))
                 encoded = True
             ended = True
             if encoded:  # LAME refuses to flush what it never started
-                self.file.write(self.encoder.flush())
-        except BaseException as error:  # handed to the writing thread in __exit__
+                self._output(self.encoder.flush())
+        except BaseException as error:  # handed to the writing thread
             self.failure = error if isinstance(error, OSError) else _encoder_failed(error)
             while not ended and self.blocks.get() is not None:  # so write() never blocks
                 pass
 
-    def write(self, block: np.ndarray) -> None:
-        if self.failure is not None:
-            raise self.failure
+    def finish(self) -> None:
+        self.blocks.put(None)
+        self.thread.join()
+
+    def offsets(self) -> Sequence[int]:
+        """Where each frame it wrote begins, once it has finished."""
+        if self.index is None:
+            raise RuntimeError("the encoding of a part was not indexed")
+        self.index.check_whole()
+        return self.index.offsets
+
+
+class Mp3Writer:
+    """Encodes float blocks in [-1, 1] (mono (n,) or stereo (n, 2)) into an MP3 file.
+
+    Written block after block, the file is one LAME stream, encoded in a thread while
+    the next block is mixed. A long session can instead be ``split`` into parts, fed in
+    turn and encoded at once on as many cores; each part runs past its seam into the
+    next, and at the end they are joined into one stream at a frame boundary, the bit
+    reservoir moved across (``mp3frames``), so the seam neither gaps nor clicks. Part 0
+    is written into the file, the others into hidden nameless files beside it. At most
+    two blocks a part wait, so memory stays flat.
+    """
+
+    def __init__(self, path: Path, sample_rate: int, channels: int = 1,
+                 parts: int | None = None) -> None:
+        self.path, self.rate, self.channels = path, sample_rate, channels
+        self.most = parts or default_parts()
+        encoder = _new_encoder(sample_rate, channels)
+        self.file: BinaryIO = path.open("w+b")
+        self.parts: tuple[Part, ...] = ()
+        self.others: list[BinaryIO] = []
+        """The files of parts 1 on."""
+        self.written = False
+        self.joins: list[int] = []
+        """Where each part after the first begins in the joined stream's decoded audio
+        (a decoder that keeps LAME's delay), in samples."""
+        # looked up at each write: a test may replace self.file
+        self.encodings = [_Encoding(encoder, lambda data: self.file.write(data))]
+
+    def split(self, length: int, grid: int = 1) -> tuple[Part, ...]:
+        """Plan ``length`` samples in parts, nominal seams on multiples of ``grid`` (and
+        of the MP3 frame); blocks of part ``i`` then go to ``write(block, i)``, in order
+        within the part. One part if the session is short or one core is all there is."""
+        if self.written or self.parts:
+            raise RuntimeError("split an Mp3Writer once, before writing to it")
+        count = self.most if length >= PARALLEL_SECONDS * self.rate else 1
+        self.parts = plan_parts(length, count, samples_per_frame(self.rate), grid)
+        if len(self.parts) > 1:
+            self.encodings[0].index = FrameIndex()  # nothing is encoded yet
+        for _ in self.parts[1:]:
+            encoder = _new_encoder(self.rate, self.channels)
+            file = self._hidden_file()
+            self.others.append(file)
+            self.encodings.append(_Encoding(encoder, file.write, FrameIndex()))
+        return self.parts
+
+    def _hidden_file(self) -> BinaryIO:
+        """A file beside the MP3 (so on its disk), nameless where the system allows it,
+        else hidden and removed when closed."""
+        return tempfile.TemporaryFile(dir=self.path.parent, prefix=f".{self.path.name}.",
+                                      suffix=".part")
+
+    def write(self, block: np.ndarray, part: int = 0) -> None:
+        if (failure := self._failure()) is not None:
+            raise failure
         pcm = np.clip(np.round(block * (32767 / LAME_SCALE)), -32768, 32767).astype("<i2")
-        self.blocks.put(pcm.tobytes())
+        self.written = True
+        self.encodings[part].blocks.put(pcm.tobytes())
+
+    def _failure(self) -> BaseException | None:
+        return next((e.failure for e in self.encodings if e.failure is not None), None)
 
     def __enter__(self) -> Mp3Writer:
         return self
 
     def __exit__(self, kind: object, *rest: object) -> None:
-        self.blocks.put(None)
-        self.thread.join()
         try:
+            for encoding in self.encodings:
+                encoding.finish()
             if kind is None:
-                if self.failure is not None:
-                    raise self.failure
+                if (failure := self._failure()) is not None:
+                    raise failure
+                self._join()
                 self.file.flush()
                 os.fsync(self.file.fileno())
         finally:
             self.file.close()
+            for file in self.others:
+                file.close()
+
+    def _join(self) -> None:
+        """Join the parts' streams into the file, at a seam near each nominal one."""
+        if not self.others:
+            return
+        files = [self.file, *self.others]
+        frame = samples_per_frame(self.rate)
+        try:
+            offsets = [encoding.offsets() for encoding in self.encodings]
+            for file in files:
+                file.flush()
+            firsts = [_first_frame(file, where) for file, where in zip(files, offsets)]
+            if any(first.header.sample_rate != self.rate for first in firsts):
+                raise Mp3FormatError(f"LAME did not keep the rate of {self.rate} Hz")
+            # a Xing/Info frame ahead of the audio would put a stream's count one off
+            leads = [int(first.tag) for first in firsts]
+            seams = [self._seam(files, offsets, leads, i) for i in range(len(files) - 1)]
+        except (Mp3FormatError, SpliceError) as error:
+            raise OutputError(f"cannot join the parts of the MP3: {error}") from None
+        for i, seam in enumerate(seams):
+            apply_seam(files[i], files[i + 1], seam)
+            self.joins.append((seam.frame - leads[i]) * frame + self.parts[i].start)
+        self.file.seek(0, os.SEEK_END)
+        for file, seam in zip(self.others, seams):
+            file.seek(seam.resume)
+            shutil.copyfileobj(file, self.file)
+
+    def _seam(self, files: list[BinaryIO], offsets: list[Sequence[int]], leads: list[int],
+              i: int) -> Seam:
+        """Where part ``i`` hands over to part ``i + 1``: at a frame boundary from the
+        nominal seam on where the reservoir fits (``plan_seam``)."""
+        frame = samples_per_frame(self.rate)
+        earlier, later = self.parts[i : i + 2]
+        first = earlier.own_end // frame - earlier.start // frame + leads[i]
+        shift = (later.start - earlier.start) // frame + leads[i] - leads[i + 1]
+        return plan_seam(_frames_near(files[i], offsets[i], first),
+                         _frames_near(files[i + 1], offsets[i + 1], first - shift), shift,
+                         range(first, first + SEAM_SEARCH))
+
+
+def _frames_near(file: BinaryIO, offsets: Sequence[int], first: int) -> dict[int, Frame]:
+    """The frames a seam from frame ``first`` on may need."""
+    return read_frames(file, offsets, first - RESERVOIR_FRAMES, first + SEAM_SEARCH)
+
+
+def _first_frame(file: BinaryIO, offsets: Sequence[int]) -> Frame:
+    if not offsets:
+        raise Mp3FormatError("a part was never written to")
+    return read_frames(file, offsets, 0, 1)[0]
 
 
 class _TimeOrderedID3(ID3):

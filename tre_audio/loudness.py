@@ -56,8 +56,8 @@ class LoudnessMeter:
     """Integrated loudness of audio fed to ``add`` in pieces of any size."""
 
     def __init__(self, sample_rate: int, channels: int = 1) -> None:
-        self.step = int(round(_STEP * sample_rate))
-        self.weights = _step_weights(k_weighting(sample_rate), self.step)
+        self.step = step_length(sample_rate)
+        self.weights = _step_weights(k_weighting(sample_rate), self.step).astype(np.float32)
         self.partial = np.zeros((0, channels), dtype=np.float32)
         self.powers: list[np.ndarray] = []
         """Weighted mean square of each 100 ms step, summed over channels."""
@@ -67,26 +67,43 @@ class LoudnessMeter:
         frames = np.concatenate([self.partial, samples.reshape(len(samples), -1)])
         whole = len(frames) // self.step * self.step
         if whole:
-            steps = frames[:whole].reshape(-1, self.step, frames.shape[1])
-            spectra = np.abs(np.fft.rfft(steps, axis=1)) ** 2
-            self.powers.append((spectra.transpose(0, 2, 1) @ self.weights).sum(axis=1))
+            self.powers.append(self.step_powers(frames[:whole]))
         self.partial = frames[whole:]
+
+    def step_powers(self, samples: np.ndarray) -> np.ndarray:
+        """The weighted mean square, summed over channels, of each whole 100 ms step of
+        ``samples``, shape (n,) or (n, channels); a part step at the end is left out."""
+        frames = samples.reshape(len(samples), -1)
+        whole = len(frames) // self.step * self.step
+        steps = frames[:whole].reshape(-1, self.step, frames.shape[1])
+        spectra = np.abs(np.fft.rfft(steps, axis=1)) ** 2
+        return (spectra.transpose(0, 2, 1) @ self.weights).sum(axis=1)
 
     @property
     def integrated(self) -> float:
         """The gated integrated loudness in LUFS (-inf for silence or under 400 ms)."""
-        steps = np.concatenate(self.powers) if self.powers else np.zeros(0)
-        if len(steps) < 4:
-            return -math.inf
-        blocks = np.convolve(steps, np.full(4, 0.25), mode="valid")
-        with np.errstate(divide="ignore"):
-            levels = -0.691 + 10 * np.log10(blocks)
-        kept = blocks[levels > ABSOLUTE_GATE]
-        if not kept.size:
-            return -math.inf
-        gate = -0.691 + 10 * math.log10(kept.mean()) + RELATIVE_GATE
-        kept = blocks[(levels > ABSOLUTE_GATE) & (levels > gate)]
-        return -0.691 + 10 * math.log10(kept.mean())
+        return gated_loudness(np.concatenate(self.powers) if self.powers else np.zeros(0))
+
+
+def step_length(sample_rate: int) -> int:
+    """Samples in a 100 ms gating step."""
+    return int(round(_STEP * sample_rate))
+
+
+def gated_loudness(powers: np.ndarray) -> float:
+    """The gated integrated loudness in LUFS of consecutive 100 ms step powers (-inf for
+    silence or under 400 ms)."""
+    if len(powers) < 4:
+        return -math.inf
+    blocks = np.convolve(powers, np.full(4, 0.25), mode="valid")
+    with np.errstate(divide="ignore"):
+        levels = -0.691 + 10 * np.log10(blocks)
+    kept = blocks[levels > ABSOLUTE_GATE]
+    if not kept.size:
+        return -math.inf
+    gate = -0.691 + 10 * math.log10(kept.mean()) + RELATIVE_GATE
+    kept = blocks[(levels > ABSOLUTE_GATE) & (levels > gate)]
+    return -0.691 + 10 * math.log10(kept.mean())
 
 
 _TAPS = np.arange(-5, 7)
