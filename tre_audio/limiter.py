@@ -50,8 +50,14 @@ def limiter_gain(peaks: np.ndarray, ceiling: float, rate: int) -> np.ndarray:
     need[over] = np.maximum(20 * np.log10(ceiling / peaks[over]), -MAX_REDUCTION_DB)
     release = RELEASE_DB_PER_S / rate
     attack = MAX_REDUCTION_DB / (ATTACK * rate)
-    held = _ramp_min(need, release, int(MAX_REDUCTION_DB / release) + 1, forward=False)
-    ramped = _ramp_min(held, attack, int(ATTACK * rate) + 1, forward=True)
-    lowered = np.flatnonzero(ramped < 0)
-    gain[lowered] = 10 ** (ramped[lowered] / 20)
+    behind, ahead = int(MAX_REDUCTION_DB / release) + 1, int(ATTACK * rate) + 1
+    # Ramps reach no further than this from a peak, so only the stretches around the
+    # peaks are worked out: groups of peaks closer than a few reaches go together.
+    apart = np.flatnonzero(np.diff(over) > 4 * (behind + ahead))
+    for first, last in zip(over[np.r_[0, apart + 1]], over[np.r_[apart, len(over) - 1]]):
+        around = slice(max(first - ahead, 0), min(last + behind + 1, len(peaks)))
+        held = _ramp_min(need[around], release, behind, forward=False)
+        ramped = _ramp_min(held, attack, ahead, forward=True)
+        lowered = np.flatnonzero(ramped < 0)
+        gain[around][lowered] = 10 ** (ramped[lowered] / 20)
     return gain
