@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -98,6 +99,18 @@ class Mixer:
         self.length = int(round(plan.duration * sample_rate))
         self.channels = sound.channels
         self.sound = sound
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the bed is made beside the bells
+            bed = pool.submit(ambient.loop, sound.ambient, sample_rate, sound.seed)
+            self.sounds = self._sounds(plan, clips, sound)
+            self.bed = bed.result()
+        self.starts = [start for start, _ in self.sounds]
+        self.longest = max((len(s) for _, s in self.sounds), default=0)
+        self.ducking = Ducking(plan, sound.duck)
+        self.bed_gain = 10 ** ((SPEECH_RMS_DB - sound.bed_level) / 20)
+
+    def _sounds(self, plan: Plan, clips: Mapping[str, np.ndarray], sound: Sound
+                ) -> list[tuple[int, np.ndarray]]:
+        """Every sentence, bell and breath tone with its first sample, in time order."""
         sounds: list[tuple[int, np.ndarray]] = []
         speech = [s for s in plan.segments if s.kind == "speech"]
         for segment in speech:
@@ -105,17 +118,12 @@ class Mixer:
                            clips[segment.text] * np.float32(10 ** (segment.level / 20))))
         if sound.bells:
             sounds += [(self._sample(start), chime)
-                       for start, chime in placed_bells(plan, sample_rate)]
+                       for start, chime in placed_bells(plan, self.rate)]
         # breath tones always play: once the voice stops counting they carry the rhythm
         sounds += [(self._sample(start), tone)
-                   for start, tone in placed_tones(plan, sample_rate) if len(tone)]
+                   for start, tone in placed_tones(plan, self.rate) if len(tone)]
         sounds.sort(key=lambda item: item[0])
-        self.sounds = sounds
-        self.starts = [start for start, _ in sounds]
-        self.longest = max((len(s) for _, s in sounds), default=0)
-        self.ducking = Ducking(plan, sound.duck)
-        self.bed_gain = 10 ** ((SPEECH_RMS_DB - sound.bed_level) / 20)
-        self.bed = ambient.loop(sound.ambient, sample_rate, sound.seed)
+        return sounds
 
     def _sample(self, seconds: float) -> int:
         return int(round(seconds * self.rate))
