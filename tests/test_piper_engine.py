@@ -55,3 +55,36 @@ def test_voices_in_the_voices_folder_are_listed_and_unknown_ones_refused(private
     assert names[0] == piper.BUNDLED and "en_GB-test-low" in names
     with pytest.raises(InvalidOption, match="unknown piper voice 'nobody'"):
         piper.model_path("nobody")
+
+
+def test_the_bundled_voice_opens_without_calibrating(monkeypatch):
+    def no_calibration(engine, length_scale):
+        raise AssertionError("the bundled voice was calibrated")
+
+    monkeypatch.setattr(piper, "_measured_wpm", no_calibration)
+    engine = piper.open_engine(piper.DEFAULT_VOICE, VOICE_WPM)
+    try:
+        assert 1.55 < engine.length_scale < 1.65  # measured: 173.2 wpm at 1.55, 163.9 at 1.65
+    finally:
+        engine.close()
+
+
+def test_other_voices_are_calibrated_when_opened(private_folders, monkeypatch):
+    voices = private_folders / "voices"
+    voices.mkdir()
+    bundled = piper.model_path(piper.DEFAULT_VOICE)
+    for suffix in (".onnx", ".onnx.json"):  # the same model under a name not measured
+        (voices / f"en_US-copy-medium{suffix}").symlink_to(f"{bundled}{suffix[5:]}")
+    asked: list[float] = []
+
+    def measured(engine, length_scale):
+        asked.append(length_scale)
+        return 240.0 / length_scale**0.75
+
+    monkeypatch.setattr(piper, "_measured_wpm", measured)
+    engine = piper.open_engine("en_US-copy-medium", VOICE_WPM)
+    try:
+        assert asked[0] == 1.0 and len(asked) == 2
+        assert engine.length_scale == pytest.approx((240.0 / VOICE_WPM) ** (1 / 0.75), rel=1e-3)
+    finally:
+        engine.close()
