@@ -42,3 +42,26 @@ def rms_db(samples: np.ndarray, start: float, end: float) -> float:
 
 def peak_db(samples: np.ndarray) -> float:
     return db(float(np.max(np.abs(samples))))
+
+
+class Blocks:
+    """A writer for ``Master.run`` that keeps the blocks each part is given: the session
+    in ``count`` parts split as the MP3 writer would (one by default)."""
+
+    def __init__(self, count: int = 1) -> None:
+        self.count, self.blocks = count, [[] for _ in range(count)]
+
+    def split(self, length: int, grid: int):
+        from tre_audio.export import plan_parts
+        from tre_audio.mp3frames import samples_per_frame
+
+        self.parts = plan_parts(length, self.count, samples_per_frame(RATE), grid)
+        return self.parts
+
+    def write(self, block: np.ndarray, part: int = 0) -> None:
+        self.blocks[part].append(block)
+
+    @property
+    def audio(self) -> np.ndarray:
+        """What the first (or only) part was given, joined."""
+        return np.concatenate(self.blocks[0])

@@ -16,6 +16,7 @@ import lameenc
 import numpy as np
 import pytest
 
+from measure import Blocks
 from tre_audio import export, mp3frames
 from tre_audio.errors import OutputError
 from tre_audio.export import Mp3Writer, plan_parts
@@ -541,27 +542,13 @@ class _Mixer:
         return x if self.channels == 1 else np.stack([x, 0.5 * x], axis=1)
 
 
-class _Parts:
-    """A writer that splits as the MP3 writer would and keeps what each part is given."""
-
-    def __init__(self, count: int) -> None:
-        self.count, self.blocks = count, [[] for _ in range(count)]
-
-    def split(self, length: int, grid: int):
-        self.parts = plan_parts(length, self.count, FRAME, grid)
-        return self.parts
-
-    def write(self, block: np.ndarray, part: int = 0) -> None:
-        self.blocks[part].append(block)
-
-
 @pytest.mark.parametrize("channels", [1, 2])
 def test_mastering_in_parts_gives_the_same_audio_and_loudness(channels):
     mixer = _Mixer(150, channels)
-    sequence: list[np.ndarray] = []
-    whole = Master(mixer).run(3.0, sequence.append)
-    sequence_audio = np.concatenate(sequence)
-    parts = _Parts(3)
+    sequence = Blocks()
+    whole = Master(mixer).run(3.0, sequence)
+    sequence_audio = sequence.audio
+    parts = Blocks(3)
     joined = Master(mixer).run(3.0, parts)
     assert joined == pytest.approx(whole, abs=1e-4) and np.isfinite(whole)
     meter = LoudnessMeter(RATE, channels)
@@ -577,8 +564,8 @@ def test_mastering_into_an_mp3_writer_in_parts(tmp_path, parallel):
     mixer = _Mixer(40, 1)
     with Mp3Writer(tmp_path / "parts.mp3", RATE, parts=2) as writer:
         loudness = Master(mixer).run(0.0, writer)
-    with Mp3Writer(tmp_path / "one.mp3", RATE) as one:
-        alone = Master(mixer).run(0.0, one.write)
+    with Mp3Writer(tmp_path / "one.mp3", RATE, parts=1) as one:
+        alone = Master(mixer).run(0.0, one)
     assert len(writer.parts) == 2 and len(writer.joins) == 1
     assert loudness == pytest.approx(alone, abs=1e-4)
     (decoded, said), (single, _) = decode(tmp_path / "parts.mp3"), decode(tmp_path / "one.mp3")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from measure import RATE, decode, probe, rms_db
+from measure import RATE, Blocks, decode, probe, rms_db
 from tre_audio import master as master_module
 from tre_audio.cli import cli
 from tre_audio.loudness import LoudnessMeter
@@ -251,9 +251,9 @@ def test_mastering_in_blocks_is_seamless(mixer, monkeypatch):
     outputs = []
     for steps in (300, 73):  # of 100 ms
         monkeypatch.setattr(master_module, "BLOCK_STEPS", steps)
-        blocks: list[np.ndarray] = []
-        Master(mixer).run(6.0, blocks.append)
-        outputs.append(np.concatenate(blocks))
+        blocks = Blocks()
+        Master(mixer).run(6.0, blocks)
+        outputs.append(blocks.audio)
     assert len(outputs[0]) == len(outputs[1]) == mixer.length
     assert np.max(np.abs(outputs[0] - outputs[1])) < 1e-6
 
@@ -264,10 +264,10 @@ def test_the_loudness_reached_reuses_the_measure_yet_is_exact(mixer, gain):
     only where the limiter acted; the result is what a meter makes of the output."""
     mastering = Master(mixer)
     mastering.measure()
-    blocks: list[np.ndarray] = []
-    reached = mastering.run(gain, blocks.append)
+    blocks = Blocks()
+    reached = mastering.run(gain, blocks)
     meter = LoudnessMeter(mixer.rate)
-    meter.add(np.concatenate(blocks))
+    meter.add(blocks.audio)
     assert reached == pytest.approx(meter.integrated, abs=1e-4)
     assert np.isfinite(reached)
     if gain:

@@ -69,19 +69,18 @@ class Master:
         self.mix_powers = np.concatenate(found) if found else np.zeros(0, np.float32)
         return gated_loudness(self.mix_powers)
 
-    def run(self, gain_db: float, sink: Callable[[np.ndarray], None] | Writer,
-            progress: Progress | None = None) -> float:
-        """Mix, amplify by ``gain_db``, limit, and pass the blocks on; returns the
-        loudness of what was passed on.
+    def run(self, gain_db: float, writer: Writer, progress: Progress | None = None
+            ) -> float:
+        """Mix, amplify by ``gain_db``, limit, and pass the blocks to ``writer``; returns
+        the loudness of what was passed on.
 
-        ``sink`` is a function given every block in order, or a ``Writer``, which splits
-        the session into parts (encoded at once): each part is then given its blocks in
-        order, a block for each part in turn. The mixer and the limiter (a margin around
-        each block) care nothing for order; the loudness is taken over each part's
-        stretch between nominal seams, joined in order.
+        The writer splits the session into parts (encoded at once, or just one): each
+        part is given its blocks in order, a block for each part in turn. The mixer and
+        the limiter (a margin around each block) care nothing for order; the loudness is
+        taken over each part's stretch between nominal seams, joined in order.
         """
         length = self.mixer.length
-        parts, write = self._parts(sink)
+        parts = writer.split(length, self.step)
         gain = np.float32(10 ** (gain_db / 20))
         powers: list[list[np.ndarray]] = [[] for _ in parts]
         feeds = [self._blocks(part, gain) for part in parts]
@@ -96,7 +95,7 @@ class Master:
                 if first < end:
                     own = slice(first - start, end - start)
                     powers[index].append(self._powers(block[own], limit[own], first, gain))
-                write(block, index)
+                writer.write(block, index)
                 done += len(block)
                 if progress:
                     progress(done * length // total, length)
@@ -117,18 +116,6 @@ class Master:
             steps = block[: count * self.step].reshape(count, self.step, -1)[limited]
             powers[limited] = self.meter.step_powers(steps.reshape(-1, steps.shape[2]))
         return powers
-
-    def _parts(self, sink: Callable[[np.ndarray], None] | Writer
-               ) -> tuple[Sequence[Part], Callable[[np.ndarray, int], None]]:
-        """The parts to feed and how: a plain function is fed the session as one part."""
-        length = self.mixer.length
-        if not callable(sink):
-            return sink.split(length, self.step), sink.write
-
-        def write(block: np.ndarray, part: int) -> None:
-            sink(block)
-
-        return (Part(0, length, 0, length),), write
 
     def _blocks(self, part: Part, gain: np.float32
                 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:

@@ -347,7 +347,7 @@ def _write_sample(mixer: Mixer, path: Path, title: str, loudness: float) -> None
     alone, a bed or a line would be brought up to the session's loudness)."""
     with atomic_file(path) as mp3:
         with Mp3Writer(mp3, mixer.rate, mixer.channels) as writer:
-            Master(mixer).run(loudness - SESSION_SPEECH_LUFS, writer.write)
+            Master(mixer).run(loudness - SESSION_SPEECH_LUFS, writer)
         tag_mp3(mp3, Tags(title=title, album="tre-audio previews",
                           date=datetime.date.today().isoformat(), comment=NOTICE),
                 (ChapterMark(title, 0.0, mixer.length / mixer.rate),))
