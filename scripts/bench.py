@@ -205,8 +205,22 @@ def bench_length(minutes: float, work: Path, with_naive: bool) -> Length:
     return Length(minutes, level, pace, seconds, cold, warm, naive_run)
 
 
+def processor() -> str:
+    """The CPU's model name where Linux tells it, else the architecture: figures from two
+    machines of the same size can differ twofold (Piper's speed follows the CPU)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().split("\n\n")[0].splitlines()
+    except OSError:
+        return platform.machine()
+    fields = {key.strip(): value.strip() for key, _, value in (l.partition(":") for l in lines)}
+    if "model name" not in fields:
+        return platform.machine()
+    return (f"{fields['model name']} (family {fields.get('cpu family', '?')}, model "
+            f"{fields.get('model', '?')}, {platform.machine()})")
+
+
 def print_header(with_naive: bool) -> None:
-    print(f"tre-audio bench on {platform.machine()}, {os.cpu_count()} cores, "
+    print(f"tre-audio bench on {processor()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}")
     if with_naive:
         print("naive: pydub joins and overlays of the warm session; it skips ducking, fades, "
