@@ -95,6 +95,21 @@ def parse_header(data: bytes) -> Header:
                   channels=1 if word >> 6 & 3 == 3 else 2, crc=not word >> 16 & 1)
 
 
+def make_header(sample_rate: int, channels: int, kbps: int) -> bytes:
+    """A layer III frame header at ``sample_rate`` and ``kbps``: no CRC, no padding byte,
+    mono or joint stereo (as LAME chooses)."""
+    version = next((v for v, rates in _SAMPLE_RATES.items() if sample_rate in rates), None)
+    if version is None:
+        raise Mp3FormatError(f"no MPEG audio frame has a rate of {sample_rate} Hz")
+    bitrates = _BITRATES[version == 3]
+    if kbps not in bitrates[1:]:
+        raise Mp3FormatError(f"no layer III frame at {sample_rate} Hz has {kbps} kbit/s")
+    mode = 3 if channels == 1 else 1
+    word = (0x7FF << 21 | version << 19 | 1 << 17 | 1 << 16 | bitrates.index(kbps) << 12
+            | _SAMPLE_RATES[version].index(sample_rate) << 10 | mode << 6)
+    return word.to_bytes(HEADER, "big")
+
+
 _SIZES: dict[bytes, int] = {}
 
 
