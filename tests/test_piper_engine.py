@@ -69,7 +69,9 @@ def test_the_bundled_voice_opens_without_calibrating(monkeypatch):
         engine.close()
 
 
-def test_other_voices_are_calibrated_when_opened(private_folders, monkeypatch):
+def test_other_voices_are_calibrated_once_and_the_scale_kept(private_folders, tmp_path,
+                                                             monkeypatch):
+    monkeypatch.setenv("TRE_AUDIO_CACHE", str(tmp_path / "cache"))
     voices = private_folders / "voices"
     voices.mkdir()
     bundled = piper.model_path(piper.DEFAULT_VOICE)
@@ -81,10 +83,25 @@ def test_other_voices_are_calibrated_when_opened(private_folders, monkeypatch):
         asked.append(length_scale)
         return 240.0 / length_scale**0.75
 
-    monkeypatch.setattr(piper, "_measured_wpm", measured)
-    engine = piper.open_engine("en_US-copy-medium", VOICE_WPM)
-    try:
-        assert asked[0] == 1.0 and len(asked) == 2
-        assert engine.length_scale == pytest.approx((240.0 / VOICE_WPM) ** (1 / 0.75), rel=1e-3)
-    finally:
+    def opened() -> float:
+        engine = piper.open_engine("en_US-copy-medium", VOICE_WPM)
         engine.close()
+        return engine.length_scale
+
+    monkeypatch.setattr(piper, "_measured_wpm", measured)
+    scale = opened()
+    assert asked[0] == 1.0 and len(asked) == 2
+    assert scale == pytest.approx((240.0 / VOICE_WPM) ** (1 / 0.75), rel=1e-3)
+    assert opened() == scale and len(asked) == 2  # kept: not calibrated again
+    (kept,) = (tmp_path / "cache" / "voice-rates").iterdir()
+    for damaged in ("", "fast", "nan", "9.0", "1.5e"):  # unreadable or out of range
+        kept.write_text(damaged)
+        asked.clear()
+        assert opened() == scale and len(asked) == 2
+        assert float(kept.read_text()) == scale  # and mended
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("TRE_AUDIO_CACHE", str(blocked / "cache"))  # cannot be made
+    asked.clear()
+    assert opened() == scale and len(asked) == 2  # calibrated, used, not kept
+    assert opened() == scale and len(asked) == 4

@@ -67,17 +67,22 @@ class ClipCache:
 
     def put(self, key: str, samples: np.ndarray) -> None:
         """Store ``samples``; a cache that cannot be written is skipped silently."""
-        path = self._path(key)
         pcm = (np.clip(samples, -1, 32767 / 32768) * 32768).astype("<i2").tobytes()
+        keep(self._path(key), self._header(pcm) + pcm)
+
+
+def keep(path: Path, data: bytes) -> None:
+    """Write ``data`` to the cache file ``path`` atomically, so renders may share it; if
+    it cannot be written, nothing is kept and nothing is said (a cache only saves time)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as raw:
-                    raw.write(self._header(pcm) + pcm)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass  # speech is still used for this render; it is only not kept
+            with os.fdopen(fd, "wb") as raw:
+                raw.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass

@@ -7,7 +7,9 @@ the user's data folder (``tre-audio list voices`` shows where).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ import numpy as np
 import platformdirs
 
 from ..errors import EngineError, InvalidOption, VoiceError
+from .cache import default_folder, keep
 from .clip import trim
 from .engine import Voice, synthesize_all
 
@@ -164,9 +167,31 @@ def open_engine(voice: str, wpm: float) -> PiperEngine:
     if measured and measured[0][0] <= wpm <= measured[-1][0]:
         rates, scales = zip(*measured)
         engine.length_scale = float(np.exp(np.interp(np.log(wpm), np.log(rates), np.log(scales))))
+    elif (kept := _kept_scale(engine.identity)) is not None:
+        engine.length_scale = kept
     else:
         engine.length_scale = _length_scale_for(engine, wpm)
+        _keep_scale(engine.identity, engine.length_scale)
     return engine
+
+
+def _scale_file(identity: str) -> Path:
+    """Where the length scale calibrated for a voice file at a rate is kept: in the cache
+    folder, so a voice is calibrated once, and speaks new sentences at the pace of those
+    it spoke before (two calibrations differ by about 2%)."""
+    return default_folder() / "voice-rates" / hashlib.sha256(identity.encode()).hexdigest()
+
+
+def _kept_scale(identity: str) -> float | None:
+    try:
+        scale = float(_scale_file(identity).read_text("ascii"))
+    except (OSError, ValueError):
+        return None
+    return scale if math.isfinite(scale) and _clamp(scale) == scale else None
+
+
+def _keep_scale(identity: str, scale: float) -> None:
+    keep(_scale_file(identity), f"{scale!r}\n".encode("ascii"))
 
 
 def _length_scale_for(engine: PiperEngine, wpm: float) -> float:
