@@ -1,5 +1,6 @@
 """Faults, each injected: a stuck, crashing or silent voice, a failing encoder, a full disk,
-signals mid-render, a damaged cache, two renders on one cache, a read-only cache.
+signals mid-render (SIGKILL too), a damaged cache, two renders on one cache, a read-only
+cache.
 
 Every fault must end in one clear line (or, for the cache, be healed or worked around),
 leave no partial file, leave the user's earlier files as they were, and a rerun must
@@ -378,6 +379,27 @@ def test_a_signal_while_the_mp3_is_written(signum, work, speech_cache):
     output = signal_when(child, lambda: bool(list((work / "out").glob(".keep.mp3.*.part"))),
                          signum, wait=30, poll=0.01)
     assert_interrupted(child, output, work, before)
+
+
+def test_a_run_killed_outright_leaves_a_part_the_next_run_removes(work, speech_cache):
+    """SIGKILL cannot be caught: the hidden part file stays, its lock goes with the
+    process, and the next run writing the same file removes it."""
+    (work / "s.txt").write_text(SCRIPT.replace("[hold 5-20s]", "[hold 4 min]"))
+    child = subprocess.Popen(
+        [str(TOOL), "generate", "--script", "s.txt", "-o", "out/keep.mp3"], cwd=work,
+        env={**os.environ, "TRE_AUDIO_CACHE": str(speech_cache)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    signal_when(child, lambda: bool(list((work / "out").glob(".keep.mp3.*.part"))),
+                signal.SIGKILL, wait=30, poll=0.01)
+    assert child.returncode == -signal.SIGKILL
+    (left,) = (work / "out").glob(".keep.mp3.*.part")
+    assert (work / "out" / "keep.mp3").read_bytes() == EARLIER
+    ago = time.time() - export.STALE_SECONDS - 1
+    os.utime(left, (ago, ago))
+    (work / "s.txt").write_text(SCRIPT)
+    assert_rerun_succeeds(work)  # and no .part is left anywhere
+    assert not left.exists()
 
 
 # --- the cache -----------------------------------------------------------------------

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from . import settings
 from .errors import InvalidOption, OutputError
-from .export import atomic_file, check_writable
+from .export import atomic_file, check_writable, lock, remove_leftovers
 from .plan import estimate_speech, layout
 from .script import Say
 from .session import SIDE_FILES, Options, Progress, Session, generate, narration
@@ -206,13 +206,14 @@ def build(course: Course, out: Path, progress: Progress | None = None,
                  for p, events in zip(planned, scripts)]  # fails fast if unfittable
     created = _prepare_folder(out)
     staging: Path | None = None
+    held = -1
     try:
         sentences = list(dict.fromkeys(
             event.text for events in scripts for event in events if isinstance(event, Say)
         ))
         tally = _Tally(progress, len(sentences), [max(1, round(s / 60)) for s in estimates])
         course.options.speaker(cache).speak(sentences, tally.speech)
-        staging = _staging_folder(out)
+        staging, held = _staging_folder(out)
         made: list[Session] = []
         for index, p in enumerate(planned):
             made.append(generate(p.options, out=staging / f"{p.name}.mp3",
@@ -225,10 +226,10 @@ def build(course: Course, out: Path, progress: Progress | None = None,
         names = [path.name for session in made for path in (session.path, *session.beside)]
         _publish(staging, out, [*names, PLAYLIST, SCHEDULE])
     except BaseException:
-        _discard(staging)
+        _discard(staging, held)
         _remove_if_empty(out, created)
         raise
-    _discard(staging)
+    _discard(staging, held)
     sessions = tuple(
         dataclasses.replace(s, path=out / s.path.name,
                             beside=tuple(out / b.name for b in s.beside))
@@ -267,18 +268,28 @@ def _prepare_folder(out: Path) -> bool:
     return created
 
 
-def _staging_folder(out: Path) -> Path:
+def _staging_folder(out: Path) -> tuple[Path, int]:
     """A hidden folder inside ``out`` (so moving out of it is a rename) for the files
-    being made."""
+    being made, and its descriptor, which holds the folder's lock (see ``export.lock``);
+    folders that killed runs left are removed first."""
+    remove_leftovers(out, ".course-", ".part")
     try:
-        return Path(tempfile.mkdtemp(dir=out, prefix=".course-", suffix=".part"))
+        staging = Path(tempfile.mkdtemp(dir=out, prefix=".course-", suffix=".part"))
     except OSError as error:
         raise OutputError(f"cannot write in {out}: {error.strerror}") from None
+    try:
+        held = os.open(staging, os.O_RDONLY)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"cannot open {staging}: {error.strerror}") from None
+    lock(held)
+    return staging, held
 
 
-def _discard(staging: Path | None) -> None:
+def _discard(staging: Path | None, held: int) -> None:
     if staging is not None:
         shutil.rmtree(staging, ignore_errors=True)
+        os.close(held)
 
 
 def _remove_if_empty(folder: Path, created: bool) -> None:
