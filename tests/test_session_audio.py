@@ -151,3 +151,16 @@ def test_the_system_voice_makes_the_same_session(tmp_path, speech_cache):
     voice = float(np.median([rms_db(samples, s.start, s.end) for s in speech]))
     assert 15 < voice - rms_db(samples, hold.end - 4, hold.end) < 25
     assert peak_db(samples) < -0.5
+
+
+def test_a_session_made_again_from_its_cache_is_the_same_file(tmp_path):
+    """The first render uses its speech as the cache keeps it (16-bit), so a second
+    render, which reads the speech back, makes the same file to the byte."""
+    script = tmp_path / "s.txt"
+    script.write_text(SCRIPT.replace("short practice", "short, new practice"), encoding="utf-8")
+    cache = tmp_path / "cache"
+    first = generate(Options(), out=tmp_path / "first.mp3", script=script, cache=cache)
+    assert len(list(cache.rglob("*.wav"))) == 5  # every sentence spoken by Piper
+    again = generate(Options(), out=tmp_path / "again.mp3", script=script, cache=cache)
+    assert first.path.read_bytes() == again.path.read_bytes()
+    assert first.mastered == again.mastered

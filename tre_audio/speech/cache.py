@@ -65,10 +65,13 @@ class ClipCache:
             return None
         return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
 
-    def put(self, key: str, samples: np.ndarray) -> None:
-        """Store ``samples``; a cache that cannot be written is skipped silently."""
-        pcm = (np.clip(samples, -1, 32767 / 32768) * 32768).astype("<i2").tobytes()
-        keep(self._path(key), self._header(pcm) + pcm)
+    def put(self, key: str, samples: np.ndarray) -> np.ndarray:
+        """Store ``samples``; a cache that cannot be written is skipped silently. Returns
+        them as stored (16-bit), as ``get`` will: a render that made them then sounds
+        exactly like the renders that read them back."""
+        pcm = (np.clip(samples, -1, 32767 / 32768) * 32768).astype("<i2")
+        keep(self._path(key), self._header(pcm.tobytes()) + pcm.tobytes())
+        return pcm.astype(np.float32) / 32768.0
 
 
 def keep(path: Path, data: bytes) -> None:

@@ -56,8 +56,7 @@ class Speaker:
             engine = open_engine(self.engine_name, self.voice, self.wpm)
             try:
                 for text, raw in zip(missing, synthesize_all(engine, missing)):
-                    made[text] = self._prepare(engine, text, raw)
-                    self.cache.put(keys[text], made[text])
+                    made[text] = self.cache.put(keys[text], self._prepare(engine, text, raw))
                     if progress:
                         progress(len(made), len(unique))
             finally:
