@@ -6,7 +6,7 @@ gapless player trims them, so the session starts at its first sample and ends at
 where its chapters and subtitles say. Without it every decoder adds LAME's 576 samples and
 its own 529 at the start (50 ms at 22.05 kHz) and plays the padding at the end.
 
-The layout is LAME's (ffmpeg, mpg123 and Apple's decoders read it): the header and empty
+The layout is LAME's, which ffmpeg (tested) and most players read: the header and empty
 side information of a stream frame, ``Info``, flags, frame count, byte count, a 100-entry
 seek table and a quality figure, then the 36-byte LAME extension, the last 2 bytes of
 which are a CRC-16 of the frame up to them.
@@ -14,7 +14,9 @@ which are a CRC-16 of the frame up to them.
 
 from __future__ import annotations
 
+import functools
 import struct
+
 import numpy as np
 
 from .mp3frames import HEADER, Mp3FormatError, parse_header
@@ -74,6 +76,7 @@ def crc16(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
     return crc
 
 
+@functools.cache
 def _shift_by(count: int) -> np.ndarray:
     """What ``count`` zero bytes do to each bit of a CRC: column ``i`` is the CRC after
     them of a CRC of bit ``i`` alone."""
