@@ -28,7 +28,7 @@ import pytest
 from click.testing import CliRunner
 
 import faulty
-from tre_audio import export
+from tre_audio import atomic, export
 from tre_audio.cli import cli
 from tre_audio.speech import system
 from tre_audio.speech.cache import ClipCache
@@ -395,7 +395,7 @@ def test_a_run_killed_outright_leaves_a_part_the_next_run_removes(work, speech_c
     assert child.returncode == -signal.SIGKILL
     (left,) = (work / "out").glob(".keep.mp3.*.part")
     assert (work / "out" / "keep.mp3").read_bytes() == EARLIER
-    ago = time.time() - export.STALE_SECONDS - 1
+    ago = time.time() - atomic.STALE_SECONDS - 1
     os.utime(left, (ago, ago))
     (work / "s.txt").write_text(SCRIPT)
     assert_rerun_succeeds(work)  # and no .part is left anywhere

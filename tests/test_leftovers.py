@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tre_audio import course, export
-from tre_audio.export import atomic_file, remove_leftovers
+from tre_audio import atomic, course
+from tre_audio.atomic import atomic_file, remove_leftovers
 
 
-def aged(path: Path, seconds: float = export.STALE_SECONDS + 5) -> Path:
+def aged(path: Path, seconds: float = atomic.STALE_SECONDS + 5) -> Path:
     ago = time.time() - seconds
     os.utime(path, (ago, ago), follow_symlinks=False)
     return path

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from . import settings
 from .errors import InvalidOption, OutputError
-from .export import atomic_file, check_writable, lock, remove_leftovers
+from .atomic import atomic_file, check_writable, lock, remove_leftovers
 from .plan import estimate_speech, layout
 from .script import Say
 from .session import SIDE_FILES, Options, Progress, Session, generate, narration
@@ -270,7 +270,7 @@ def _prepare_folder(out: Path) -> bool:
 
 def _staging_folder(out: Path) -> tuple[Path, int]:
     """A hidden folder inside ``out`` (so moving out of it is a rename) for the files
-    being made, and its descriptor, which holds the folder's lock (see ``export.lock``);
+    being made, and its descriptor, which holds the folder's lock (see ``atomic.lock``);
     folders that killed runs left are removed first."""
     remove_leftovers(out, ".course-", ".part")
     try:

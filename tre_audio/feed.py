@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from .errors import InvalidOption
-from .export import atomic_file
+from .atomic import atomic_file
 from .library import CHAPTERS_SUFFIX, Entry, Library
 from .texts import NOTICE
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import ambient, render, settings, tomlfile
 from .errors import InvalidOption, PlanError
-from .export import atomic_file
+from .atomic import atomic_file
 from .speech.engine import engine_module
 
 KEYS = {

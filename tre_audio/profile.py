@@ -16,7 +16,7 @@ import platformdirs
 
 from . import ambient, settings, tomlfile
 from .errors import InvalidOption, ProfileError
-from .export import atomic_file
+from .atomic import atomic_file
 from .speech.engine import ENGINES, engine_module
 
 FILE_NAME = "profile.toml"

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import ambient, plot, render, settings, timedtext
+from .atomic import atomic_file, check_replaceable, check_writable
 from .errors import InvalidOption, OutputError
-from .export import Mp3Writer, Tags, atomic_file, check_replaceable, check_writable, tag_mp3
+from .export import Mp3Writer, Tags, tag_mp3
 from .lexicon import Lexicon, find as find_lexicon
 from .master import SESSION_SPEECH_LUFS, Master, Mastered, master
 from .mix import Ducking, Mixer
