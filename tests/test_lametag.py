@@ -2,7 +2,8 @@
 
 Read back by a real decoder (ffmpeg): it trims LAME's delay and padding only when the
 frame is right, and names the encoder only when the frame's own CRC is right; so a
-file decodes to exactly the samples it was given, the first one first.
+file decodes to exactly the samples it was given, the first one first. mutagen, which
+parses the frame on its own, gives the same length to the sample.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mutagen.mp3 import MP3, BitrateMode
 
 from tre_audio import export, lametag
 from tre_audio.export import Mp3Writer
@@ -86,6 +88,10 @@ def test_a_file_decodes_to_exactly_what_it_was_given(channels, parts, tmp_path, 
     assert len(samples) == len(source)
     assert int(np.argmax(np.abs(samples[:3000]))) == 1000  # not 1105 samples late
     assert encoder_named(path) == "LAME3.100"  # ffmpeg checked the frame's CRC
+    info = MP3(path).info  # mutagen reads the frame on its own
+    assert info.length == pytest.approx(len(source) / RATE, abs=1e-6)
+    assert info.bitrate_mode == BitrateMode.CBR
+    assert info.encoder_info == "LAME 3.100.0+" and not info.sketchy
 
 
 def test_the_info_frame_says_what_the_stream_holds(tmp_path, parallel):
