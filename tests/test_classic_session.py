@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from measure import RATE, decode, peak_db, probe
 from tre_audio.cli import cli
-from tre_audio.plan import SETTLE_SLOWER, layout, sentence_slot
+from tre_audio.plan import SETTLE_SLOWER, TOLERANCE, estimate_speech, layout, sentence_slot
 from tre_audio.script import Say, parse
 from tre_audio.settings import LEVELS, PACES
 
@@ -52,22 +52,29 @@ def test_default_session_is_30_to_50_minutes_with_twelve_chapters(default_sessio
     assert "not a treatment" in transcript and "knees together" in transcript
 
 
-@pytest.mark.slow
-def test_default_session_speaks_where_its_plan_says(default_session, speech_cache):
-    """Rebuild the plan from the script and the cached clips; the file must match it."""
+@pytest.fixture(scope="module")
+def spoken_classic(speech_cache):
+    """The default classic script's events and their clips, as the voice speaks them."""
     from tre_audio import render, settings
     from tre_audio.speech.cache import ClipCache
     from tre_audio.speech.speaker import Speaker
 
-    path, _ = default_session
-    pace, level = PACES["gentle"], LEVELS["first-time"]
-    events = parse(render.render("classic", pace=pace, level=level, minutes=None))
+    events = parse(render.render("classic", pace=PACES["gentle"], level=LEVELS["first-time"],
+                                 minutes=None))
     speaker = Speaker("piper", None, settings.VOICE_WPM, ClipCache(speech_cache, RATE))
-    clips = speaker.speak([e.text for e in events if isinstance(e, Say)])
+    return events, speaker.speak([e.text for e in events if isinstance(e, Say)])
+
+
+@pytest.mark.slow
+def test_default_session_speaks_where_its_plan_says(default_session, spoken_classic):
+    """Rebuild the plan from the script and the cached clips; the file must match it."""
+    path, _ = default_session
+    events, clips = spoken_classic
+    pace, level = PACES["gentle"], LEVELS["first-time"]
     plan = layout(events, pace, lambda text: len(clips[text]) / RATE)
 
     samples = decode(path)
-    assert abs(len(samples) / RATE - plan.duration) < 0.1
+    assert len(samples) == round(plan.duration * RATE)
     speech = [s for s in plan.segments if s.kind == "speech"]
     silent = [s for s in plan.segments if s.kind in ("pause", "hold") and s.duration >= 12]
     speech_db = frame_rms_db(samples, np.array([s.start for s in speech]),
@@ -134,3 +141,19 @@ def test_default_output_name_and_folder(private_folders: Path, tmp_path):
                   for p in (private_folders / "output").iterdir())
     assert made == [f"output/mini-gentle-0.75min.{kind}"
                     for kind in ("json", "mp3", "srt", "txt", "vtt")]
+
+
+@pytest.mark.slow
+def test_the_estimate_made_before_speaking_is_close_to_the_speech(spoken_classic):
+    """What --minutes is first checked against, and what 'script' shows: within half the
+    fitting's tolerance of the plan the real speech gives, so a length that passes the
+    first check passes the second (words alone fell up to 7% short)."""
+    events, clips = spoken_classic
+    for pace in PACES.values():
+        real = layout(events, pace, lambda text: len(clips[text]) / RATE)
+        guess = layout(events, pace, estimate_speech)
+        for guessed, made in ((guess.shortest, real.shortest), (guess.longest, real.longest),
+                              (guess.duration, real.duration)):
+            assert abs(guessed / made - 1) < TOLERANCE / 2, (pace.name, guessed, made)
+    spoken = sum(len(clip) for clip in clips.values()) / RATE
+    assert abs(sum(estimate_speech(text) for text in clips) / spoken - 1) < 0.05
