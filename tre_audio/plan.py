@@ -71,9 +71,10 @@ class Plan:
 SPEECH_ESTIMATE = (0.38, 0.0622, 0.41)
 """Seconds a sentence takes, spoken at 170 words a minute: so much, and so much for each
 character and each comma, colon or semicolon (a pause). Fitted on the 556 sentences of
-the built-in programmes as both engines speak them: the error is 0.35 s a sentence with
-Piper and 0.27 s with espeak-ng, against 0.69 and 0.58 s, and 14% short in all, for
-words alone at that rate (the calibration sentences have no commas)."""
+the built-in programmes as both engines speak them (``scripts/speech_estimate.py``): the
+error is 0.36 s a sentence with Piper and 0.28 s with espeak-ng, against 0.90 and 0.74 s
+for words alone at that rate, which fell 13% and 11% short in all (the sentences the
+voice's rate is calibrated on have no commas)."""
 
 
 def estimate_speech(text: str) -> float:

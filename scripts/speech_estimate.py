@@ -1,0 +1,69 @@
+"""Fit the speech estimate (``plan.SPEECH_ESTIMATE``) to the built-in programmes as an
+engine speaks them, and print how far the estimate in use and words alone are off.
+
+Every sentence of every programme, at the first and last levels and at its natural
+length and two fitted ones, is spoken (from the speech cache where it is there) and
+measured as a session uses it: trimmed and levelled.
+
+    .venv/bin/python scripts/speech_estimate.py            # Piper, the bundled voice
+    .venv/bin/python scripts/speech_estimate.py --engine system
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from tre_audio import settings
+from tre_audio.errors import TreAudioError
+from tre_audio.plan import SPEECH_ESTIMATE, estimate_speech
+from tre_audio.render import programmes
+from tre_audio.script import spoken
+from tre_audio.session import Options, narration
+from tre_audio.speech.cache import ClipCache, default_folder
+from tre_audio.speech.speaker import Speaker
+
+LEVELS = ("sensitive", "regular")
+MINUTES = (None, 12, 20)
+
+
+def sentences() -> list[str]:
+    found: set[str] = set()
+    for programme in programmes():
+        for level in LEVELS:
+            for minutes in MINUTES:
+                options = Options(programme=programme, level=level, minutes=minutes)
+                try:
+                    found.update(spoken(narration(options)[0]))
+                except TreAudioError:  # a length the programme cannot reach
+                    continue
+    return sorted(found)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", default="piper", choices=["piper", "system"])
+    args = parser.parse_args()
+    texts = sentences()
+    speaker = Speaker(args.engine, None, settings.VOICE_WPM,
+                      ClipCache(default_folder(), settings.SAMPLE_RATE))
+    clips = speaker.speak(texts)
+    real = np.array([len(clips[text]) / settings.SAMPLE_RATE for text in texts])
+    columns = np.array([[1.0, len(text), sum(text.count(m) for m in ",;:")] for text in texts])
+    fitted, *_ = np.linalg.lstsq(columns, real, rcond=None)
+
+    def report(name: str, guess: np.ndarray) -> None:
+        error = guess - real
+        print(f"{name:<22} error a sentence {np.sqrt(np.mean(error**2)):.2f} s (most "
+              f"{np.abs(error).max():.2f} s), in all {100 * (guess.sum() / real.sum() - 1):+.1f}%")
+
+    print(f"{args.engine}: {len(texts)} sentences, {real.sum():.0f} s of speech")
+    report("words at VOICE_WPM", np.array([len(t.split()) * 60 / settings.VOICE_WPM
+                                           for t in texts]))
+    report(f"in use {SPEECH_ESTIMATE}", np.array([estimate_speech(t) for t in texts]))
+    report(f"fitted {tuple(round(float(c), 4) for c in fitted)}", columns @ fitted)
+
+
+if __name__ == "__main__":
+    main()
