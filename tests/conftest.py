@@ -40,3 +40,11 @@ def private_folders(monkeypatch, tmp_path):
     work.mkdir()
     monkeypatch.chdir(work)
     return work
+
+
+@pytest.fixture
+def parallel(monkeypatch):
+    """Sessions of a minute are split into parts as long ones are."""
+    from tre_audio import export
+
+    monkeypatch.setattr(export, "PARALLEL_SECONDS", 10.0)

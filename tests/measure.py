@@ -20,6 +20,13 @@ def decode(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
 
 
+def decode_saying(path: Path) -> tuple[np.ndarray, str]:
+    """ffmpeg's decode of ``path`` as it is (mono floats) and what it said on stderr."""
+    done = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
+                           "-"], capture_output=True, check=True)
+    return np.frombuffer(done.stdout, "<i2") / 32768.0, done.stderr.decode()
+
+
 def probe(path: Path) -> dict:
     """ffprobe's view: format (duration, tags), streams and chapters."""
     out = subprocess.run(

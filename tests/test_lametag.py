@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from mutagen.mp3 import MP3, BitrateMode
 
-from tre_audio import export, lametag
+from measure import decode_saying as decoded
+from tre_audio import lametag
 from tre_audio.export import Mp3Writer
 from tre_audio.mp3frames import Mp3FormatError, make_header, parse_header, parse_stream
 
@@ -61,21 +62,10 @@ def write(path: Path, source: np.ndarray, parts: int) -> Mp3Writer:
     return writer
 
 
-def decoded(path: Path) -> tuple[np.ndarray, str]:
-    done = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
-                           "-"], capture_output=True, check=True)
-    return np.frombuffer(done.stdout, "<i2") / 32768.0, done.stderr.decode()
-
-
 def encoder_named(path: Path) -> str | None:
     out = subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_streams",
                           str(path)], capture_output=True, check=True, text=True).stdout
     return json.loads(out)["streams"][0].get("tags", {}).get("encoder")
-
-
-@pytest.fixture
-def parallel(monkeypatch):
-    monkeypatch.setattr(export, "PARALLEL_SECONDS", 10.0)
 
 
 @pytest.mark.parametrize(("channels", "parts"), [(1, 1), (1, 3), (2, 1), (2, 2)])
@@ -140,33 +130,6 @@ def test_a_frame_with_a_wrong_crc_is_not_believed(tmp_path):
     data[info.header.payload_start + 16 + 100 + 4 + 10] ^= 0xFF  # the lowpass byte
     path.write_bytes(bytes(data))
     assert encoder_named(path) is None
-
-
-def test_an_encoder_s_own_tag_frame_gives_way_to_the_writer_s(tmp_path, monkeypatch):
-    real = export.lameenc.Encoder
-
-    class Tagged:
-        def __init__(self) -> None:
-            self.real, self.first = real(), True
-
-        def __getattr__(self, name: str):
-            return getattr(self.real, name)
-
-        def encode(self, pcm: bytes) -> bytes:
-            data = self.real.encode(pcm)
-            if self.first and data:
-                self.first = False
-                data = bytes.fromhex("fff380c4") + bytes(9) + b"Xing" + bytes(191) + data
-            return data
-
-    monkeypatch.setattr(export.lameenc, "Encoder", Tagged)
-    source = signal(10)
-    path = tmp_path / "x.mp3"
-    write(path, source, 1)
-    frames = parse_stream(path.read_bytes())
-    assert frames[0].tag and not any(frame.tag for frame in frames[1:])
-    samples, said = decoded(path)
-    assert said == "" and len(samples) == len(source)
 
 
 def test_what_the_frame_cannot_say_is_a_clear_error():
