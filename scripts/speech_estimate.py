@@ -17,7 +17,7 @@ import numpy as np
 
 from tre_audio import settings
 from tre_audio.errors import TreAudioError
-from tre_audio.plan import SPEECH_ESTIMATE, estimate_speech
+from tre_audio.plan import SPEECH_ESTIMATE, estimate_speech, speech_features
 from tre_audio.render import programmes
 from tre_audio.script import spoken
 from tre_audio.session import Options, narration
@@ -50,7 +50,7 @@ def main() -> None:
                       ClipCache(default_folder(), settings.SAMPLE_RATE))
     clips = speaker.speak(texts)
     real = np.array([len(clips[text]) / settings.SAMPLE_RATE for text in texts])
-    columns = np.array([[1.0, len(text), sum(text.count(m) for m in ",;:")] for text in texts])
+    columns = np.array([speech_features(text) for text in texts])
     fitted, *_ = np.linalg.lstsq(columns, real, rcond=None)
 
     def report(name: str, guess: np.ndarray) -> None:

@@ -295,9 +295,9 @@ class Mp3Writer:
         self.file.flush()
         end = self.file.seek(0, os.SEEK_END)
         self.file.seek(size)
-        head, crc = self.file.read(HEADER), 0
-        self.file.seek(size)
+        head, crc = b"", 0
         while chunk := self.file.read(CRC_CHUNK):
+            head = head or chunk[:HEADER]  # the first audio frame's
             crc = lametag.crc16(chunk, crc)
         samples = self.parts[-1].end if len(self.parts) > 1 else self.fed
         try:

@@ -69,19 +69,28 @@ class Plan:
 
 
 SPEECH_ESTIMATE = (0.38, 0.0622, 0.41)
-"""Seconds a sentence takes, spoken at 170 words a minute: so much, and so much for each
-character and each comma, colon or semicolon (a pause). Fitted on the 556 sentences of
+"""Seconds a sentence takes, spoken at ``ESTIMATED_AT_WPM``, for each of its
+``speech_features``: so much, and so much for each character and each comma, colon or
+semicolon (a pause). Fitted on the 556 sentences of
 the built-in programmes as both engines speak them (``scripts/speech_estimate.py``): the
 error is 0.36 s a sentence with Piper and 0.28 s with espeak-ng, against 0.90 and 0.74 s
 for words alone at that rate, which fell 13% and 11% short in all (the sentences the
 voice's rate is calibrated on have no commas)."""
 
 
+ESTIMATED_AT_WPM = 170.0
+"""The voice's rate when ``SPEECH_ESTIMATE`` was fitted; the estimate scales with it."""
+
+
+def speech_features(text: str) -> tuple[float, float, float]:
+    """What a sentence's speech time is estimated from: one, its characters, its pauses."""
+    return 1.0, float(len(text)), float(sum(text.count(mark) for mark in ",;:"))
+
+
 def estimate_speech(text: str) -> float:
     """Seconds a sentence is expected to take at the voice's speaking rate."""
-    base, character, comma = SPEECH_ESTIMATE
-    pauses = sum(text.count(mark) for mark in ",;:")
-    return (base + character * len(text) + comma * pauses) * 170.0 / VOICE_WPM
+    seconds = sum(c * f for c, f in zip(SPEECH_ESTIMATE, speech_features(text)))
+    return seconds * ESTIMATED_AT_WPM / VOICE_WPM
 
 
 def sentence_slot(text: str, speech: float, pace: Pace, depth: float = 0.0) -> float:
