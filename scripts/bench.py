@@ -15,15 +15,25 @@ are printed, then whether the targets hold (they do not fail the bench): cold >=
 and warm >= 300x real time, warm memory flat with length, warm >= 5x faster than naive.
 The default run takes several minutes; everything is written to a temporary folder.
 
-    scripts/bench                    # 15, 30 and 60 minutes
+Then ``tre-audio serve``'s page and feed are timed over 3,000 tiny sessions (an MP3 of a
+few bytes and a valid timeline each), served on a free loopback port: the first request
+(the server just opened), warm requests (nothing changed) and the first request after a
+new session is written. It takes a few seconds.
+
+    scripts/bench                    # 15, 30 and 60 minutes, then serve
     scripts/bench --minutes 30       # one length
     scripts/bench --no-naive         # cold and warm only
+    scripts/bench --serve-only       # only the serve figures
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import math
+import statistics
+import threading
 import os
 import platform
 import subprocess
@@ -41,6 +51,7 @@ from tre_audio import ambient, settings
 from tre_audio.mix import placed_bells
 from tre_audio.plan import Plan, layout
 from tre_audio.script import Say
+from tre_audio.server import open_server
 from tre_audio.session import Options, narration
 from tre_audio.speech.cache import ClipCache
 from tre_audio.speech.clip import SPEECH_RMS_DB
@@ -60,6 +71,9 @@ COLD_TARGET = 40.0
 WARM_TARGET = 300.0
 RSS_GROWTH_TARGET = 1.2
 NAIVE_TARGET = 5.0
+SERVE_SESSIONS = 3000
+SERVE_WARM = 5
+"""Warm requests timed for each address (the median is printed)."""
 
 
 @dataclass(frozen=True)
@@ -269,6 +283,70 @@ def verdict(holds: bool) -> str:
     return "yes" if holds else "no "
 
 
+def fake_session(folder: Path, name: str) -> None:
+    """A session the server lists: an MP3 of a few bytes and a valid timeline."""
+    timeline = {"format": "tre-audio manifest 1", "title": f"Session {name}",
+                "audio": f"{name}.mp3", "duration": 905.0,
+                "chapters": [{"index": i, "title": title, "start": 300.0 * i,
+                              "end": 300.0 * (i + 1)}
+                             for i, title in enumerate(("Arriving", "Shaking", "Resting"))]}
+    (folder / f"{name}.json").write_text(json.dumps(timeline), encoding="utf-8")
+    (folder / f"{name}.mp3").write_bytes(b"\xff\xfb\x90\x00" * 4)
+
+
+def timed_get(port: int, target: str) -> float:
+    """Seconds until the whole answer to ``GET target`` is read (it must be a 200)."""
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("GET", target)
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    if response.status != 200:
+        sys.exit(f"bench: GET {target} answered {response.status}")
+    return time.perf_counter() - started
+
+
+def bench_serve() -> None:
+    """Milliseconds a request to serve's page and feed takes over ``SERVE_SESSIONS``
+    sessions in one folder: first (opening the server included), warm, and after a new
+    session appears."""
+    with tempfile.TemporaryDirectory(prefix="tre-audio-bench-serve-") as work:
+        folder = Path(work)
+        for index in range(SERVE_SESSIONS):
+            fake_session(folder, f"s{index:05d}")
+        hour_ago = time.time() - 3600  # as a folder not written to this very second
+        os.utime(folder, (hour_ago, hour_ago))
+        started = time.perf_counter()
+        server = open_server(folder, port=0)
+        opened = time.perf_counter() - started
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            port = int(server.server_address[1])
+            targets = ("/", "/feed.xml")
+            first = {t: timed_get(port, t) + (opened if t == "/" else 0.0) for t in targets}
+            warm = {t: statistics.median(timed_get(port, t) for _ in range(SERVE_WARM))
+                    for t in targets}
+            changed = {}
+            for number, target in enumerate(targets):
+                fake_session(folder, f"new{number}")
+                changed[target] = timed_get(port, target)
+            rows = [(t, first[t], warm[t], changed[t]) for t in targets]
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join()
+    print(f"serve over {SERVE_SESSIONS:,} sessions in one folder, ms a request "
+          "(first: opening the server included for /)")
+    print(f"  {'address':<10} {'first':>8} {'warm':>8} {'changed':>8}")
+    for target, first, warm, changed in rows:
+        print(f"  {target:<10} {first * 1000:>8.1f} {warm * 1000:>8.1f} "
+              f"{changed * 1000:>8.1f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, nargs="+", default=[15.0, 30.0, 60.0],
@@ -277,17 +355,26 @@ def main() -> None:
                         help="leave out the naive pydub pipeline")
     parser.add_argument("--naive", nargs=5, metavar=("MINUTES", "LEVEL", "PACE", "CACHE", "OUT"),
                         help="run only the naive pipeline, once (the bench runs this itself)")
+    parser.add_argument("--serve-only", action="store_true",
+                        help="only time serve's page and feed over 3,000 sessions")
     args = parser.parse_args()
     if args.naive:
         minutes, level, pace, cache, out = args.naive
         naive_session(float(minutes), level, pace, Path(cache), Path(out))
         return
     with_naive = not args.no_naive
+    if args.serve_only:
+        print(f"tre-audio bench on {processor()}, {os.cpu_count()} cores, "
+              f"Python {platform.python_version()}")
+        bench_serve()
+        return
     print_header(with_naive)
     with tempfile.TemporaryDirectory(prefix="tre-audio-bench-") as folder:
         lengths = [bench_length(minutes, Path(folder), with_naive)
                    for minutes in sorted(set(args.minutes))]
     print_targets(lengths)
+    print()
+    bench_serve()
 
 
 if __name__ == "__main__":

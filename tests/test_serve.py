@@ -325,7 +325,8 @@ def test_serve_prints_the_address_once_with_a_qr_code_and_stops_cleanly(site, st
             drawn = qr.terminal(url).splitlines()  # stdout is no terminal: no colours
             assert [child.stdout.readline().rstrip("\n") for _ in drawn] == drawn
             with socket.create_connection(("127.0.0.1", int(match.group(1))), timeout=5) as s:
-                s.sendall(f"GET /{match.group(2)}/feed.xml HTTP/1.1\r\nHost: x\r\n"
+                s.sendall(f"GET /{match.group(2)}/feed.xml HTTP/1.1\r\n"
+                          f"Host: 127.0.0.1:{match.group(1)}\r\n"
                           "Connection: close\r\n\r\n".encode())
                 reply = b"".join(iter(lambda: s.recv(65536), b""))
             assert reply.startswith(b"HTTP/1.1 200") and b"morning.mp3" in reply
@@ -337,7 +338,9 @@ def test_serve_prints_the_address_once_with_a_qr_code_and_stops_cleanly(site, st
     assert child.returncode in (0, 130)
     assert url not in out and match.group(2) not in err  # the token is printed once
     lines = err.strip().splitlines()
-    assert lines[-1] == "tre-audio: stopped" and "Traceback" not in err and len(lines) == 2
+    assert lines[0] == "tre-audio: skipped session evil: evil.mp3 leads out of the folder " \
+        "(a symlink)" and lines[1].startswith("serving ")
+    assert lines[-1] == "tre-audio: stopped" and "Traceback" not in err and len(lines) == 3
 
 
 def test_the_qr_code_draws_every_module(site):

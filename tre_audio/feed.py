@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 
 from .errors import InvalidOption
 from .atomic import atomic_file
-from .library import CHAPTERS_SUFFIX, Entry, Library
+from .library import CHAPTERS_SUFFIX, Entry, Library, clean_text
 from .texts import NOTICE
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -88,7 +88,8 @@ def rss(entries: Sequence[Entry], files_url: str, link: str) -> str:
 
 
 def _text(parent: ET.Element, tag: str, text: str, **attributes: str) -> None:
-    ET.SubElement(parent, tag, attributes).text = text
+    # ElementTree writes any character, even those XML forbids: one would void the feed
+    ET.SubElement(parent, tag, attributes).text = clean_text(text)
 
 
 def _date(timestamp: float) -> str:

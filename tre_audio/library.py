@@ -4,20 +4,36 @@ A session is listed once its MP3 and its JSON timeline are both in place under t
 names. ``generate`` writes every file under a hidden temporary name
 (``.NAME.mp3.XXXX.part``) and renames it when it is whole, so a session still being
 written is never listed, and neither is an MP3 without its timeline. Hidden files and
-folders are skipped, and a file is listed only if its real path (symlinks resolved) lies
-inside the folder: a symlink that leads out of it is never followed.
+folders are skipped.
+
+Only regular files with one link are offered: a session one of whose files is a hard link
+(it may be any file of the disk), a symlink that leads out of the folder, or not a regular
+file, is skipped, and so is a file or folder whose name is not UTF-8 or has control
+characters. Each skip is kept with its reason in ``Library.skipped`` and passed once to
+``report``. Titles read from the timelines lose their control characters.
+
+The listing is kept between requests: each folder is read again only when its own time
+stamps change (a file added, removed or renamed in it, as ``generate`` does), so asking
+for the sessions costs one ``stat`` a folder. A file changed in place, without a rename,
+is seen when its folder next changes.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
+import stat
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import InvalidOption
+from .inputs import TooLarge, read_bytes, size_text
 
 SIDE_FILES = (".txt", ".vtt", ".srt", ".json", ".svg")
 """Files that may lie beside a session's MP3 and are offered with it."""
@@ -26,6 +42,23 @@ CHAPTERS_SUFFIX = ".chapters.json"
 MAX_DEPTH = 2
 """How many levels of subfolders are searched (a course folder is one level down)."""
 MANIFEST_FORMAT = "tre-audio manifest"
+TIMELINE_LIMIT = 16_000_000
+"""The largest JSON timeline read (an hour's session writes about 200 kB)."""
+SETTLE_NS = 2_000_000_000
+"""A folder whose modification time is this close to when it was read is read again at
+the next request: a change within the same tick of a coarse clock leaves the time as it
+was (as git's "racy" index entries)."""
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_BREAK = re.compile("[\t\n\r]")
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
+_BAD_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without control characters (tabs and line breaks become spaces) nor code
+    points that XML cannot carry: for what is read from files tre-audio did not make."""
+    return _CONTROL.sub("", _BREAK.sub(" ", text))
 
 
 @dataclass(frozen=True)
@@ -51,6 +84,8 @@ class Entry:
     chapters: tuple[Chapter, ...]
     files: dict[str, Path] = field(compare=False)
     """Real paths by suffix: ``.mp3``, ``.json`` and whichever of the others exist."""
+    identities: dict[str, tuple[int, int]] = field(compare=False, default_factory=dict)
+    """``(st_dev, st_ino)`` of each file when it was listed, by suffix."""
 
     @property
     def mp3(self) -> Path:
@@ -60,101 +95,278 @@ class Entry:
         """The relative name (``id`` + suffix) under which a file of this session is found."""
         return self.id + suffix
 
+    def open(self, suffix: str) -> BinaryIO:
+        """The session's file, opened only if it is still the regular file with one link
+        that was listed; else ``Changed`` (or the ``OSError`` of opening it)."""
+        path = self.files[suffix]
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) \
+            | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
+        try:
+            status = os.fstat(fd)
+            if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1 or \
+                    (status.st_dev, status.st_ino) != self.identities.get(suffix):
+                raise Changed(path)
+            return os.fdopen(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def read_text(self, suffix: str, limit: int) -> str | None:
+        """The text of the session's file (at most ``limit`` bytes of UTF-8), or None."""
+        try:
+            with self.open(suffix) as handle:
+                data = handle.read(limit + 1)
+            return data.decode("utf-8") if len(data) <= limit else None
+        except (OSError, KeyError, UnicodeDecodeError):
+            return None
+
+
+class Changed(OSError):
+    """A listed file that is no longer the one listed (replaced, linked, moved)."""
+
+
+@dataclass(frozen=True)
+class _Folder:
+    """What one read of a folder found."""
+
+    stamp: tuple[int, ...]
+    settled: bool
+    """Read long enough after its last change that an unchanged stamp means unchanged."""
+    entries: tuple[Entry, ...]
+    candidates: frozenset[str]
+    """The ids of all its MP3s, listed or not."""
+    folders: tuple[str, ...]
+    """Its subfolders to search, relative to the library's folder."""
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The sessions as found at one time; ``version`` goes up with every change."""
+
+    version: int
+    sessions: tuple[Entry, ...]
+    by_id: dict[str, Entry]
+    by_file: dict[str, tuple[Entry, str]]
+
 
 class Library:
-    """The sessions in ``folder``, read again whenever a file changes."""
+    """The sessions in ``folder``; ``report`` hears of each skipped file once, with why."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, report: Callable[[str], None] | None = None) -> None:
         if not folder.is_dir():
             raise InvalidOption("DIR", f"no such folder: {folder} (make a session first: "
                                 "tre-audio generate)")
         self.folder = folder
         self.root = folder.resolve()
-        self._known: dict[Path, tuple[tuple[object, ...], Entry | None]] = {}
+        self.report = report
+        self.scans = 0
+        """How many times a folder was read."""
+        self.skipped: list[str] = []
+        """Why each skipped session or name was skipped, in the order found."""
+        self._folders: dict[str, _Folder] = {}
+        self._described: dict[str, tuple[tuple[object, ...], Entry | None]] = {}
+        self._listing = Listing(0, (), {}, {})
         self._lock = threading.Lock()
 
     def sessions(self) -> list[Entry]:
         """The finished sessions, newest first (then by id)."""
-        entries = []
-        seen = set()
-        with self._lock:
-            for mp3 in self._mp3s():
-                seen.add(mp3)
-                entry = self._entry(mp3)
-                if entry is not None:
-                    entries.append(entry)
-            for gone in set(self._known) - seen:
-                del self._known[gone]
-        return sorted(entries, key=lambda e: (-e.modified, e.id))
+        return list(self.refresh().sessions)
 
     def find(self, session_id: str) -> Entry | None:
-        return next((e for e in self.sessions() if e.id == session_id), None)
+        return self.refresh().by_id.get(session_id)
 
-    def file(self, name: str) -> tuple[Entry, Path] | None:
-        """The session and real path of a listed session's file ``name`` (relative, with
-        ``/``: ``ID.mp3``, ``ID.vtt``...), or None: nothing else in the folder is offered."""
-        for entry in self.sessions():
-            for suffix, path in entry.files.items():
-                if entry.name(suffix) == name:
-                    return entry, path
+    def open(self, name: str) -> BinaryIO | None:
+        """A listed session's file ``name`` (relative, with ``/``: ``ID.mp3``,
+        ``ID.vtt``...), open, or None: nothing else in the folder is offered (see
+        ``Entry.open``). A file replaced since the listing was made is looked up again."""
+        for _ in range(2):
+            found = self.refresh().by_file.get(name)
+            if found is None:
+                return None
+            try:
+                return found[0].open(found[1])
+            except Changed:
+                continue
+            except OSError:
+                return None
         return None
 
-    def _mp3s(self) -> Iterator[Path]:
-        for top, folders, files in os.walk(self.root):
-            depth = len(Path(top).relative_to(self.root).parts)
-            folders[:] = sorted(f for f in folders
-                                if not f.startswith(".") and depth < MAX_DEPTH)
-            for name in sorted(files):
-                if name.lower().endswith(".mp3") and not name.startswith("."):
-                    yield Path(top) / name
+    def refresh(self) -> Listing:
+        """The listing, after reading again each folder whose time stamps changed."""
+        with self._lock:
+            seen: set[str] = set()
+            changed = self._visit("", 0, seen)
+            for gone in set(self._folders) - seen:
+                del self._folders[gone]
+                changed = True
+            if changed:
+                self._relist()
+            return self._listing
 
-    def _inside(self, path: Path) -> Path | None:
-        """The real path of ``path`` if it is a file inside the folder, else None."""
+    def _visit(self, relative: str, depth: int, seen: set[str]) -> bool:
+        """Bring the folder ``relative`` and its subfolders up to date; whether any
+        changed."""
+        path = self.root / relative if relative else self.root
         try:
-            real = path.resolve(strict=True)
-        except (OSError, RuntimeError):
-            return None
-        return real if real.is_relative_to(self.root) and real.is_file() else None
+            status = os.stat(path) if not relative else os.lstat(path)
+        except OSError:
+            return False  # gone: dropped with the folders not seen
+        if not stat.S_ISDIR(status.st_mode):
+            return False
+        seen.add(relative)
+        stamp = (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_ctime_ns)
+        known = self._folders.get(relative)
+        changed = False
+        if known is None or known.stamp != stamp or not known.settled:
+            before = known.entries if known else None
+            known = self._scan(relative, depth, stamp, status.st_mtime_ns)
+            self._folders[relative] = known
+            # an entry is remade only when one of its files changed: compare identities
+            changed = before is None or len(before) != len(known.entries) or any(
+                old is not new for old, new in zip(before, known.entries))
+        for folder in known.folders:
+            changed = self._visit(folder, depth + 1, seen) or changed
+        return changed
 
-    def _entry(self, mp3: Path) -> Entry | None:
-        files = {}
+    def _scan(self, relative: str, depth: int, stamp: tuple[int, ...], modified: int
+              ) -> _Folder:
+        self.scans += 1
+        started = time.time_ns()
+        path = self.root / relative if relative else self.root
+        try:
+            with os.scandir(path) as listing:
+                found = [(item.name, item.is_dir(follow_symlinks=False)) for item in listing]
+        except OSError:
+            found = []
+        names = {name for name, _ in found}
+        folders, entries, candidates = [], [], set()
+        for name, is_folder in sorted(found):
+            if name.startswith("."):
+                continue
+            inside = f"{relative}/{name}" if relative else name
+            if is_folder:
+                if depth < MAX_DEPTH and self._good_name(inside, "folder"):
+                    folders.append(inside)
+            elif name.lower().endswith(".mp3") and self._good_name(inside, "file"):
+                candidates.add(inside[: -len(".mp3")])
+                entry = self._entry(path, relative, name, names)
+                if entry is not None:
+                    entries.append(entry)
+        return _Folder(stamp, started - modified > SETTLE_NS, tuple(entries),
+                       frozenset(candidates), tuple(folders))
+
+    def _good_name(self, relative: str, kind: str) -> bool:
+        if _UNDECODED.search(relative):
+            self._skip(f"a {kind} whose name is not UTF-8: {os.fsencode(relative)!r}")
+            return False
+        if _BAD_NAME.search(relative):
+            self._skip(f"a {kind} whose name has control characters: {relative!r}")
+            return False
+        return True
+
+    def _skip(self, reason: str) -> None:
+        if reason in self.skipped:
+            return
+        self.skipped.append(reason)
+        if self.report is not None:
+            self.report(reason)
+
+    def _entry(self, folder: Path, relative: str, mp3: str, names: set[str]) -> Entry | None:
+        """The session of the MP3 named ``mp3`` in ``folder`` (whose files are ``names``),
+        or None: not finished, not a tre-audio session, or skipped (and said why)."""
+        stem = mp3[: -len(".mp3")]
+        session_id = f"{relative}/{stem}" if relative else stem
+        files, statuses = {}, {}
         for suffix in (".mp3",) + SIDE_FILES:
-            real = self._inside(mp3.with_suffix(suffix))
-            if real is not None:
-                files[suffix] = real
+            name = mp3 if suffix == ".mp3" else stem + suffix
+            if name not in names:
+                continue
+            try:
+                real, status = self._regular(folder / name)
+            except _NotOffered as why:
+                self._skip(f"session {session_id}: {name} {why}")
+                return None
+            except OSError:
+                continue  # gone since the folder was read
+            files[suffix], statuses[suffix] = real, status
         if ".mp3" not in files or ".json" not in files:
             return None
-        try:
-            key = tuple((suffix, *_stamp(path)) for suffix, path in files.items())
-        except OSError:
-            return None
-        known = self._known.get(mp3)
+        key = tuple((suffix, s.st_dev, s.st_ino, s.st_mtime_ns, s.st_ctime_ns, s.st_size)
+                    for suffix, s in statuses.items())
+        known = self._described.get(session_id)
         if known is not None and known[0] == key:
             return known[1]
-        entry = _describe(mp3.relative_to(self.root).with_suffix("").as_posix(), files)
-        self._known[mp3] = (key, entry)
+        identities = {suffix: (s.st_dev, s.st_ino) for suffix, s in statuses.items()}
+        try:
+            entry = _describe(session_id, files, identities, statuses[".mp3"])
+        except TooLarge:
+            self._skip(f"session {session_id}: {stem}.json is larger than "
+                       f"{size_text(TIMELINE_LIMIT)}")
+            entry = None
+        self._described[session_id] = (key, entry)
         return entry
 
+    def _regular(self, path: Path) -> tuple[Path, os.stat_result]:
+        """The real path and status of ``path``, a regular file with one link inside the
+        folder; else ``_NotOffered`` saying why."""
+        status = os.lstat(path)
+        real = path
+        if stat.S_ISLNK(status.st_mode):
+            try:
+                real = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                raise _NotOffered("is a broken symlink") from None
+            if not real.is_relative_to(self.root):
+                raise _NotOffered("leads out of the folder (a symlink)")
+            status = os.stat(real)
+        if not stat.S_ISREG(status.st_mode):
+            raise _NotOffered("is not a regular file")
+        if status.st_nlink != 1:
+            raise _NotOffered(f"has {status.st_nlink} links (a hard link)")
+        return real, status
 
-def _stamp(path: Path) -> tuple[int, int]:
-    status = path.stat()
-    return status.st_mtime_ns, status.st_size
+    def _relist(self) -> None:
+        entries = [e for folder in self._folders.values() for e in folder.entries]
+        entries.sort(key=lambda e: (-e.modified, e.id))
+        by_file = {e.name(suffix): (e, suffix) for e in entries for suffix in e.files}
+        present = set().union(*(folder.candidates for folder in self._folders.values()))
+        for gone in set(self._described) - present:
+            del self._described[gone]
+        self._listing = Listing(self._listing.version + 1, tuple(entries),
+                                 {e.id: e for e in entries}, by_file)
 
 
-def _describe(session_id: str, files: dict[str, Path]) -> Entry | None:
-    """The session from its timeline, or None if that is not a tre-audio timeline."""
+class _NotOffered(Exception):
+    """Why a session's file is not offered (completes "NAME ...")."""
+
+
+def _describe(session_id: str, files: dict[str, Path],
+              identities: dict[str, tuple[int, int]], mp3: os.stat_result) -> Entry | None:
+    """The session from its timeline, or None if that is not a tre-audio timeline.
+    Raises ``TooLarge`` for a timeline over ``TIMELINE_LIMIT``."""
     try:
-        timeline = json.loads(files[".json"].read_text(encoding="utf-8"))
-        status = files[".mp3"].stat()
-    except (OSError, UnicodeDecodeError, ValueError):
+        timeline = json.loads(read_bytes(files[".json"], TIMELINE_LIMIT).decode("utf-8"))
+    except TooLarge:
+        raise
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None
     try:
         if not str(timeline["format"]).startswith(MANIFEST_FORMAT):
             return None
-        chapters = tuple(Chapter(str(c["title"]), float(c["start"]), float(c["end"]))
-                         for c in timeline["chapters"])
-        return Entry(id=session_id, title=str(timeline["title"]),
-                     duration=float(timeline["duration"]), modified=status.st_mtime,
-                     size=status.st_size, chapters=chapters, files=files)
+        chapters = tuple(Chapter(clean_text(str(c["title"])), _seconds(c["start"]),
+                                 _seconds(c["end"])) for c in timeline["chapters"])
+        return Entry(id=session_id, title=clean_text(str(timeline["title"])),
+                     duration=_seconds(timeline["duration"]), modified=mp3.st_mtime,
+                     size=mp3.st_size, chapters=chapters, files=files,
+                     identities=identities)
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _seconds(value: object) -> float:
+    """A time from a timeline: a finite number of seconds, not below 0 (else ValueError)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value) or value < 0:
+        raise ValueError(f"not a time in seconds: {value!r}")
+    return float(value)

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from .library import Entry
+from .library import Entry, clean_text
 from .texts import NOTICE, clock
 from .timedtext import read_webvtt
 
@@ -61,19 +61,14 @@ def index(entries: Sequence[Entry], prefix: str, feed_url: str) -> str:
         sessions=sessions, prefix=prefix, feed_url=feed_url, notice=NOTICE)
 
 
-def session(entry: Entry, prefix: str) -> str:
-    """The session's player, chapters, transcript (from its WebVTT) and downloads."""
+def session(entry: Entry, prefix: str, vtt: str | None) -> str:
+    """The session's player, chapters, transcript (from ``vtt``, the text of its WebVTT
+    file, if it has one) and downloads."""
     audio = file_href(prefix, entry.name(".mp3"))
     chapters = [{"title": c.title, "start": f"{c.start:g}", "end": f"{c.end:g}",
                  "at": clock(c.start)} for c in entry.chapters]
-    cues = []
-    if ".vtt" in entry.files:
-        try:
-            text = entry.files[".vtt"].read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            text = ""
-        cues = [{"start": f"{c.start:g}", "end": f"{c.end:g}", "at": clock(c.start),
-                 "text": c.text} for c in read_webvtt(text)]
+    cues = [{"start": f"{c.start:g}", "end": f"{c.end:g}", "at": clock(c.start),
+             "text": clean_text(c.text)} for c in read_webvtt(vtt or "")]
     downloads = [{"label": label, "href": file_href(prefix, entry.name(suffix)),
                   "filename": entry.name(suffix).rsplit("/", 1)[-1]}
                  for suffix, label in DOWNLOADS if suffix in entry.files]
