@@ -17,6 +17,7 @@ from tre_audio.cli import cli
 README = Path(__file__).parents[1] / "README.md"
 
 SCRIPT = "[chapter: A]\n[bell]\nHello there.\n[hold 5-20s]\n"
+LONG_NAME = "Alexandra Montgomery-Fitzgerald, my neighbour across the road"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class Case:
     read_only: tuple[str, ...] = ()
     config: dict[str, bytes] = field(default_factory=dict)
     """Files made in the config folder (profile, lexicon)."""
+    fifos: tuple[str, ...] = ()
+    """Named pipes made in the working folder (no writer: reading one would hang)."""
+    links: dict[str, str] = field(default_factory=dict)
+    """Symbolic links made in the working folder, and where each leads."""
 
 
 CASES = [
@@ -116,12 +121,61 @@ CASES = [
          files={"l.toml": 'x = "caf\xe9"\n'.encode("latin-1")}),
     Case("an empty respelling", ("say", "Hi.", "--lexicon", "l.toml"), 1,
          files={"l.toml": b'TRE = ""\n'}),
+    Case("a name with a control character", ("generate", "--name", "Sam\x01\x0b"), 2),
+    Case("a trusted name longer than 60 characters", ("generate", "--trusted", LONG_NAME), 2),
+    Case("a profile name with a control character", ("generate",), 1,
+         config={"profile.toml": b'name = "Sam\\u0007"\n'}),
+    Case("a script with a NUL character", ("generate", "--script", "s.txt"), 1,
+         files={"s.txt": b"[chapter: A]\nHello.\nHel\x00lo.\n"}),
+    Case("a script larger than 1 MB", ("generate", "--script", "s.txt"), 1,
+         files={"s.txt": b"[chapter: A]\n" + b"Hello there.\n" * 80_000}),
+    Case("a script that is a named pipe", ("generate", "--script", "s.txt"), 1,
+         fifos=("s.txt",)),
+    Case("a sentence longer than 1,000 characters", ("generate", "--script", "s.txt"), 1,
+         files={"s.txt": b"[chapter: A]\nHello.\n" + b"and then " * 120 + b"rest.\n"}),
+    Case("a session longer than 180 minutes", ("generate", "--script", "s.txt"), 1,
+         files={"s.txt": b"[chapter: A]\nHello.\n" + b"[hold 30 min]\n" * 200}),
+    Case("a plan that is a device", ("generate", "--plan", "/dev/zero"), 1),
+    Case("a plan larger than 256 kB", ("generate", "--plan", "p.toml"), 1,
+         files={"p.toml": b'pace = "gentle"\n' + b"# a comment\n" * 25_000}),
+    Case("a plan nested 5,000 deep", ("generate", "--plan", "p.toml"), 1,
+         files={"p.toml": b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n"}),
+    Case("a profile with a key 5,000 deep", ("generate",), 1,
+         config={"profile.toml": b"name" + b".x" * 5000 + b" = 1\n"}),
+    Case("a lexicon larger than 1 MB", ("say", "Hi.", "--lexicon", "l.toml"), 1,
+         files={"l.toml": b'TRE = "T R E"\n' + b"# a comment\n" * 90_000}),
+    Case("a lexicon nested 5,000 deep", ("say", "Hi.", "--lexicon", "l.toml"), 1,
+         files={"l.toml": b"a = " + b"{b=" * 5000 + b"1" + b"}" * 5000 + b"\n"}),
+    Case("a template that loops for ever", ("generate", "--templates", "t"), 1,
+         files={"t/exercises/calves.j2": b"[chapter: C]\n{% for i in range(100000) %}"
+                b"{% for j in range(100000) %}{% endfor %}{% endfor %}\n"}),
+    Case("a template making endless text", ("generate", "--templates", "t"), 1,
+         files={"t/exercises/calves.j2": b"[chapter: C]\n{% for i in range(100000) %}"
+                b"{% for j in range(100000) %}Rest. {% endfor %}{% endfor %}\n"}),
+    Case("a template making a huge text at once", ("generate", "--templates", "t"), 1,
+         files={"t/exercises/calves.j2": b"[chapter: C]\n{{ 'a' * 10**10 }}\n"}),
+    Case("a template that is a named pipe", ("generate", "--templates", "t"), 1,
+         files={"t/exercises/keep.txt": b"mine"}, fifos=("t/exercises/calves.j2",)),
+    Case("a template that is a link to a device", ("generate", "--templates", "t"), 1,
+         files={"t/exercises/keep.txt": b"mine"},
+         links={"t/exercises/calves.j2": "/dev/zero"}),
+    Case("a template including a file through a link out of the templates",
+         ("generate", "--templates", "t"), 1,
+         files={"t/exercises/calves.j2": b"{% include 'etc_link/passwd' %}\n"},
+         links={"t/etc_link": "/etc"}),
+    Case("an output name with a control character", ("say", "Hi.", "-o", "a\x01.mp3"), 2),
+    Case("an output name that is not UTF-8", ("say", "Hi.", "-o", "\udcff.mp3"), 2),
+    Case("a lexicon that lengthens a sentence past 2,000 characters",
+         ("say", "Calm, calm.", "--lexicon", "l.toml"), 1,
+         files={"l.toml": f'calm = "{"so " * 400}"\n'.encode()}),
 ]
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file under ``folder`` with its bytes (named pipes and links as such)."""
+    return {str(p.relative_to(folder)): b"link to " + os.readlink(p).encode() if p.is_symlink()
+            else b"named pipe" if p.is_fifo() else p.read_bytes()
+            for p in sorted(folder.rglob("*")) if not p.is_dir() or p.is_symlink()}
 
 
 @pytest.fixture
@@ -136,6 +190,12 @@ def run_case(case: Case, work: Path, config: Path) -> tuple[str, dict, dict]:
     for name, data in case.files.items():
         (work / name).parent.mkdir(parents=True, exist_ok=True)
         (work / name).write_bytes(data)
+    for name in case.fifos:
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(work / name)
+    for name, target in case.links.items():
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / name).symlink_to(target)
     for name in case.read_only:
         os.chmod(work / name, 0o444)
     for name, data in case.config.items():
@@ -183,4 +243,15 @@ def test_the_readme_table_shows_what_each_bad_input_gets(private_folders, config
 
 
 def _shell(arg: str) -> str:
-    return arg if re.fullmatch(r"[\w./=-]+", arg) else "'" + arg + "'"
+    """``arg`` as typed in a shell (control characters in bash's ``$'...'``)."""
+    if re.fullmatch(r"[\w./=-]+", arg):
+        return arg
+    if all(c.isprintable() for c in arg):
+        return "'" + arg + "'"
+    return "$'" + "".join(c if c.isprintable() and c not in "'\\" else f"\\x{_byte(c):02x}"
+                          for c in arg) + "'"
+
+
+def _byte(c: str) -> int:
+    """The byte behind ``c``: a byte that was not UTF-8 arrives as a surrogate."""
+    return ord(c) - 0xDC00 if 0xDC80 <= ord(c) <= 0xDCFF else ord(c)

@@ -62,6 +62,13 @@ def script(private_folders) -> Path:
         (["script", "--pace", "fast"], ["'fast' is not one of"]),
         (["script", "nosuch"], ["unknown programme"]),
         (["list", "things"], ["'things' is not one of"]),
+        (["script", "--name", "Sam\x01\x0b"], ["--name must be plain text",
+                                               "a control character (U+0001)"]),
+        (["plot", "--trusted", "A\u202eB"], ["--trusted must be plain text", "(U+202E)"]),
+        (["script", "--name", "Sam" * 21], ["--name must be at most 60 characters long"]),
+        (["say", "Hello\x1b[31m."], ["TEXT must be plain text", "(U+001B)"]),
+        (["say", "Hello. " + "So " * 400 + "long."], ["TEXT has a sentence of 1,205 characters",
+                                                      "at most 1,000"]),
     ],
 )
 def test_usage_errors_exit_2(args, words, private_folders):
@@ -141,3 +148,16 @@ def test_an_output_that_would_overwrite_the_script_is_refused(script, private_fo
     assert_one_line_error(result, 2, "would overwrite the script", "choose another --out")
     assert script.read_bytes() == before
     assert no_audio_written(private_folders)
+
+
+def test_text_that_looks_like_a_cue_is_spoken_as_written_with_a_warning(private_folders):
+    script = private_folders / "s.txt"
+    script.write_text("[chapter: A]\nRest now (pause 5s) and breathe.\n", encoding="utf-8")
+    result = run("generate", "--script", str(script), "-o", "out/s.mp3")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"tre-audio: warning: {script}, line 2: '(pause 5s)' looks like a cue but is read "
+        "aloud; a cue is a line of its own in square brackets: [pause 5s]")
+    spoken = [s["text"] for s in json.loads((private_folders / "out/s.json").read_text())
+              ["segments"] if s["kind"] == "speech"]
+    assert spoken == ["Rest now (pause 5s) and breathe."]

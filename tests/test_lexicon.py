@@ -283,3 +283,14 @@ def test_a_session_speaks_the_respellings_and_keeps_the_written_text(
     generate(Options(lexicon=other, sound=quiet), out=private_folders / "second.mp3", script=script,
              cache=speech_cache)
     assert spoken == ["Welcome to tee are ee with Berceli."]
+
+
+def test_a_lexicon_may_not_lengthen_a_sentence_past_what_a_voice_takes(private_folders):
+    """Each respelling is one line, but a thousand of them can make a sentence far longer
+    than a script may write one; the voice is never asked for it."""
+    (private_folders / "l.toml").write_text(f'calm = "{"so " * 300}"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["say", "Calm, calm, calm.", "--lexicon", "l.toml"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("tre-audio: the lexicon makes 2,7")
+    assert "a sentence spoken may be at most 2,000" in result.stderr
+    assert [p.name for p in private_folders.rglob("*") if p.is_file()] == ["l.toml"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tre_audio.errors import InvalidOption
+from tre_audio.errors import InvalidOption, ScriptError
 from tre_audio.plan import (
     BELL_SECONDS, LEAD_IN, SETTLE_SLOWER, SETTLE_SOFTER_DB, TAIL, layout, sentence_slot,
 )
@@ -97,3 +97,16 @@ def test_interval_chimes_ring_inside_long_holds_only():
     plan = layout(parse(SCRIPT), GENTLE, two_seconds, interval_bell=30)
     holds = [s for s in plan.segments if s.kind == "hold"]  # 30 s and 120 s
     assert plan.chimes == pytest.approx([holds[1].start + 30 * k for k in (1, 2, 3)])
+
+
+def test_a_session_is_at_most_180_minutes_as_minutes_is():
+    never = "[chapter: A]\nHello.\n" + "[hold 30 min]\n" * 200  # 100 hours at the least
+    with pytest.raises(ScriptError, match="would last at least 6,000 minutes; a session may "
+                                          "last at most 180: shorten"):
+        layout(parse(never), GENTLE, two_seconds)
+    long = "[chapter: A]\nHello.\n" + "[hold 10-30 min]\n" * 10  # 100 to 300 minutes
+    with pytest.raises(ScriptError, match="would last 200 minutes; a session may last at "
+                                          "most 180: give --minutes 180 or less"):
+        layout(parse(long), GENTLE, two_seconds)
+    assert layout(parse(long), GENTLE, two_seconds, minutes=180).duration == \
+        pytest.approx(180 * 60)

@@ -133,6 +133,15 @@ def test_titles_are_escaped():
     assert 'Hips & "knees" <soft>' in texts(root, "chapter-title")
 
 
+def test_text_xml_cannot_hold_is_left_out_so_the_picture_stays_valid_xml():
+    plan = minutes_plan(10)
+    plan = replace(plan, chapters=(ChapterMark("Hips\x01\x0b\ud800\ufffe", 0, 200),
+                                   *plan.chapters[1:]))
+    root = draw(plan, title="Sam\x01\x0b\x1b's session \U0001f33f")  # a parse error today
+    assert "Sam's session \U0001f33f" in texts(root, "title")
+    assert "Hips" in texts(root, "chapter-title")
+
+
 @pytest.mark.parametrize(("minutes", "step", "last"), [(60, 5, 60), (37, 5, 35), (12, 1, 12)])
 def test_the_axis_is_marked_in_whole_minutes_to_the_end(minutes, step, last):
     ticks = [int(t) for t in texts(draw(minutes_plan(minutes)), "tick")]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
-from tre_audio.errors import ScriptError
-from tre_audio.script import Bell, Chapter, Hold, Pause, Say, format_event, parse, read
+from bounded import finishes
+from tre_audio.errors import ScriptError, TreAudioWarning
+from tre_audio.script import Bell, Chapter, Hold, Pause, Say, clean, format_event, parse, read
 
 GOOD = """\
 # a comment
@@ -87,3 +91,76 @@ def test_read_refuses_missing_binary_and_folder(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00\x81")
     with pytest.raises(ScriptError, match="not UTF-8"):
         read(binary)
+
+
+# Plain text: what a script may hold, and what it may not
+
+
+def test_a_byte_order_mark_is_ignored(tmp_path):
+    path = tmp_path / "s.txt"
+    path.write_bytes(b"\xef\xbb\xbf[chapter: A]\r\nHello.\r\n")
+    assert read(path) == [Chapter("A", 1), Say("Hello.", 2)]
+
+
+def test_a_line_separator_breaks_a_line_and_errors_count_lines_as_an_editor_does():
+    text = "[chapter: A]\nRest.\u2028[pause 4s]\u2029Again.\n"
+    assert parse(text) == [Chapter("A", 1), Say("Rest.", 2), Pause(4, "s", 2), Say("Again.", 2)]
+    with pytest.raises(ScriptError, match=r"^s\.txt, line 3: unknown unit"):
+        parse("[chapter: A]\u2028Hello.\r\nRest.\r[pause 4 parsecs]\n", source="s.txt")
+
+
+def test_a_nul_is_an_error_naming_its_line():
+    with pytest.raises(ScriptError, match=r"^s\.txt, line 4: a NUL character"):
+        parse("[chapter: A]\nHello.\n\nHel\0lo.\n", source="s.txt")
+
+
+def test_other_control_characters_are_dropped():
+    events = parse("[chapter: Ca\x01lm\x7f]\nBreathe\x0bin\x07 slowly.\x9b\n")
+    assert events == [Chapter("Calm", 1), Say("Breathe in slowly.", 2)]
+    assert clean("a\tb\r\nc\x0cd\x00\ufeffe\uffff") == "a\tb\r\nc de"
+
+
+def test_text_that_looks_like_a_cue_is_read_aloud_with_a_warning():
+    text = ("[chapter: A]\nRest now (pause 5s) and then {hold 30s}.\n"
+            "A <bell>, then [breathe in 4s] with me.\nHold on (gently), (hold on).\n")
+    with pytest.warns(TreAudioWarning) as caught:
+        events = parse(text, source="s.txt")
+    assert [str(w.message) for w in caught] == [
+        "s.txt, line 2: '(pause 5s)' looks like a cue but is read aloud; a cue is a line "
+        "of its own in square brackets: [pause 5s]",
+        "s.txt, line 2: '{hold 30s}' looks like a cue but is read aloud; a cue is a line "
+        "of its own in square brackets: [hold 30s]",
+        "s.txt, line 3: '<bell>' looks like a cue but is read aloud; a cue is a line of its "
+        "own in square brackets: [bell]",
+        "s.txt, line 3: '[breathe in 4s]' looks like a cue but is read aloud; a cue is a "
+        "line of its own in square brackets: [breathe in 4s]",
+    ]
+    assert [e.text for e in events if isinstance(e, Say)] == [
+        "Rest now (pause 5s) and then {hold 30s}.", "A <bell>, then [breathe in 4s] with me.",
+        "Hold on (gently), (hold on)."]
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("[chapter: A]\nIn " + "and " * 250 + "out.\n", "a sentence of 1,007 characters"),
+    ("[chapter: A]\nWrapped " + "and\n" * 250 + "out.\n", "a sentence of 1,012 characters"),
+    ("# long\n[chapter: " + "A" * 1001 + "]\nHello.\n", "a chapter title may be at most 1,000"),
+    ("[chapter: A]\n[breathe in 4s: " + "a" * 1001 + "]\n", "each count is one to 3 words"),
+])
+def test_a_sentence_title_or_count_is_at_most_1000_characters(text, why):
+    with pytest.raises(ScriptError, match=r"^s\.txt, line 2: ") as error:
+        parse(text, source="s.txt")
+    assert why in str(error.value) and len(str(error.value)) < 200
+    assert parse("[chapter: A]\n" + "a" * 999 + ".\n")[1] == Say("a" * 999 + ".", 2)
+
+
+def test_read_refuses_what_is_not_a_regular_file_of_at_most_1_mb(tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"[chapter: A]\n" + b"Rest.\n" * 170_000)
+    with pytest.raises(ScriptError, match="larger than 1 MB"):
+        read(big)
+    pipe = tmp_path / "pipe.txt"
+    os.mkfifo(pipe)
+    with pytest.raises(ScriptError, match="not a regular file"):
+        finishes(lambda: read(pipe))
+    with pytest.raises(ScriptError, match="not a regular file"):
+        read(Path("/dev/zero"))

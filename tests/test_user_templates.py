@@ -3,10 +3,14 @@ rendered in Jinja's sandbox, with errors that name the file and line."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+from bounded import finishes
 
 from tre_audio import choices, render, session
 from tre_audio.cli import cli
@@ -104,7 +108,9 @@ def test_the_sandbox_refuses_python_internals(mine, escape):
     ("[chapter: X]\nHello {{ nobody }}.\n", ["line 2", "'nobody' is undefined"]),
     ("[chapter: X]\n\n{% if short %}\nHello.\n", ["line 4", "endif"]),
     ("[chapter: X]\n{{ 1 / 0 }}\n", ["line 2", "division by zero"]),
-    ('{% include "exercises/calves.j2" %}\n', ["includes itself"]),
+    ('{% include "exercises/calves.j2" %}\n', ["includes or calls itself"]),
+    ("[chapter: X]\n{% macro m() %}{{ m() }}{% endmacro %}\n{{ m() }}\n",
+     ["line 2", "includes or calls itself"]),
 ])
 def test_template_errors_name_the_file_and_line(mine, text, words):
     path = put(mine, "calves", text)
@@ -124,3 +130,151 @@ def test_a_template_that_is_not_utf8_is_one_line(mine):
 def test_a_missing_templates_folder_is_a_usage_error(tmp_path):
     result = run("script", "--templates", str(tmp_path / "nowhere"))
     assert result.exit_code == 2 and "templates folder not found" in result.stderr
+
+
+# Plain text, regular files inside the folder, and a bounded rendering
+
+
+def test_a_byte_order_mark_opens_a_template_as_nothing(mine):
+    put(mine, "calves", "\ufeff{# My calves #}\n[chapter: My calves]\nRise slowly, twice.\n")
+    assert "\n[chapter: My calves]  # at " in script_of(mine)  # a cue, not narration
+    assert render.exercises(mine)["calves"].summary == "My calves"
+
+
+def test_a_template_with_a_nul_is_refused_with_its_line(mine):
+    path = put(mine, "calves", "[chapter: X]\nRise.\nHel\0lo.\n")
+    with pytest.raises(ScriptError, match=f"^template {path}, line 3: a NUL character"):
+        script_of(mine)
+
+
+def test_a_symlink_inside_the_folder_is_followed(mine):
+    (mine / "shared").mkdir()
+    (mine / "shared" / "stretch.j2").write_text(STRETCH, encoding="utf-8")
+    (mine / "exercises" / "side-stretch.j2").symlink_to("../shared/stretch.j2")
+    assert render.exercises(mine)["side-stretch"].source == "yours"
+    assert "[chapter: Side stretch]" in script_of(mine, exercises=["side-stretch"])
+
+
+@pytest.mark.parametrize("how", ["an exercise", "a folder of them", "an include"])
+def test_a_symlink_out_of_the_folder_is_refused(mine, how, tmp_path):
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "passwd.j2").write_text("[chapter: S]\nThe secret word is swordfish.\n")
+    if how == "an exercise":
+        (mine / "exercises" / "calves.j2").symlink_to(secret / "passwd.j2")
+        leads = mine / "exercises" / "calves.j2"
+    elif how == "a folder of them":
+        (mine / "exercises").rmdir()
+        (mine / "exercises").symlink_to(secret, target_is_directory=True)
+        (secret / "calves.j2").write_text("[chapter: S]\nThe secret word is swordfish.\n")
+        leads = mine / "exercises" / "calves.j2"
+    else:
+        (mine / "link").symlink_to(secret, target_is_directory=True)
+        put(mine, "calves", "{% include 'link/passwd.j2' %}\n")
+        leads = mine / "link" / "passwd.j2"
+    with pytest.raises(ScriptError) as caught:
+        script_of(mine)
+    assert str(caught.value) == f"template {leads} leads out of the templates folder"
+    result = run("list", "exercises", "--templates", str(mine))
+    assert "swordfish" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("what", "why"), [
+    ("a named pipe", "is not a regular file"), ("a folder", "is not a regular file"),
+    ("a link to /dev/zero", "leads out of the templates folder"),
+    ("too large", "is larger than 256 kB"),
+])
+def test_only_a_regular_file_of_at_most_256_kb_is_read(mine, what, why):
+    path = mine / "exercises" / "calves.j2"
+    if what == "a named pipe":
+        os.mkfifo(path)
+    elif what == "a link to /dev/zero":
+        (mine / "zero").symlink_to("/dev/zero")
+        path.symlink_to("../zero")
+    elif what == "a folder":
+        path.mkdir()
+    else:
+        path.write_text("[chapter: X]\n" + "Rest a while.\n" * 20_000, encoding="utf-8")
+    for call in (lambda: script_of(mine), lambda: render.exercises(mine)):
+        with pytest.raises(ScriptError, match=f"^template {path} .*{why}"):
+            finishes(call)
+
+
+LONG_LOOP = ("{% for i in range(100000) %}{% for j in range(100000) %}{{ BODY }}{% endfor %}"
+             "{% endfor %}")
+
+
+@pytest.mark.parametrize(("code", "why"), [
+    (LONG_LOOP.replace("{{ BODY }}", ""), "rendering took longer than 5 seconds"),
+    ("{% set x = [] %}" + LONG_LOOP.replace("BODY", "x.append(1) or ''"),
+     "rendering took longer than 5 seconds"),
+    (LONG_LOOP.replace("{{ BODY }}", "Rest. "), "it made more than 1 MB of text"),
+])
+def test_a_rendering_is_bounded_in_time_and_text(mine, code, why):
+    path = put(mine, "calves", "[chapter: X]\nRise.\n" + code + "\n")
+    started = time.monotonic()
+    with pytest.raises(ScriptError) as caught:
+        finishes(lambda: script_of(mine))
+    assert str(caught.value) == f"template {path}, line 3: {why}"
+    assert time.monotonic() - started < 10
+    assert "[chapter: Calf raises]" in script_of(None)  # nothing left behind
+
+
+@pytest.mark.parametrize(("code", "why"), [
+    ("{{ 'a' * 10**10 }}", "a text or list of 10,000,000,000 characters or items"),
+    ("{{ [0] * 10**9 }}", "a text or list of 1,000,000,000 characters or items"),
+    ("{{ 2 ** (10**10) }}", "a number of about 20,000,000,000 bits"),
+    ("{% set ns = namespace(n=3) %}{% for i in range(40) %}{% set ns.n = ns.n * ns.n %}"
+     "{% endfor %}", "a number of about 103,874 bits"),
+    ("{{ 'x'|center(10**10) }}", "a field 10,000,000,000 characters wide"),
+    ("{{ 'x'.ljust(10**10) }}", "a field 10,000,000,000 characters wide"),
+    ("{{ 'a\\nb'|indent(10**10) }}", "a field 10,000,000,000 characters wide"),
+    ("{{ '%999999999d' % 1 }}", "a field 999,999,999 characters wide"),
+    ("{{ '%*d'|format(999999999, 1) }}", "a field 999,999,999 characters wide"),
+    ("{{ '{:>999999999}'.format(1) }}", "a field 999,999,999 characters wide"),
+    ("{{ '{:>{}}'.format(1, 999999999) }}", "a field 999,999,999 characters wide"),
+    ("{{ ('a' * 1000000)|replace('a', 'bb') }}", "a text of 2,000,000 characters"),
+    ("{{ ('a' * 1000)|replace('', 'b' * 1000) }}", "a text of 1,002,000 characters"),
+    ("{{ ('a' * 1000).replace('a', 'b' * 1001) }}", "a text of 1,001,000 characters"),
+    ("{{ ('\t' * 1000).expandtabs(1001) }}", "a text of 1,002,000 characters"),
+    ("{% set x = [1] %}{% for i in range(30) %}{{ x.extend(x) or '' }}{% endfor %}",
+     "a list of 1,048,576 items"),
+    ("{{ [1]|batch(10**10, 0)|list }}", "a field 10,000,000,000 characters wide"),
+])
+def test_one_step_that_would_make_too_much_is_refused_at_once(mine, code, why):
+    path = put(mine, "calves", "[chapter: X]\nRise.\n" + code + "\n")
+    with pytest.raises(ScriptError) as caught:
+        finishes(lambda: script_of(mine), seconds=5)
+    assert str(caught.value) == f"template {path}, line 3: it would make {why}; at most " \
+        + ("65,536" if "bits" in why else "1,000,000")
+
+
+def test_there_is_no_filler_text_generator(mine):
+    path = put(mine, "calves", "[chapter: X]\nRise.\n{{ lipsum(n=3000000) }}\n")
+    with pytest.raises(ScriptError, match=f"^template {path}, line 3: 'lipsum' is undefined"):
+        finishes(lambda: script_of(mine), seconds=5)
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="the cap needs Linux")
+@pytest.mark.parametrize("code", [
+    "{% set ns = namespace(s='x') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}"
+    "{% endfor %}",
+    "{% set s = 'a' * 1000000 %}{{ ([s] * 1000)|join }}",
+])
+def test_a_rendering_that_fills_the_memory_meets_a_cap(mine, code):
+    import resource
+
+    path = put(mine, "calves", "[chapter: X]\nRise.\n" + code + "\n")
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    with pytest.raises(ScriptError) as caught:
+        finishes(lambda: script_of(mine))
+    assert str(caught.value) == \
+        f"template {path}, line 3: rendering needed more than 512 MB of memory"
+    assert resource.getrlimit(resource.RLIMIT_AS) == before  # lifted again
+
+
+def test_what_a_template_may_do_within_the_bounds_it_still_does(mine):
+    put(mine, "calves", "[chapter: X]\n"
+        "{{ '%d breaths'|format(3) }}, {{ 'calm'|center(8)|trim }}, {{ 'a-b'|replace('-', ' ') }}"
+        ", {{ 'ho' * 2 }}, {{ 2 ** 10 }}, {{ '{:>3}'.format(7)|trim }}, {{ '%02d' % 5 }}.\n")
+    assert "3 breaths, calm, a b, hoho, 1024, 7, 05." in script_of(mine)

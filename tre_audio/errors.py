@@ -10,6 +10,11 @@ class TreAudioError(Exception):
     """Base class of all tre-audio errors."""
 
 
+class TreAudioWarning(UserWarning):
+    """Something the user should know that does not stop the work (a line that looks
+    like a cue but is read aloud); the command line shows it as one line on stderr."""
+
+
 class InvalidOption(TreAudioError):
     """An option value that cannot be used; ``option`` names it (e.g. ``"--pace"``)."""
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .errors import InvalidOption
+from .errors import InvalidOption, ScriptError
 from .script import Bell, Breathe, Chapter, Event, Hold, Pause, Say
-from .settings import VOICE_WPM, Pace
+from .settings import MAX_MINUTES, VOICE_WPM, Pace
 
 LEAD_IN = 3.0
 """Seconds of ambient sound before the first bell."""
@@ -156,6 +156,7 @@ def layout(
 
     if minutes is None:
         lengths = [default_hold(h, pace) for h in holds]
+        _check_length(fixed + sum(lengths), shortest)
     else:
         lengths = _fit(minutes * 60.0, shortest, longest, ranges, pace)
 
@@ -210,6 +211,20 @@ def layout(
     )
     return Plan(tuple(segments), chapters, duration, shortest, longest, tuple(timings),
                 tuple(chimes))
+
+
+def _check_length(natural: float, shortest: float) -> None:
+    """Refuse a session longer than ``MAX_MINUTES``, as ``--minutes`` is (so that no
+    script or template sets hours of work going)."""
+    if natural <= MAX_MINUTES * 60:
+        return
+    if shortest > MAX_MINUTES * 60:
+        raise ScriptError(f"this session would last at least {shortest / 60:,.0f} minutes; "
+                          f"a session may last at most {MAX_MINUTES}: shorten its holds "
+                          "and pauses")
+    raise ScriptError(f"this session would last {natural / 60:,.0f} minutes; a session may "
+                      f"last at most {MAX_MINUTES}: give --minutes {MAX_MINUTES} or less "
+                      "to fit it")
 
 
 def _chapter_depths(events: Sequence[Event], depths: Sequence[float]) -> list[float]:

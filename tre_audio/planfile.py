@@ -6,7 +6,7 @@ settings, and the pace, level, tremor time, voice, sound and length.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 from . import ambient, render, settings, tomlfile
 from .errors import InvalidOption, PlanError
 from .atomic import atomic_file
+from .script import one_line
 from .speech.engine import engine_module
 
 KEYS = {
@@ -46,10 +47,16 @@ def _check_interval(value: float) -> None:
     settings.Sound(interval_bell=value)
 
 
-_CHECKS = {"programme": render.programme, "level": settings.level, "pace": settings.pace,
-           "minutes": settings.check_minutes, "engine": engine_module,
-           "pattern": settings.check_pattern, "ambient": ambient.check,
-           "loudness": _check_loudness, "interval_bell": _check_interval}
+def _check_name(value: str) -> None:
+    settings.check_text("--name", value)
+
+
+_CHECKS: dict[str, Callable[[Any], object]] = {
+    "programme": render.programme, "level": settings.level, "pace": settings.pace,
+    "minutes": settings.check_minutes, "name": _check_name, "engine": engine_module,
+    "pattern": settings.check_pattern, "ambient": ambient.check,
+    "loudness": _check_loudness, "interval_bell": _check_interval,
+}
 """Checks of single values, so that a plan is checked whole even where the command
 line overrides it."""
 
@@ -64,7 +71,7 @@ class Planned:
 def load(path: Path) -> Planned:
     """The plan file at ``path``, checked key by key."""
     doc = tomlfile.read(path, PlanError, "plan")
-    choices: dict[str, Any] = {"label": path.stem}
+    choices: dict[str, Any] = {"label": one_line(path.stem) or "plan"}
     for key, value in doc.data.items():
         if key == "exercise":
             choices["tune"] = _tunes(doc, value)

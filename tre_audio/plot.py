@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Callable, Sequence
 from itertools import groupby
 
@@ -17,8 +18,13 @@ from .texts import clock
 
 
 def escape(text: str) -> str:
-    """``text`` safe inside an SVG element (``&``, ``<`` and ``>`` escaped)."""
-    return html.escape(text, quote=False)
+    """``text`` safe inside an SVG element: ``&``, ``<`` and ``>`` escaped, and the
+    characters XML 1.0 cannot hold at all (most control characters, lone surrogates,
+    U+FFFE and U+FFFF) left out, so that no title makes the picture unreadable."""
+    return html.escape(_NOT_XML.sub("", text), quote=False)
+
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 LEFT = 84

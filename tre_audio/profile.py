@@ -82,6 +82,9 @@ class Profile:
             settings.check_minutes(self.minutes)
         if self.loudness is not None and self.loudness not in settings.LOUDNESS_TARGETS:
             raise InvalidOption("--loudness", "loudness must be -16, -19 or -23 LUFS")
+        for key in ("name", "trusted_person"):
+            if getattr(self, key) is not None:
+                settings.check_text(key, getattr(self, key))
 
     def values(self) -> dict[str, Any]:
         """The keys the profile sets, with their values."""
@@ -99,7 +102,7 @@ def load(path: Path | None = None) -> Profile:
     if not path.exists():
         return Profile()
     doc = tomlfile.read(path, ProfileError, "profile")
-    values = {}
+    values: dict[str, Any] = {}
     for key, value in doc.data.items():
         if key not in KEYS:
             raise ProfileError(f"{doc.where(key)}: unknown key '{key}'; a profile may set: "

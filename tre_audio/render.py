@@ -2,35 +2,65 @@
 
 Templates render in Jinja's sandbox with strict undefined names. A user templates
 folder (``--templates DIR``, or ``templates`` in the data folder) is searched before
-the shipped templates, so it can override any of them or add exercises.
+the shipped templates, so it can override any of them or add exercises. Only regular
+files inside that folder are read (no symlink out of it), of at most
+``MAX_TEMPLATE_BYTES``.
+
+A rendering is bounded: ``RENDER_SECONDS``, ``MAX_TEXT`` characters of script, and
+``RENDER_MEMORY`` more memory (where the system can cap it: Linux). The sandbox refuses
+the single steps that could make a huge text, list or number at once (``'a' * 10**10``,
+``9**9**9``, a width of a billion), which no deadline could interrupt. Compiled templates
+are not cached on disk: whoever could write that cache would run code as the user.
 """
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import os
 import re
+import string
+import threading
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Generator, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from types import TracebackType
+from typing import Any, cast
 
 import jinja2
-import jinja2.bccache
+import jinja2.filters
+import jinja2.loaders
 import jinja2.sandbox
 import platformdirs
 
+from . import inputs
 from .errors import InvalidOption, ScriptError
 from .settings import DEFAULT_PATTERN, Level, Pace
-from .speech.cache import default_folder
+
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None  # type: ignore[assignment]
 
 SHORT_SESSION_MINUTES = 28
 """Sessions asked to be shorter than this use the programmes' shorter lead-ins."""
 
 FRAME = ("arrival", "closing")
 """The exercises that open and close every custom list: they hold the safety content."""
+
+MAX_TEMPLATE_BYTES = 256 * 1024
+RENDER_SECONDS = 5.0
+MAX_TEXT = 1_000_000
+"""Characters of script a rendering may make, and the longest text or list (or the
+widest field) any one step of a template may make."""
+MAX_NUMBER_BITS = 65_536
+"""The largest whole number a template may make (some 20,000 digits)."""
+RENDER_MEMORY = 512 * 2**20
+"""Bytes of address space a rendering may add to the process, where it can be capped."""
 
 
 @dataclass(frozen=True)
@@ -118,9 +148,13 @@ def exercises(templates: Path | None = None) -> dict[str, Exercise]:
     origin = dict.fromkeys(found, "shipped")
     folder = user_folder(templates)
     if folder is not None and (folder / "exercises").is_dir():
+        root = folder.resolve()
         for path in sorted((folder / "exercises").glob("*.j2")):
             origin[path.name] = "yours, replacing shipped" if path.name in found else "yours"
-            found[path.name] = _read_template(path)
+            try:
+                found[path.name] = _read_template(path, root)
+            except _Unusable as error:
+                raise ScriptError(str(error)) from None
     order = [f"{name}.j2" for name in _CLASSIC_ORDER]
     names = [n for n in order if n in found] + sorted(n for n in found if n not in order)
     result = {}
@@ -137,58 +171,358 @@ _CLASSIC_ORDER = ("arrival", "grounding", "ankles", "calves", "thighs", "forward
                   "hip-opener", "wall-sit", "floor", "tremor", "rest", "closing")
 
 
-def _read_template(path: Path) -> str:
+class _Unusable(jinja2.TemplateError):
+    """A template of the user's that is not read: it leads out of the templates folder,
+    is not a regular file, is too large, or is not UTF-8 text."""
+
+
+def _read_template(path: Path, root: Path) -> str:
+    """The text of the user's template at ``path``, which must lead to a regular file
+    inside the folder ``root`` (resolved); a byte-order mark is left out."""
     try:
-        return path.read_text("utf-8")
-    except UnicodeDecodeError:
-        raise ScriptError(f"template {path} is not UTF-8 text") from None
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # a dangling symlink, or a loop of them
+        raise _Unusable(f"cannot read template {path}: it leads nowhere") from None
+    if not real.is_relative_to(root):
+        raise _Unusable(f"template {path} leads out of the templates folder") from None
+    try:
+        data = inputs.read_bytes(real, MAX_TEMPLATE_BYTES)
+    except inputs.NotRegular:
+        raise _Unusable(f"template {path} is not a regular file") from None
+    except inputs.TooLarge:
+        raise _Unusable(f"template {path} is larger than "
+                        f"{inputs.size_text(MAX_TEMPLATE_BYTES)}, the most a template may be"
+                        ) from None
     except OSError as error:
-        raise ScriptError(f"cannot read template {path}: {error.strerror}") from None
+        raise _Unusable(f"cannot read template {path}: {error.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise _Unusable(f"template {path}, line {line}: not UTF-8 text; save it as UTF-8"
+                        ) from None
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise _Unusable(f"template {path}, line {line}: a NUL character, which plain text "
+                        "never holds; save it as UTF-8 text")
+    return text
 
 
-class _Loader(jinja2.FileSystemLoader):
-    """Reads the user's templates, reporting undecodable files as a ScriptError."""
+class _UserLoader(jinja2.BaseLoader):
+    """The user's templates folder, read with ``_read_template``: a name that is not
+    there falls through to the shipped templates; one that cannot be read is an error."""
 
-    def load(self, environment, name, globals=None):  # type: ignore[no-untyped-def]
-        try:
-            return super().load(environment, name, globals)
-        except UnicodeDecodeError:
-            raise ScriptError(f"template {name} in {self.searchpath[0]} is not UTF-8 text"
-                              ) from None
+    def __init__(self, folder: Path, root: Path) -> None:
+        self.folder = folder
+        self.root = root
+
+    def get_source(self, environment: jinja2.Environment, template: str
+                   ) -> tuple[str, str, Any]:
+        pieces = jinja2.loaders.split_template_path(template)  # refuses '..'
+        path = Path(os.path.normpath(self.folder.joinpath(*pieces)))
+        if not os.path.lexists(path):
+            raise jinja2.TemplateNotFound(template)
+        text = _read_template(path, self.root)
+        version = _version(path)
+        return text, str(path), lambda: _version(path) == version
 
 
-class _CompiledCache(jinja2.bccache.FileSystemBytecodeCache):
-    """Compiled templates, kept in the cache folder so a render skips Jinja's compiler
-    (0.1 s of a warm render). Entries are keyed by each template's source. Like the speech
-    cache it only saves time: a folder that cannot be read or written is passed over."""
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except OSError:
-            pass
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            Path(self.directory).mkdir(parents=True, exist_ok=True)
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
+def _version(path: Path) -> tuple[int, ...] | None:
+    """What changes when the file at ``path`` is changed or replaced."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_ino, status.st_size, status.st_mtime_ns
 
 
 @cache
-def _environment(folder: Path | None) -> jinja2.Environment:
+def _environment(folder: Path | None, root: Path | None) -> jinja2.Environment:
+    """The templates' environment, with the user's ``folder`` (``root`` once resolved: a
+    relative folder is another one in another working folder) searched first."""
     shipped = jinja2.PackageLoader(__package__, "templates")
-    loader = shipped if folder is None else jinja2.ChoiceLoader([_Loader(folder), shipped])
-    return jinja2.sandbox.SandboxedEnvironment(
+    loader = shipped if folder is None or root is None else jinja2.ChoiceLoader(
+        [_UserLoader(folder, root), shipped])
+    return _Sandbox(
         loader=loader,
-        bytecode_cache=_CompiledCache(str(default_folder() / "templates")),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+class _OverBudget(Exception):
+    """A rendering that went over its time or text, or a step that would make too much;
+    ``where`` is the template and line, when not told by the traceback."""
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        super().__init__(message)
+        self.where = where
+
+
+class _TookTooLong(_OverBudget):
+    def __init__(self) -> None:
+        super().__init__(f"rendering took longer than {RENDER_SECONDS:g} seconds")
+
+
+def _bounded(size: int, what: str) -> None:
+    """Refuse to make ``what`` (with ``{:,}`` for its size) past ``MAX_TEXT``."""
+    if size > MAX_TEXT:
+        raise _OverBudget(f"it would make {what.format(size)}; at most {MAX_TEXT:,}")
+
+
+def _bounded_number(bits: int) -> None:
+    if bits > MAX_NUMBER_BITS:
+        raise _OverBudget(f"it would make a number of about {bits:,} bits; at most "
+                          f"{MAX_NUMBER_BITS:,}")
+
+
+def _check_width(width: Any) -> None:
+    if isinstance(width, int):
+        _bounded(width, "a field {:,} characters wide")
+
+
+_PRINTF = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def _check_printf(text: str, values: Any) -> None:
+    """Refuse a ``%`` format of ``text`` whose widths or precisions are too large."""
+    for spec in _PRINTF.finditer(text):
+        for size in spec.groups():
+            if size == "*":
+                for value in values if isinstance(values, tuple) else (values,):
+                    _check_width(value)
+            elif size is not None:
+                _check_width(int(size))
+
+
+def _check_format(text: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """Refuse a ``str.format`` of ``text`` whose widths or precisions are too large."""
+    for _, _, spec, _ in string.Formatter().parse(text):
+        if spec and "{" in spec:  # nested: the width comes from the arguments
+            for value in (*args, *kwargs.values()):
+                _check_width(value)
+        for size in re.findall(r"\d+", spec or ""):
+            _check_width(int(size))
+
+
+def _check_replace(text: str, old: str, new: str, count: int | None) -> None:
+    found = text.count(old) if old else len(text) + 1
+    if count is not None and count >= 0:
+        found = min(found, count)
+    _bounded(len(text) + found * (len(new) - len(old)), "a text of {:,} characters")
+
+
+def _center(value: str, width: int = 80) -> str:
+    _check_width(width)
+    return jinja2.filters.do_center(value, width)
+
+
+def _indent(text: str, width: int | str = 4, first: bool = False, blank: bool = False
+            ) -> str:
+    _check_width(width if isinstance(width, int) else len(width))
+    return jinja2.filters.do_indent(text, width, first, blank)
+
+
+def _format(value: str, *args: Any, **kwargs: Any) -> str:
+    _check_printf(str(value), kwargs or args)
+    return jinja2.filters.do_format(value, *args, **kwargs)
+
+
+def _batch(value: Any, linecount: int, fill_with: Any = None) -> Any:
+    _check_width(linecount)
+    return jinja2.filters.do_batch(value, linecount, fill_with)
+
+
+@jinja2.pass_eval_context
+def _replace(context: Any, text: str, old: str, new: str, count: int | None = None) -> str:
+    _check_replace(str(text), str(old), str(new), count)
+    return jinja2.filters.do_replace(context, text, old, new, count)
+
+
+_FILTERS = {"center": _center, "indent": _indent, "format": _format, "batch": _batch,
+            "replace": _replace}
+_WIDTHS = {"center", "ljust", "rjust", "zfill"}
+
+
+class _Template(jinja2.Template):
+    """A template that keeps track of its renderings, so that the one making text when
+    a rendering has made too much can be named (an include is not a ``yield from``)."""
+
+    @classmethod
+    def _from_namespace(cls, environment: jinja2.Environment, namespace: Any, globals: Any
+                        ) -> jinja2.Template:
+        made = super()._from_namespace(environment, namespace, globals)
+        root = made.root_render_func
+
+        def tracked(context: jinja2.runtime.Context) -> Iterator[str]:
+            rendering, running = root(context), _running()
+            running.append((made, rendering))
+            try:
+                yield from rendering
+            finally:
+                running.remove((made, rendering))
+
+        made.root_render_func = tracked  # type: ignore[method-assign]
+        return made
+
+
+_renderings = threading.local()
+
+
+def _running() -> list[tuple[jinja2.Template, Any]]:
+    """The renderings of templates under way in this thread, the innermost last."""
+    if not hasattr(_renderings, "running"):
+        _renderings.running = []
+    running: list[tuple[jinja2.Template, Any]] = _renderings.running
+    return running
+
+
+def _making_text() -> str | None:
+    """The template and line making text now (the innermost rendering's)."""
+    for template, rendering in reversed(_running()):
+        frame = getattr(rendering, "gi_frame", None)
+        if frame is not None:
+            line = template.get_corresponding_lineno(frame.f_lineno)
+            return f"{template.filename or template.name}, line {line}"
+    return None
+
+
+class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
+    """Jinja's sandbox, with the operators, methods and filters that could make a huge
+    text, list or number in one step refused past ``MAX_TEXT`` (or ``MAX_NUMBER_BITS``),
+    and no ``lipsum`` (a filler text generator, of any length)."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+    template_class = _Template
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        del self.globals["lipsum"]
+        self.filters.update(_FILTERS)
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any,
+                   right: Any) -> Any:
+        if operator == "*":
+            for items, times in ((left, right), (right, left)):
+                if isinstance(items, str | bytes | list | tuple) and isinstance(times, int):
+                    _bounded(len(items) * times, "a text or list of {:,} characters or items")
+            if isinstance(left, int) and isinstance(right, int):
+                _bounded_number(left.bit_length() + right.bit_length())
+        elif operator == "**":
+            if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 \
+                    and right > 0:
+                _bounded_number(left.bit_length() * right)
+        elif operator == "%" and isinstance(left, str):
+            _check_printf(left, right)
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any,
+             **kwargs: Any) -> Any:
+        owner = getattr(__obj, "__self__", None)
+        name = getattr(__obj, "__name__", "")
+        if isinstance(owner, str):
+            if name in _WIDTHS and args:
+                _check_width(args[0])
+            elif name == "expandtabs":
+                size = args[0] if args else kwargs.get("tabsize", 8)
+                if isinstance(size, int):
+                    _bounded(owner.count("\t") * size + len(owner), "a text of {:,} characters")
+            elif name == "replace" and len(args) >= 2:
+                count = args[2] if len(args) > 2 else kwargs.get("count")
+                _check_replace(owner, str(args[0]), str(args[1]), count)
+        elif isinstance(owner, list) and name == "extend" and args:
+            if hasattr(args[0], "__len__"):
+                _bounded(len(owner) + len(args[0]), "a list of {:,} items")
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        text = value.__self__
+
+        def checked(*args: Any, **kwargs: Any) -> str:
+            values = args[0] if value.__name__ == "format_map" and args else kwargs
+            _check_format(text, args, values if isinstance(values, Mapping) else {})
+            return str(wrapped(*args, **kwargs))
+
+        return checked
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise ``_TookTooLong`` in this thread, wherever it is in Python code, if the block
+    is still running after ``seconds``. (Template code is Python code, and a loop with
+    an empty body makes no output to count.) Only where CPython says how (ctypes)."""
+    thread = threading.get_ident()
+    raise_in = getattr(getattr(ctypes, "pythonapi", None), "PyThreadState_SetAsyncExc", None)
+    if raise_in is None:
+        yield
+        return
+    lock = threading.Lock()
+    state = {"running": True, "fired": False}
+
+    def fire() -> None:
+        with lock:
+            if state["running"]:
+                raise_in(ctypes.c_ulong(thread), ctypes.py_object(_TookTooLong))
+                state["fired"] = True
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["running"] = False
+            if state["fired"]:  # if not raised yet, it never is
+                raise_in(ctypes.c_ulong(thread), ctypes.c_void_p(0))
+        timer.cancel()
+
+
+@contextmanager
+def _memory_cap(extra: int) -> Iterator[None]:
+    """Let the process's address space grow by at most ``extra`` bytes in the block, so
+    that a template that fills the memory meets a ``MemoryError`` instead of the
+    kernel's OOM killer (Linux: the size is read from /proc)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            size = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        size = 0
+    if resource is None or not size:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = size + extra if hard == resource.RLIM_INFINITY else min(size + extra, hard)
+    if soft != resource.RLIM_INFINITY and soft <= cap:
+        yield
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _text(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+    """The template rendered, or ``_OverBudget`` once it makes more than ``MAX_TEXT``."""
+    chunks, size = [], 0
+    stream = cast(Generator[str, None, None], template.generate(context))
+    try:
+        for chunk in stream:
+            size += len(chunk)
+            if size > MAX_TEXT:
+                raise _OverBudget(f"it made more than {inputs.size_text(MAX_TEXT)} of text",
+                                  _making_text())
+            chunks.append(chunk)
+    finally:
+        stream.close()
+    return "".join(chunks)
 
 
 def render(
@@ -213,15 +547,26 @@ def render(
         "pattern": recipe.pattern,
         "tune": {key: dict(value) for key, value in recipe.tune.items()},
     }
-    environment = _environment(user_folder(templates))
-    where = f"programme '{name}'"
+    folder = user_folder(templates)
+    environment = _environment(folder, folder.resolve() if folder else None)
+    top = programme(name).template if recipe.exercises is None else None
+    where = f"programme '{name}'" if top else "your list of exercises"
     try:
-        if recipe.exercises is None:
-            template = environment.get_template(programme(name).template)
-        else:
-            where = "your list of exercises"
-            template = environment.from_string(_custom_session(recipe.exercises))
-        return template.render(context)
+        # the cap outermost: the deadline is past (its exception raised or dropped) by
+        # the time the cap is lifted, so that nothing can keep it on
+        with _memory_cap(RENDER_MEMORY), _deadline(RENDER_SECONDS):
+            template = (environment.get_template(top) if top else
+                        environment.from_string(_custom_session(recipe.exercises or ())))
+            return _text(template, context)
+    except _OverBudget as error:
+        at = error.where or _origin(error.__traceback__, where)
+        raise ScriptError(f"template {at}: {error}") from None
+    except MemoryError as error:
+        raise ScriptError(f"template {_origin(error.__traceback__, where)}: rendering "
+                          f"needed more than {RENDER_MEMORY >> 20} MB of memory"
+                          ) from None
+    except _Unusable as error:  # it names the template
+        raise ScriptError(str(error)) from None
     except jinja2.TemplateNotFound as error:
         raise ScriptError(f"{where}: template not found: {error.name}") from None
     except jinja2.TemplateSyntaxError as error:
@@ -234,8 +579,8 @@ def render(
         raise ScriptError(f"template {_origin(error.__traceback__, where)}: {error.message}"
                           ) from None
     except RecursionError as error:
-        raise ScriptError(f"template {_origin(error.__traceback__, where)}: it includes "
-                          "itself, directly or in a circle") from None
+        raise ScriptError(f"template {_origin(error.__traceback__, where)}: it includes or "
+                          "calls itself without end, directly or in a circle") from None
     except (TypeError, ValueError, ArithmeticError, LookupError) as error:
         raise ScriptError(f"template {_origin(error.__traceback__, where)}: {error}") from None
 

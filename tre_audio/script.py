@@ -20,17 +20,24 @@ end with a ``# comment`` (the ``script`` command puts planned timings there).
 
 Narration lines that follow each other form a paragraph, so long sentences may be
 wrapped; each sentence is spoken as its own clip.
+
+A script is plain text: a byte-order mark is ignored, U+2028 and U+2029 break a line
+(errors still count lines as an editor does), other control characters are dropped, and
+a NUL is an error. Text in brackets that would be a cue on a line of its own, such as
+``(pause 5s)`` in narration, is read aloud as written, with a warning.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from .errors import ScriptError
+from . import inputs
+from .errors import ScriptError, TreAudioWarning
 
 MAX_HOLD_SECONDS = 30 * 60  # the brief's ceiling for any self-practice tremor phase
 MAX_PAUSE_SECONDS = 10 * 60
@@ -41,6 +48,12 @@ MAX_PHASE_SECONDS = 30.0
 MIN_COUNT_SECONDS = 0.6
 """Counted words are at least this far apart, so each is said before the next."""
 MAX_COUNT_WORDS = 3
+MAX_SCRIPT_BYTES = 1_000_000
+MAX_SENTENCE = 1000
+"""Characters in one sentence (and in a chapter title or a counted word): a voice given
+far more tries to hold all of it in memory at once."""
+SENTENCE_RULE = (f"a sentence may be at most {MAX_SENTENCE:,} characters (end each with "
+                 ". ! or ?)")
 
 _UNITS = {
     "s": ("s", 1.0),
@@ -66,6 +79,12 @@ _BREATHE = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\u201d\u2019]?\s+")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_SEPARATOR = re.compile("[\u2028\u2029]")
+_BRACKETED = re.compile(r"\(([^()]*)\)|\{([^{}]*)\}|<([^<>]*)>|\[([^\[\]]*)\]")
+_DROPPED = {c: None for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in "\t\n\r"}
+_DROPPED.update({c: " " for c in _DROPPED if chr(c).isspace()})
+_DROPPED.update(dict.fromkeys((0xFEFF, 0xFFFE, 0xFFFF)))
 
 CUE_HELP = (
     "expected [chapter: Title], [bell], [pause N s|min|breaths], "
@@ -146,18 +165,50 @@ def split_sentences(paragraph: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
+def clean(text: str) -> str:
+    """``text`` without what plain text should not hold: control characters other than
+    tab and line ends are dropped (those that are spacing become a space), as are
+    byte-order marks and the non-characters U+FFFE and U+FFFF."""
+    return text.translate(_DROPPED)
+
+
+def one_line(text: str) -> str:
+    """``text`` cleaned, on one line, its spacing collapsed (for a name taken from a
+    file, such as a script's or a plan's); bytes of a file name that were not UTF-8
+    become U+FFFD, as they would in a file manager."""
+    return " ".join(clean(_SURROGATE.sub("\ufffd", text)).split())
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    """Each line of ``text`` with its number as an editor counts them; U+2028 and
+    U+2029 break a line too, within the same numbered line."""
+    for number, physical in enumerate(_LINE_END.split(text), start=1):
+        for line in _SEPARATOR.split(physical):
+            yield number, line
+
+
 def parse(text: str, source: str = "script") -> list[Event]:
     """Parse script text into events; errors name ``source`` and the line."""
+    if "\0" in text:
+        at = len(_LINE_END.findall(text, 0, text.index("\0"))) + 1
+        raise ScriptError(f"{source}, line {at}: a NUL character, which plain text never "
+                          "holds; save it as UTF-8 text")
     events: list[Event] = []
     paragraph: list[str] = []
     paragraph_line = 0
 
     def flush() -> None:
         for sentence in split_sentences(" ".join(paragraph)):
+            if len(sentence) > MAX_SENTENCE:
+                raise ScriptError(f"{source}, line {paragraph_line}: a sentence of "
+                                  f"{len(sentence):,} characters; {SENTENCE_RULE}")
             events.append(Say(sentence, paragraph_line))
         paragraph.clear()
 
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in _lines(clean(text)):
         line = raw.strip()
         if not line or line.startswith("#"):
             flush()
@@ -177,6 +228,7 @@ def parse(text: str, source: str = "script") -> list[Event]:
             raise ScriptError(
                 f"{source}, line {number}: narration before the first [chapter: ...]"
             )
+        _warn_of_cues_in(line, number, source)
         if not paragraph:
             paragraph_line = number
         paragraph.append(line)
@@ -189,9 +241,28 @@ def parse(text: str, source: str = "script") -> list[Event]:
     return events
 
 
+def _warn_of_cues_in(line: str, number: int, source: str) -> None:
+    """Warn of text in a narration line that reads as a cue, such as ``(pause 5s)``:
+    it is spoken as written, which is rarely what was meant."""
+    for found in _BRACKETED.finditer(line):
+        body = " ".join(next(g for g in found.groups() if g is not None).split())
+        try:
+            _parse_cue(f"[{body}]", number, source)
+        except ScriptError:
+            continue
+        warnings.warn(TreAudioWarning(
+            f"{source}, line {number}: '{found[0]}' looks like a cue but is read aloud; a "
+            f"cue is a line of its own in square brackets: [{body}]"), stacklevel=3)
+
+
+def _shown(line: str, most: int = 80) -> str:
+    """``line`` as an error message quotes it: cut short if long."""
+    return line if len(line) <= most else line[: most - 3] + "..."
+
+
 def _parse_cue(line: str, number: int, source: str) -> Event:
     def bad(why: str) -> ScriptError:
-        return ScriptError(f"{source}, line {number}: {why}: {line}")
+        return ScriptError(f"{source}, line {number}: {why}: {_shown(line)}")
 
     match = _CUE.match(line)
     if not match:
@@ -203,6 +274,8 @@ def _parse_cue(line: str, number: int, source: str) -> Event:
         chapter = _CHAPTER.match(" ".join(match["body"].split()))
         if not chapter:
             raise bad("a chapter needs a title, as in [chapter: Ankle rolls]")
+        if len(chapter["title"]) > MAX_SENTENCE:
+            raise bad(f"a chapter title may be at most {MAX_SENTENCE:,} characters")
         return Chapter(chapter["title"], number)
     if body.startswith("breathe"):
         return _parse_breathe(" ".join(match["body"].split()), number, bad)
@@ -249,7 +322,7 @@ def _parse_breathe(body: str, number: int, bad: Callable[[str], ScriptError]) ->
         counts = tuple(" ".join(c.split()) for c in found["counts"].split(","))
         if not all(counts):
             raise bad("counted words go after the colon, separated by commas, none empty")
-        if any(len(c.split()) > MAX_COUNT_WORDS for c in counts):
+        if any(len(c.split()) > MAX_COUNT_WORDS or len(c) > MAX_SENTENCE for c in counts):
             raise bad(f"each count is one to {MAX_COUNT_WORDS} words")
         if seconds / len(counts) < MIN_COUNT_SECONDS:
             raise bad(f"too many counts: at most one every {MIN_COUNT_SECONDS:g} seconds")
@@ -257,13 +330,19 @@ def _parse_breathe(body: str, number: int, bad: Callable[[str], ScriptError]) ->
 
 
 def read(path: Path) -> list[Event]:
-    """Read and parse a script file."""
+    """Read and parse a script file (a regular file of at most ``MAX_SCRIPT_BYTES``)."""
     try:
-        data = path.read_bytes()
+        data = inputs.read_bytes(path, MAX_SCRIPT_BYTES)
     except FileNotFoundError:
         raise ScriptError(f"script file not found: {path}") from None
-    except IsADirectoryError:
-        raise ScriptError(f"script path is a folder, not a file: {path}") from None
+    except (IsADirectoryError, inputs.NotRegular):
+        if path.is_dir():
+            raise ScriptError(f"script path is a folder, not a file: {path}") from None
+        raise ScriptError(f"script {path} is not a regular file") from None
+    except inputs.TooLarge:
+        raise ScriptError(f"script {path} is larger than "
+                          f"{inputs.size_text(MAX_SCRIPT_BYTES)}, the most a script may "
+                          "be") from None
     except OSError as error:
         raise ScriptError(f"cannot read script {path}: {error.strerror}") from None
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 
 from .errors import InvalidOption
@@ -124,6 +125,43 @@ def check_minutes(minutes: float | None) -> float | None:
             "--minutes", f"--minutes must be a number above 0 and at most {MAX_MINUTES}"
         )
     return minutes
+
+
+MAX_NAME = 60
+"""Characters in a name (``--name``, ``--trusted``): room for a full name, no more."""
+LINE_BREAKS = "\n\r\t"
+"""The only control characters a longer text (``say``'s TEXT) may hold."""
+_NOT_PLAIN = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+_JOINERS = "\u200c\u200d"
+"""Format characters that some names and emoji are written with: allowed."""
+
+
+def control_character(text: str, allowed: str = "") -> str | None:
+    """The first character of ``text`` that is not plain text, if any (but those in
+    ``allowed``): a control character (XML 1.0 refuses most), an invisible format
+    character (bar the joiners), a line or paragraph separator, a lone surrogate (an
+    undecodable byte on the command line) or the non-characters U+FFFE and U+FFFF."""
+    for char in text:
+        if char in allowed or char in _JOINERS:
+            continue
+        if unicodedata.category(char) in _NOT_PLAIN or char in "\ufffe\uffff":
+            return char
+    return None
+
+
+def check_text(option: str, value: str, most: int | None = MAX_NAME, allowed: str = ""
+               ) -> str:
+    """``value`` if it is plain text (see ``control_character``) of at most ``most``
+    characters, else an ``InvalidOption`` naming ``option``."""
+    bad = control_character(value, allowed)
+    if bad is not None:
+        raise InvalidOption(option, f"{option} must be plain text: it holds a control "
+                            f"character (U+{ord(bad):04X})")
+    if most is not None and len(value) > most:
+        raise InvalidOption(option, f"{option} must be at most {most} characters long "
+                            f"(it has {len(value):,})")
+    return value
+
 
 SAMPLE_RATE = 22050
 """Session sample rate: Piper's own, and plenty for voice, noise beds and bells."""

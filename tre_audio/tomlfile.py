@@ -12,9 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import inputs
 from .errors import InvalidOption, TreAudioError
 
-MAX_BYTES = 1_000_000
+MAX_BYTES = 256 * 1024
+"""The most a plan or profile may hold: a few hundred lines is plenty."""
+MAX_DEPTH = 3
+"""Tables and lists inside each other: a plan's ``[exercise.NAME]`` settings are 2 deep."""
 
 
 @dataclass(frozen=True)
@@ -47,17 +51,21 @@ def key_for(option: str) -> str:
 
 
 def read(path: Path, error: type[TreAudioError], what: str) -> Document:
-    """The TOML document at ``path``; any problem is an ``error`` naming the file."""
+    """The TOML document at ``path`` (a regular file of at most ``MAX_BYTES``, nested at
+    most ``MAX_DEPTH`` deep); any problem is an ``error`` naming the file."""
     try:
-        raw = path.read_bytes()
+        raw = inputs.read_bytes(path, MAX_BYTES)
     except FileNotFoundError:
         raise error(f"{what} not found: {path}") from None
-    except IsADirectoryError:
-        raise error(f"{what} {path} is a folder, not a file") from None
+    except (IsADirectoryError, inputs.NotRegular):
+        if path.is_dir():
+            raise error(f"{what} {path} is a folder, not a file") from None
+        raise error(f"{what} {path} is not a regular file") from None
+    except inputs.TooLarge:
+        raise error(f"{what} {path} is larger than {inputs.size_text(MAX_BYTES)}, too large "
+                    "for a settings file") from None
     except OSError as problem:
         raise error(f"cannot read {what} {path}: {problem.strerror}") from None
-    if len(raw) > MAX_BYTES:
-        raise error(f"{what} {path} is too large to be a settings file")
     if b"\0" in raw:
         raise error(f"{what} {path} is not a text file")
     try:
@@ -66,14 +74,61 @@ def read(path: Path, error: type[TreAudioError], what: str) -> Document:
         line = raw[: problem.start].count(b"\n") + 1
         raise error(f"{path}, line {line}: not UTF-8 text; save the {what} as UTF-8") from None
     try:
-        data = tomllib.loads(text)
+        data = loads(text)
     except tomllib.TOMLDecodeError as problem:
         message = str(problem)
         found = re.search(r"\(at line (\d+), column \d+\)", message)
         reason = re.sub(r"\s*\(at line \d+, column \d+\)|\s*\(at end of document\)", "", message)
         at = f"{path}, line {found[1]}" if found else str(path)
         raise error(f"{at}: not valid TOML: {reason.lower()}") from None
+    except TooDeep as problem:
+        at = f"{path}, line {problem.line}" if problem.line else str(path)
+        raise error(f"{at}: {problem}") from None
     return Document(path, text, data)
+
+
+class TooDeep(ValueError):
+    """TOML nested deeper than ``MAX_DEPTH``; ``line`` is where, if known (else 0)."""
+
+    def __init__(self, line: int = 0) -> None:
+        super().__init__(f"tables or lists nested more than {MAX_DEPTH} levels deep")
+        self.line = line
+
+
+_QUOTED = re.compile(r""""(?:[^"\\]|\\.)*"|'[^']*'""")
+_BETWEEN_KEYS = re.compile(r"[=,{}\[\]]")
+
+
+def loads(text: str) -> dict[str, Any]:
+    """``tomllib.loads(text)``, or ``TooDeep`` for data nested more than ``MAX_DEPTH``
+    deep. Deep keys are refused before parsing, as tomllib's time grows with the square
+    of a dotted key's length (25 s for one of 40,000 parts); lists nested a thousand
+    deep overflow its recursion."""
+    for number, line in enumerate(text.splitlines(), 1):
+        # Keys, headers and plain values, without quoted text and comments: a value has
+        # one dot at most (1.5), a dotted key one for each table it opens. (A line of
+        # prose in a multi-line string could pass for a deep key: nothing read here has one.)
+        pieces = _BETWEEN_KEYS.split(_QUOTED.sub("", line).split("#", 1)[0])
+        if max(piece.count(".") for piece in pieces) > MAX_DEPTH:
+            raise TooDeep(number)
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise TooDeep() from None
+    if depth(data) - 1 > MAX_DEPTH:  # the document itself is a table
+        raise TooDeep()
+    return data
+
+
+def depth(value: Any) -> int:
+    """How many tables and lists ``value`` has inside each other (0 for a plain value)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level + 1)
+            stack += [(v, level + 1) for v in (item.values() if isinstance(item, dict) else item)]
+    return deepest
 
 
 _TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
