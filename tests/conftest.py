@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-import signal
+import os
+
+# Before anything can import onnxruntime (test tools may load a voice themselves): no
+# telemetry from the test process either, as tre-audio's own processes do.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
+import signal  # noqa: E402
 
 import pytest
 
@@ -21,6 +27,7 @@ def private_home(tmp_path_factory: pytest.TempPathFactory):
     """
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(home))
         patch.setenv("TRE_AUDIO_CACHE", str(home / "speech-cache"))
         for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
             patch.setenv(name, str(home / name.lower()))

@@ -3,6 +3,8 @@ and an interrupted render that leaves nothing behind."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import signal
 import subprocess
@@ -118,3 +120,68 @@ def test_a_signal_mid_render_stops_cleanly(signum, private_folders, tmp_path):
     assert stderr.strip() == "tre-audio: interrupted; no session was written"
     assert stdout == ""
     assert [p.name for p in (private_folders / "out").iterdir()] == []
+
+
+@pytest.mark.parametrize(("error", "message"), [
+    (RecursionError, "an input is nested too deeply to be read"),
+    (MemoryError, "out of memory: an input is too large to be read"),
+])
+def test_a_recursion_or_memory_error_is_one_line(error, message, monkeypatch):
+    """The last line of defence, should an input still reach one (each reader bounds
+    its own input: see test_bad_input.py)."""
+    def fails(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(session, "narration", fails)
+    result = run("script")
+    assert (result.exit_code, result.stderr, result.stdout) == (1, f"tre-audio: {message}\n", "")
+
+
+@pytest.mark.parametrize("name", [b"\xff.mp3", b"a\x01.mp3", b"line\nbreak.mp3"])
+def test_an_output_name_the_feed_could_not_carry_is_refused(name, private_folders):
+    """A real process: the name reaches it as bytes, as from a shell."""
+    done = subprocess.run([str(TOOL).encode(), b"say", b"Hi.", b"-o", name],
+                          cwd=private_folders, capture_output=True)
+    lines = done.stderr.decode().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert lines[0].startswith("tre-audio: the output path ")
+    assert list(private_folders.iterdir()) == []
+
+
+def test_a_voice_that_fails_inside_onnxruntime_gives_one_line(private_folders, tmp_path):
+    """A real process, as onnxruntime logs from C++ straight to the process's stderr: a
+    Piper model whose config maps every sound to an id the model does not have."""
+    from tre_audio.speech import piper
+
+    bundled = piper.model_path(piper.DEFAULT_VOICE)
+    voices = private_folders / "voices"
+    voices.mkdir()
+    (voices / "en_US-broken-medium.onnx").symlink_to(bundled)
+    config = json.loads(Path(f"{bundled}.json").read_text(encoding="utf-8"))
+    config["phoneme_id_map"] = {sound: [9999] for sound in config["phoneme_id_map"]}
+    (voices / "en_US-broken-medium.onnx.json").write_text(json.dumps(config))
+    done = subprocess.run([str(TOOL), "say", "Hello.", "--voice", "en_US-broken-medium"],
+                          cwd=private_folders, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "TRE_AUDIO_CACHE": str(tmp_path / "cache")})
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert lines[0].startswith("tre-audio: the Piper voice failed to speak")
+
+
+def test_a_value_from_a_file_cannot_send_escape_sequences_to_the_terminal(private_folders):
+    (private_folders / "p.toml").write_text('voice = "\\u001b[2J"\n', encoding="utf-8")
+    result = run("generate", "--plan", "p.toml")
+    assert result.exit_code in (1, 2) and len(result.stderr.splitlines()) == 1
+    assert "\x1b" not in result.stderr and "'\\x1b[2J'" in result.stderr
+
+
+def test_a_script_named_in_bytes_that_are_not_utf8_makes_a_session(private_folders):
+    """A real process, the name given as bytes: the title shows U+FFFD for the byte."""
+    name = b"\xffmorning.txt"
+    (private_folders / os.fsdecode(name)).write_text("[chapter: A]\nHello there.\n",
+                                                     encoding="utf-8")
+    done = subprocess.run([str(TOOL).encode(), b"generate", b"--script", name, b"-o",
+                           b"out.mp3"], cwd=private_folders, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    timeline = json.loads((private_folders / "out.json").read_text(encoding="utf-8"))
+    assert timeline["title"].startswith("\ufffdmorning session")

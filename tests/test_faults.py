@@ -12,11 +12,14 @@ the MP3 file's ``write``, a real tmpfs, real signals to a real process.
 from __future__ import annotations
 
 import errno
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import wave
 from pathlib import Path
@@ -32,6 +35,7 @@ from tre_audio import atomic, export
 from tre_audio.cli import cli
 from tre_audio.speech import system
 from tre_audio.speech.cache import ClipCache
+from tre_audio.speech.clip import SPEECH_RMS_DB
 from tre_audio.speech.piper import _CALIBRATION
 
 TESTS = Path(__file__).parent
@@ -381,6 +385,49 @@ def test_a_signal_while_the_mp3_is_written(signum, work, speech_cache):
     assert_interrupted(child, output, work, before)
 
 
+def _caught(pid: int) -> int:
+    """The mask of the signals process ``pid`` has handlers for (bit N-1 for signal N)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"^SigCgt:\s*([0-9a-f]+)$", status, re.M)[1], 16)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_in_the_first_quarter_second(signum, work):
+    """Signals at 0 to 250 ms in 10 ms steps, while Python starts and the modules load.
+    Once tre-audio's entry module has run (its SIGTERM handler is in place, read from
+    /proc), the run ends with 130 and the one line; before, SIGTERM ends the process as
+    it would any program (-15, silently). A SIGINT is sent only once the entry module
+    has run: in the 5-15 ms before, Python's own start-up turns it into a traceback of
+    its own, which no code of tre-audio can reach. Nothing is ever written."""
+    before = files(work)
+    outcomes = set()
+    for step in range(0, 260, 10):
+        started = time.monotonic()
+        child = subprocess.Popen([str(TOOL), "generate", "--script", "s.txt", "-o",
+                                  "out/keep.mp3"], cwd=work, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(max(0.0, started + step / 1000 - time.monotonic()))
+            ours = _caught(child.pid) >> (signal.SIGTERM - 1) & 1
+            while signum == signal.SIGINT and not ours:
+                time.sleep(0.0005)
+                ours = _caught(child.pid) >> (signal.SIGTERM - 1) & 1
+            child.send_signal(signum)
+            stdout, stderr = child.communicate(timeout=30)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        if ours or child.returncode == 130:
+            assert (child.returncode, stderr) == (
+                130, "tre-audio: interrupted; no session was written\n"), (step, stderr)
+        else:
+            assert (child.returncode, stderr) == (-signum, ""), (step, stderr)
+        assert stdout == "" and files(work) == before, step
+        outcomes.add(child.returncode)
+    assert 130 in outcomes
+
+
 def test_a_run_killed_outright_leaves_a_part_the_next_run_removes(work, speech_cache):
     """SIGKILL cannot be caught: the hidden part file stays, its lock goes with the
     process, and the next run writing the same file removes it."""
@@ -454,6 +501,68 @@ def test_a_damaged_cache_entry_reads_as_missing(damage, tmp_path):
     assert np.array_equal(cache.get(key), clip)
 
 
+def _levelled(samples: np.ndarray) -> np.ndarray:
+    rms = np.sqrt(np.mean(np.square(samples, dtype=np.float64)))
+    return (samples * 10 ** (SPEECH_RMS_DB / 20) / rms).astype(np.float32)
+
+
+FORGED = {  # each with a valid checksum: written through the cache itself
+    "silence": lambda seconds: np.zeros(int(RATE * seconds), np.float32),
+    "a minute of noise at speech level":
+        lambda seconds: _levelled(np.random.default_rng(1).uniform(-1, 1, RATE * 60)),
+    "a blip at speech level": lambda seconds: _levelled(np.hanning(RATE // 20)),
+    "the speech 30 dB too quiet": None,  # the real clip, scaled
+}
+
+
+@pytest.mark.parametrize("forgery", list(FORGED))
+def test_a_forged_cache_entry_is_not_spoken_but_made_again(forgery, work, fresh_cache):
+    """Whoever can write the cache folder can write an entry whose checksum holds; what
+    is read is checked as what a voice makes is (speech level, a length its text can
+    take), and an entry that fails is made again."""
+    assert generate().exit_code == 0
+    cache = ClipCache(fresh_cache, RATE)
+    genuine = {path: cache.get(path.stem) for path in _entries(fresh_cache)}
+    for path, clip in genuine.items():
+        forge = FORGED[forgery]
+        cache.put(path.stem, clip * 10 ** (-30 / 20) if forge is None else forge(len(clip) / RATE))
+    assert all(cache.get(path.stem) is not None for path in genuine)  # the checksums hold
+    assert_rerun_succeeds(work)
+    for path, clip in genuine.items():  # spoken again (Piper varies: not the same clip)
+        remade = cache.get(path.stem)
+        assert remade is not None and 0.6 < len(remade) / len(clip) < 1.6
+        rms_db = 10 * np.log10(np.mean(np.square(remade, dtype=np.float64)))
+        assert abs(rms_db - SPEECH_RMS_DB) < 0.1
+
+
+@pytest.mark.parametrize("kind", ["a FIFO", "a link to /dev/zero", "a 4 GB file"])
+def test_a_cache_entry_that_is_no_regular_file_reads_as_missing(kind, work, fresh_cache):
+    """In a real process, which a FIFO would hang and /dev/zero or a huge entry fill the
+    memory of: each entry reads as missing at once, and is spoken again."""
+    assert generate().exit_code == 0
+    entries = list(_entries(fresh_cache))
+    for path in entries:
+        path.unlink()
+        if kind == "a FIFO":
+            os.mkfifo(path)
+        elif kind == "a link to /dev/zero":
+            path.symlink_to("/dev/zero")
+        else:
+            with path.open("wb") as big:
+                big.truncate(4 << 30)  # sparse: it takes no room on the disk
+    measured = ("import resource, subprocess, sys; "
+                "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+                "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    done = subprocess.run([sys.executable, "-c", measured, str(TOOL), "generate", "--script",
+                           "s.txt", "-o", "out/keep.mp3"], cwd=work, capture_output=True,
+                          text=True, timeout=180)
+    code, peak_kib = map(int, done.stdout.split())
+    assert code == 0 and done.stderr == "", done.stderr
+    assert peak_kib < 2 << 20  # under 2 GB: the voice takes under 1 GB, the entry nothing
+    assert _all_whole(fresh_cache) and sorted(_entries(fresh_cache)) == sorted(entries)
+    assert all(p.is_file() and not p.is_symlink() for p in entries)  # spoken again
+
+
 def test_an_entry_is_a_playable_wav(tmp_path):
     cache = ClipCache(tmp_path, RATE)
     _, path, clip = _entry(cache)
@@ -506,6 +615,60 @@ def test_two_renders_sharing_one_cache_at_once(work, fresh_cache):
     before = _entries(fresh_cache)
     assert_rerun_succeeds(work)
     assert _entries(fresh_cache) == before  # all spoken from the cache
+
+
+def test_two_runs_writing_one_session_at_once_leave_the_files_of_one(work, monkeypatch):
+    """Two runs make ``out/keep.mp3`` at once, each for another listener. The first to
+    move its files into place is held after its first one until the other has finished
+    (or waited two seconds for the folder: it is its turn only after the first run's).
+    The MP3, transcript and timeline must then all be one run's."""
+    from mutagen.id3 import ID3
+
+    from tre_audio import session
+
+    real_replace, real_tag = os.replace, session.tag_mp3
+    second_tagged, second_done, held = (threading.Event() for _ in range(3))
+
+    def replace(source, target):
+        real_replace(source, target)
+        if threading.current_thread().name == "first" and not held.is_set() and \
+                Path(target).parent == work / "out":
+            held.set()
+            assert second_tagged.wait(60)  # the second run is about to move its files
+            second_done.wait(2)
+
+    def tag(path, *args):
+        real_tag(path, *args)
+        if threading.current_thread().name == "second":
+            second_tagged.set()
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    monkeypatch.setattr(session, "tag_mp3", tag)
+    errors: list[BaseException] = []
+
+    def make(name: str) -> None:
+        try:
+            session.generate(session.Options(name=name), out=work / "out" / "keep.mp3",
+                             script=work / "s.txt")
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+        finally:
+            if name == "Alex":
+                second_done.set()
+
+    first = threading.Thread(target=make, args=("Sam",), name="first")
+    first.start()
+    assert held.wait(120) or errors, errors
+    second = threading.Thread(target=make, args=("Alex",), name="second")
+    second.start()
+    first.join(120)
+    second.join(120)
+    assert errors == []
+    out = work / "out" / "keep"
+    title = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))["title"]
+    assert title.startswith("Alex's")  # the second run's set, moved in after the first
+    assert str(ID3(out.with_suffix(".mp3"))["TIT2"]) == title
+    assert out.with_suffix(".txt").read_text(encoding="utf-8").startswith(title)
 
 
 def test_many_processes_writing_and_reading_one_entry_never_see_a_partial_one(tmp_path):

@@ -8,11 +8,12 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import InvalidOption, OutputError
 
 try:
     import fcntl
@@ -28,6 +29,38 @@ def atomic_file(final: Path) -> Iterator[Path]:
     """A temporary path beside ``final`` that replaces it only if the block succeeds.
     A read-only ``final`` is refused: someone made it so to keep it. Part files that
     killed runs left for ``final`` are removed first (``remove_leftovers``)."""
+    with atomic_files() as part:
+        yield part(final)
+
+
+@contextmanager
+def atomic_files() -> Iterator[Callable[[Path], Path]]:
+    """Files written as one set: ``part(final)`` gives a temporary path beside ``final``
+    (as ``atomic_file`` does). If the block succeeds, every part replaces its file, the
+    first asked for last (a session's MP3, which readers wait for), while the folders'
+    locks are held (``folder_lock``): two runs writing the same files at once leave the
+    whole set of one of them, never a mix. A failure names the file last asked for."""
+    with ExitStack() as stack:
+        parts: list[tuple[Path, Path]] = []
+
+        def part(final: Path) -> Path:
+            parts.append((stack.enter_context(_part(final)), final))
+            return parts[-1][0]
+
+        yield part
+        with ExitStack() as locks:
+            for folder in sorted({final.parent for _, final in parts}):
+                locks.enter_context(folder_lock(folder))
+            for temporary, final in reversed(parts):
+                try:
+                    os.replace(temporary, final)
+                except OSError as error:
+                    raise OutputError(f"cannot write {final}: {error.strerror}") from None
+
+
+@contextmanager
+def _part(final: Path) -> Iterator[Path]:
+    """A hidden, locked part file beside ``final``, removed when the block ends."""
     check_replaceable(final)
     remove_leftovers(final.parent, f".{final.name}.", ".part")
     try:
@@ -39,7 +72,6 @@ def atomic_file(final: Path) -> Iterator[Path]:
         lock(fd)
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; match a normal file
         yield temporary
-        os.replace(temporary, final)
     except OSError as error:
         raise OutputError(f"cannot write {final}: {error.strerror}") from None
     finally:
@@ -47,14 +79,56 @@ def atomic_file(final: Path) -> Iterator[Path]:
         os.close(fd)
 
 
+@contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder``'s lock (waiting for it) while files are moved into it, so that
+    runs moving files there at once take turns. Where the system cannot lock, nothing
+    is locked."""
+    if fcntl is None:
+        yield
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as error:
+        raise OutputError(f"cannot write in {folder}: {error.strerror}") from None
+    try:
+        status = os.fstat(fd)
+        if (status.st_dev, status.st_ino) not in _held_folders:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:
+                pass  # a file system that cannot lock: as on Windows
+        yield
+    finally:
+        os.close(fd)
+
+
 def lock(fd: int) -> None:
     """Lock the part file (or folder) open as ``fd`` as being written, until it is closed
-    or the process dies, however it dies. Where the system cannot lock, nothing is."""
+    (``release``) or the process dies, however it dies. Where the system cannot lock,
+    nothing is."""
     if fcntl is not None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            pass  # then no one can lock it, and remove_leftovers leaves it alone
+            return  # then no one can lock it, and remove_leftovers leaves it alone
+        status = os.fstat(fd)
+        if stat.S_ISDIR(status.st_mode):
+            _held_folders.add((status.st_dev, status.st_ino))
+
+
+def release(fd: int) -> None:
+    """Close ``fd``, a part file or folder ``lock`` locked, which lets the lock go."""
+    try:
+        status = os.fstat(fd)
+        _held_folders.discard((status.st_dev, status.st_ino))
+    finally:
+        os.close(fd)
+
+
+_held_folders: set[tuple[int, int]] = set()
+"""Part folders this process holds locked (a course's staging folder): files are moved
+into one without taking its lock again, which would wait on this process itself."""
 
 
 def remove_leftovers(folder: Path, prefix: str, suffix: str) -> None:
@@ -88,6 +162,22 @@ def remove_leftovers(folder: Path, prefix: str, suffix: str) -> None:
             continue  # in use, or not ours to remove
         finally:
             os.close(fd)
+
+
+def check_name(path: Path, option: str = "--out") -> None:
+    """Raise ``InvalidOption`` unless ``path`` is text that every file beside it, the
+    page and the feed can carry: UTF-8, without control characters."""
+    raw = os.fsencode(path)
+    shown = raw.decode("utf-8", "backslashreplace")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidOption(option, f"the output path is not UTF-8 text: {shown}; choose "
+                            "another name") from None
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        shown = text.encode("unicode_escape").decode("ascii")
+        raise InvalidOption(option, f"the output path holds a control character: {shown}; "
+                            "choose another name")
 
 
 def check_replaceable(path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ import click
 from . import __version__, ambient, choices, planfile as planfiles, render, settings
 from . import profile as profiles, qr
 from .course import DEFAULT_PER_WEEK, DEFAULT_WEEKS, Course, build as build_course
-from .errors import InvalidOption, TreAudioError
+from .errors import InvalidOption, TreAudioError, TreAudioWarning
 from .feed import write as write_feed
 from .session import (Options, generate as make_session, plot_session, preview_ambient, say as
                       say_text, script_text)
@@ -38,7 +39,10 @@ class _OneLineErrors(click.Group):
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", TreAudioWarning)
+                warnings.showwarning = _warn
+                code = super().main(*args, standalone_mode=False, **kwargs)
         except click.UsageError as error:
             hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
             _fail(f"{error.format_message()}{hint}", 2)
@@ -46,21 +50,63 @@ class _OneLineErrors(click.Group):
             _fail(error.format_message(), error.exit_code)
         except (click.Abort, KeyboardInterrupt):
             _fail(_Interrupted().message, _Interrupted.exit_code)
+        # The library bounds what it reads; these are the last line of defence.
+        except RecursionError:
+            _fail("an input is nested too deeply to be read", 1)
+        except MemoryError:
+            _fail("out of memory: an input is too large to be read", 1)
         sys.exit(code if isinstance(code, int) else 0)
 
+    # Ctrl-C is caught in these two, before click's own handler prints an empty line.
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _interruptible():
+            return super().make_context(*args, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:
-        # Caught here, before click's own handler prints an empty line for it.
-        try:
+        with _interruptible():
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            if sys.stderr.isatty():
-                click.echo(err=True)  # past the ^C the terminal shows
-            raise _Interrupted() from None
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        if sys.stderr.isatty():
+            click.echo(err=True)  # past the ^C the terminal shows
+        raise _Interrupted() from None
+
+
+def _warn(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+          file: Any = None, line: str | None = None) -> None:
+    """Show a library warning as one line on stderr (others as Python would)."""
+    if issubclass(category, TreAudioWarning):
+        click.echo(f"tre-audio: warning: {_shown(str(message))}", err=True)
+    else:
+        _python_warning(message, category, filename, lineno, file, line)
+
+
+_python_warning = warnings.showwarning
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"tre-audio: {message}", err=True)
+    click.echo(f"tre-audio: {_shown(message)}", err=True)
     sys.exit(code)
+
+
+def _shown(message: str) -> str:
+    """``message`` as one line a terminal shows as it is: control characters quoted (an
+    escape sequence from a file's value must not reach the terminal), and the bytes of
+    a name that were not UTF-8 as ``\\xNN``."""
+    return "".join(_character(c) for c in message)
+
+
+def _character(c: str) -> str:
+    if c.isprintable() or c == " ":
+        return c
+    if 0xDC80 <= ord(c) <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+        return f"\\x{ord(c) - 0xDC00:02x}"
+    return c.encode("unicode_escape").decode("ascii")
 
 
 @contextmanager
@@ -379,8 +425,11 @@ def plan_new(file: Path) -> None:
 def serve(folder: Path, lan: bool, host: str | None, port: int) -> None:
     """Serve the sessions in FOLDER (default: output) as a page to listen on, with a
     podcast feed. Private: only this computer can connect unless --lan. Ctrl-C stops."""
+    def skipped(reason: str) -> None:  # at the start, and as later changes are found
+        click.echo(f"tre-audio: skipped {reason}", err=True)
+
     with _library_errors():
-        server = open_server(folder, lan=lan, host=host, port=port)
+        server = open_server(folder, lan=lan, host=host, port=port, report=skipped)
     with server:
         click.echo(server.url)
         if lan:
@@ -452,12 +501,27 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _quit(signum: int, frame: object) -> None:
+    os._exit(_Interrupted.exit_code)
+
+
 def main() -> None:
-    # SIGTERM unwinds like Ctrl-C, so that temporary files are removed on the way out.
-    signal.signal(signal.SIGTERM, _interrupt)
+    """Run the command line as the program (see ``tre_audio.__main__``)."""
     try:
-        cli()
+        try:
+            # Ctrl-C and SIGTERM unwind from here on, so that temporary files are removed
+            # on the way out; the command reports them in one line.
+            signal.signal(signal.SIGTERM, _interrupt)
+            if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+                signal.signal(signal.SIGINT, _interrupt)
+            cli()
+        except KeyboardInterrupt:  # in the moment before or after the command's own care
+            _fail(_Interrupted().message, _Interrupted.exit_code)
     except SystemExit as done:
+        # The work is over: a signal from now on only ends the program.
+        signal.signal(signal.SIGTERM, _quit)
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            signal.signal(signal.SIGINT, _quit)
         if done.code != _Interrupted.exit_code:
             raise
         # Everything is unwound and cleaned up by now. A speech thread may still be inside

@@ -33,7 +33,8 @@ from pathlib import Path
 
 from . import settings
 from .errors import InvalidOption, OutputError
-from .atomic import atomic_file, check_writable, lock, remove_leftovers
+from .atomic import (atomic_file, check_name, check_writable, folder_lock, lock, release,
+                     remove_leftovers)
 from .plan import estimate_speech, layout
 from .script import Say
 from .session import SIDE_FILES, Options, Progress, Session, generate, narration
@@ -246,6 +247,7 @@ def is_course_file(name: str) -> bool:
 def _prepare_folder(out: Path) -> bool:
     """Make sure ``out`` is a writable folder without course files; return whether it
     was created here."""
+    check_name(out)
     if out.exists() and not out.is_dir():
         raise InvalidOption("--out", f"{out} is a file; a course needs a folder")
     created = not out.exists()
@@ -289,7 +291,7 @@ def _staging_folder(out: Path) -> tuple[Path, int]:
 def _discard(staging: Path | None, held: int) -> None:
     if staging is not None:
         shutil.rmtree(staging, ignore_errors=True)
-        os.close(held)
+        release(held)
 
 
 def _remove_if_empty(folder: Path, created: bool) -> None:
@@ -302,19 +304,21 @@ def _remove_if_empty(folder: Path, created: bool) -> None:
 
 def _publish(staging: Path, out: Path, names: Sequence[str]) -> None:
     """Move the finished files into ``out``; if that fails part way, take back the ones
-    moved, so the course is there whole or not at all."""
+    moved, so the course is there whole or not at all. The folder's lock is held, so a
+    course finishing there at the same time waits, then finds this one's files."""
     moved: list[Path] = []
     try:
-        for name in names:
-            target = out / name
-            if target.exists():
-                raise OutputError(f"{target} appeared while the course was being made; "
-                                  "nothing was written")
-            try:
-                os.replace(staging / name, target)
-            except OSError as error:
-                raise OutputError(f"cannot write {target}: {error.strerror}") from None
-            moved.append(target)
+        with folder_lock(out):
+            for name in names:
+                target = out / name
+                if target.exists():
+                    raise OutputError(f"{target} appeared while the course was being made; "
+                                      "nothing was written")
+                try:
+                    os.replace(staging / name, target)
+                except OSError as error:
+                    raise OutputError(f"cannot write {target}: {error.strerror}") from None
+                moved.append(target)
     except BaseException:
         for target in moved:
             target.unlink(missing_ok=True)

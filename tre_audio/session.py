@@ -10,19 +10,20 @@ import datetime
 import functools
 import math
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import ambient, plot, render, settings, timedtext
-from .atomic import atomic_file, check_replaceable, check_writable
+from .atomic import (atomic_file, atomic_files, check_name, check_replaceable,
+                     check_writable)
 from .errors import InvalidOption, OutputError
 from .export import Mp3Writer, Tags, tag_mp3
 from .lexicon import Lexicon, find as find_lexicon
 from .master import SESSION_SPEECH_LUFS, Master, Mastered, master
 from .mix import Ducking, Mixer
 from .plan import BELL_SECONDS, ChapterMark, Plan, Segment, estimate_speech, layout
-from .script import Event, parse, read, split_sentences, spoken
+from .script import (MAX_SENTENCE, SENTENCE_RULE, Event, one_line, parse, read,
+                     split_sentences, spoken)
 from .speech.cache import ClipCache, default_folder
 from .speech.engine import DEFAULT_ENGINE, engine_module
 from .speech.speaker import Speaker
@@ -61,6 +62,8 @@ class Options:
         settings.check_minutes(self.minutes)
         ambient.check(self.sound.ambient)
         engine_module(self.engine)
+        settings.check_text("--name", self.name)
+        settings.check_text("--trusted", self.recipe.trusted)
         _check_recipe(self.recipe, settings.level(self.level), self.templates)
 
     @functools.cached_property
@@ -142,7 +145,7 @@ def narration(options: Options, script: Path | None = None) -> tuple[list[Event]
     """The session's script events (from ``script``, or rendered from the programme)
     and its label (the script's name or the programme's)."""
     if script is not None:
-        return read(script), script.stem
+        return read(script), one_line(script.stem) or "script"
     text = render.render(
         options.programme,
         pace=settings.pace(options.pace),
@@ -184,6 +187,7 @@ def _check_output(path: Path, suffix: str = ".mp3") -> None:
     """Fail early, before any speech is made, if ``path`` cannot be written."""
     if not path.name:
         raise InvalidOption("--out", f"the output needs a file name ending in {suffix}")
+    check_name(path)
     if path.is_dir():
         raise InvalidOption("--out", f"output path is a folder: {path}")
     if path.suffix.lower() != suffix:
@@ -236,16 +240,15 @@ def generate(
         comment=NOTICE,
     )
     beside = [path.with_suffix(suffix) for suffix in _beside(with_plot)]
-    with ExitStack() as stack:
-        mp3 = stack.enter_context(atomic_file(path))
+    with atomic_files() as part:
+        mp3 = part(path)
         mastered = master(mixer, options.sound.loudness,
                           lambda: Mp3Writer(mp3, rate, mixer.channels),
                           lambda stage: _stage(progress, stage))
         tag_mp3(mp3, tags, plan.chapters)
         texts = _side_texts(events, plan, title, path, options, mastered)
         for final in beside:
-            temporary = stack.enter_context(atomic_file(final))
-            temporary.write_text(texts[final.suffix](), encoding="utf-8")
+            part(final).write_text(texts[final.suffix](), encoding="utf-8")
     return Session(path, tuple(beside), plan, mastered)
 
 
@@ -364,9 +367,14 @@ def say(text: str, options: Options, out: Path | None = None, cache: Path | None
     """Speak ``text`` with the options' engine, voice and lexicon into a short MP3 at
     the session's format and speech level; return its path and what was spoken (the
     text as respelled). Each sentence is its own clip, cached as in a session."""
+    settings.check_text("TEXT", text, most=None, allowed=settings.LINE_BREAKS)
     sentences = split_sentences(text)
     if not sentences:
         raise InvalidOption("TEXT", "nothing to say: TEXT is empty")
+    longest = max(sentences, key=len)
+    if len(longest) > MAX_SENTENCE:
+        raise InvalidOption("TEXT", f"TEXT has a sentence of {len(longest):,} characters; "
+                            f"{SENTENCE_RULE}")
     path = out or DEFAULT_OUTPUT / "say.mp3"
     _check_output(path)
     speaker = options.speaker(cache)

@@ -4,6 +4,8 @@ Entries are 16-bit mono WAV files named by a hash of everything that shapes the 
 engine, voice file, rate, text, and the clip format version. Each holds, in a chunk of
 its own before the samples (players skip it), the SHA-256 of its samples; an entry that
 is truncated, damaged or not in this exact layout reads as missing and is made again.
+The checksum only finds damage: whoever can write the folder can write a valid entry,
+so the speaker checks what it reads as it checks what a voice makes (``speaker``).
 Entries are written atomically, so renders may share the cache at once.
 """
 
@@ -18,8 +20,13 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from ..inputs import read_bytes
+
 CLIP_FORMAT = 8
 """Raise when clip preparation or the entry layout changes, so old entries are not reused."""
+MAX_CLIP_SECONDS = 200
+"""The longest clip an entry may hold: a sentence of the most characters a script
+allows takes about 100 s."""
 
 _HEADER = struct.Struct("<4sI4s 4sIHHIIHH 4sI32s 4sI")
 """RIFF/WAVE, a PCM ``fmt `` chunk, a ``sha2`` chunk (the samples' SHA-256), ``data``."""
@@ -55,9 +62,11 @@ class ClipCache:
                             b"data", len(pcm))
 
     def get(self, key: str) -> np.ndarray | None:
-        """The clip stored under ``key``, or None if absent, unreadable or damaged."""
+        """The clip stored under ``key``, or None if absent, unreadable, damaged, too large
+        or not a regular file (a FIFO or a link to a device reads as missing, at once)."""
         try:
-            blob = self._path(key).read_bytes()
+            blob = read_bytes(self._path(key), _HEADER.size + 2 * self.sample_rate
+                              * MAX_CLIP_SECONDS)
         except OSError:
             return None
         pcm = blob[_HEADER.size:]

@@ -19,6 +19,7 @@ import numpy as np
 import platformdirs
 
 from ..errors import EngineError, InvalidOption, VoiceError
+from ..inputs import read_bytes
 from .cache import default_folder, keep
 from .clip import trim
 from .engine import Voice, synthesize_all
@@ -134,8 +135,15 @@ def open_engine(voice: str, wpm: float) -> PiperEngine:
         import onnxruntime
         from piper import PiperVoice
         from piper.config import PiperConfig
-    except ImportError:
+    except ImportError as error:
+        if _interrupted(error):  # pybind11 turns Ctrl-C while onnxruntime loads into this
+            raise KeyboardInterrupt from None
         raise EngineError(f"the piper engine is not installed: {INSTALL_HINT}") from None
+    # Telemetry is off from the start (see tre_audio/__init__.py); this also stops it for
+    # a program that imported onnxruntime before tre-audio. Its own log lines would come
+    # before tre-audio's one-line error on stderr: its failures reach us as exceptions.
+    onnxruntime.disable_telemetry_events()
+    onnxruntime.set_default_logger_severity(4)
 
     path = model_path(voice)
     config_path = Path(f"{path}.json")
@@ -151,7 +159,7 @@ def open_engine(voice: str, wpm: float) -> PiperEngine:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
-    options.log_severity_level = 3
+    options.log_severity_level = 4  # fatal only
     try:
         session = onnxruntime.InferenceSession(
             str(path), sess_options=options, providers=["CPUExecutionProvider"]
@@ -175,6 +183,16 @@ def open_engine(voice: str, wpm: float) -> PiperEngine:
     return engine
 
 
+def _interrupted(error: BaseException) -> bool:
+    """Whether ``error`` was caused by Ctrl-C or SIGTERM, however deep."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _scale_file(identity: str) -> Path:
     """Where the length scale calibrated for a voice file at a rate is kept: in the cache
     folder, so a voice is calibrated once, and speaks new sentences at the pace of those
@@ -184,8 +202,8 @@ def _scale_file(identity: str) -> Path:
 
 def _kept_scale(identity: str) -> float | None:
     try:
-        scale = float(_scale_file(identity).read_text("ascii"))
-    except (OSError, ValueError):
+        scale = float(read_bytes(_scale_file(identity), 64).decode("ascii"))
+    except (OSError, ValueError):  # missing, not a regular file, damaged
         return None
     return scale if math.isfinite(scale) and _clamp(scale) == scale else None
 

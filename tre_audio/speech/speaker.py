@@ -6,9 +6,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..errors import EngineError
+from ..errors import EngineError, LexiconError
 from .cache import ClipCache
-from .clip import prepare
+from .clip import PEAK_OVER_RMS_DB, SPEECH_RMS_DB, prepare
 from .engine import Engine, engine_module, open_engine, synthesize_all
 
 Progress = Callable[[int, int], None]
@@ -41,12 +41,17 @@ class Speaker:
     ) -> dict[str, np.ndarray]:
         """A prepared clip for every distinct sentence, keyed by the sentence as written."""
         written = {text: self.spoken(text) for text in sentences}
+        for text, said in written.items():
+            if len(said) > MAX_SPOKEN:
+                raise LexiconError(f"the lexicon makes {len(said):,} characters of: "
+                                   f"{text[:60]}; a sentence spoken may be at most "
+                                   f"{MAX_SPOKEN:,} (shorten its respellings)")
         unique = list(dict.fromkeys(written.values()))
         keys = {text: self.cache.key(self.identity, text) for text in unique}
         made: dict[str, np.ndarray] = {}
         for text in unique:
             cached = self.cache.get(keys[text])
-            if cached is not None:
+            if cached is not None and problem(cached, text, self.cache.sample_rate) is None:
                 made[text] = cached
         # longest first, so the last sentences to finish are short and no worker idles long
         missing = sorted((text for text in unique if text not in made), key=len, reverse=True)
@@ -68,6 +73,40 @@ class Speaker:
             raise EngineError(f"the {self.engine_name} engine made broken audio (not a "
                               f"number) for: {text[:60]}")
         clip = prepare(raw, engine.sample_rate, self.cache.sample_rate)
-        if clip.size == 0:
-            raise EngineError(f"the {self.engine_name} engine spoke only silence for: {text[:60]}")
+        wrong = problem(clip, text, self.cache.sample_rate)
+        if wrong is not None:
+            raise EngineError(f"the {self.engine_name} engine {wrong} for: {text[:60]}")
         return clip
+
+
+MAX_SPOKEN = 2000
+"""Characters a sentence may have as spoken: twice what a script may write (respellings
+lengthen it); a voice needs memory and time with the length (2 MB asked for 3.6 GB)."""
+LEVEL_TOLERANCE_DB = 0.5
+"""How far a prepared clip's RMS may be from ``SPEECH_RMS_DB`` (16-bit rounding is far
+less), and its peak over the ceiling ``prepare`` limits true peaks to."""
+SECONDS_PER_CHARACTER = (0.025, 0.5)
+"""The voices speak 0.066-0.22 s a letter or digit (0.1 on average; measured on the
+programmes' 504 sentences and counts as Piper speaks them): a clip four times quicker or
+five times slower than that is not that text spoken (``SLACK`` spares short words)."""
+SLACK = (0.25, 1.0)
+
+
+def problem(clip: np.ndarray, text: str, rate: int) -> str | None:
+    """What makes ``clip`` unlike a prepared clip of ``text`` (None if nothing): silent,
+    at another level than ``prepare`` leaves speech, or of a length speech of that text
+    cannot have. Both a clip a voice just made and one read from the cache are checked:
+    whoever can write the cache folder can write an entry whose checksum holds."""
+    if clip.size == 0 or not np.any(clip):
+        return "spoke only silence"
+    rms_db = 10 * np.log10(np.mean(np.square(clip, dtype=np.float64)))
+    peak_db = 20 * np.log10(float(np.max(np.abs(clip))))
+    if abs(rms_db - SPEECH_RMS_DB) > LEVEL_TOLERANCE_DB or \
+            peak_db > SPEECH_RMS_DB + PEAK_OVER_RMS_DB + LEVEL_TOLERANCE_DB + 1.0:
+        return f"made a clip at {rms_db:.1f} dB (peak {peak_db:.1f} dB), not at speech level"
+    seconds, characters = len(clip) / rate, sum(c.isalnum() for c in text)
+    (fastest, slowest), (sooner, later) = SECONDS_PER_CHARACTER, SLACK
+    if not fastest * characters - sooner <= seconds <= slowest * characters + later:
+        return (f"spoke {seconds:.1f} s for {characters} letters and digits, which speech "
+                "of that text cannot take")
+    return None
