@@ -7,7 +7,7 @@ unwinds on them, removing what it had begun to write.
 
 # _signal, not signal: importing signal imports enum, which takes longer than Python's
 # own start; os is loaded by then.
-import _signal
+import _signal  # type: ignore[import-not-found]  # not in typeshed; signal's C half
 import os
 
 

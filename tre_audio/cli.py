@@ -35,14 +35,16 @@ class _Interrupted(click.ClickException):
 class _OneLineErrors(click.Group):
     """Report every error as one line on stderr: exit 2 for usage, 1 for the rest."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any
+             ) -> Any:
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, complete_var, False, **extra)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("always", TreAudioWarning)
                 warnings.showwarning = _warn
-                code = super().main(*args, standalone_mode=False, **kwargs)
+                code = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as error:
             hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
             _fail(f"{error.format_message()}{hint}", 2)

@@ -122,7 +122,7 @@ class Master:
         """The finished blocks of ``part``, each with its first sample and the limiter's
         gain, made as they are asked for. Blocks after the first start on multiples of
         ``self.block``, so every block's own stretch is whole loudness steps."""
-        floor = self.ceiling / 2 / gain  # quieter samples cannot reach the ceiling
+        floor = float(self.ceiling / 2 / gain)  # quieter samples cannot reach the ceiling
         first_edge = min(part.end, (part.start // self.block + 1) * self.block)
         edges = [part.start, *range(first_edge, part.end, self.block), part.end]
         for start, end in itertools.pairwise(edges):

@@ -365,7 +365,7 @@ class _Template(jinja2.Template):
             finally:
                 running.remove((made, rendering))
 
-        made.root_render_func = tracked  # type: ignore[method-assign]
+        made.root_render_func = tracked
         return made
 
 

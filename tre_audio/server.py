@@ -148,7 +148,7 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 def interfaces() -> dict[str, list[str]]:
     """The IPv4 and IPv6 addresses of each network interface, by interface name (IPv6
     without a ``%zone``). Read from the kernel: nothing is sent, no name looked up."""
-    import psutil  # type: ignore[import-untyped]  # only serve needs it; slow to import
+    import psutil  # only serve needs it; slow to import
 
     try:
         found = psutil.net_if_addrs()

@@ -47,9 +47,13 @@ class Engine(Protocol):
     name: str
     identity: str
     """Stable text naming engine, voice, voice file and rate: part of the cache key."""
-    sample_rate: int
     workers: int
     """How many sentences ``synthesize`` may be asked for at once, from as many threads."""
+
+    @property
+    def sample_rate(self) -> int:
+        """The rate of the samples ``synthesize`` returns."""
+        ...
 
     def synthesize(self, text: str) -> np.ndarray:
         """Speak one sentence; float32 mono samples in [-1, 1] at ``sample_rate``."""
