@@ -185,3 +185,13 @@ def test_a_script_named_in_bytes_that_are_not_utf8_makes_a_session(private_folde
     assert done.returncode == 0, done.stderr
     timeline = json.loads((private_folders / "out.json").read_text(encoding="utf-8"))
     assert timeline["title"].startswith("\ufffdmorning session")
+
+
+def test_a_one_chapter_script_named_session_reads_right(private_folders):
+    (private_folders / "my-session.txt").write_text("[chapter: A]\nHello there.\n",
+                                                     encoding="utf-8")
+    result = run("generate", "--script", "my-session.txt", "-o", "out.mp3")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.rstrip().endswith(" 1 chapter")
+    title = json.loads((private_folders / "out.json").read_text(encoding="utf-8"))["title"]
+    assert title.startswith("my-session, gentle pace, ")

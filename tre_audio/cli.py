@@ -250,7 +250,9 @@ def generate(programme: str | None, out: Path | None, script_file: Path | None,
         session = make_session(options, out=out, script=script_file, progress=progress,
                                with_plot=with_plot)
     plan = session.plan
-    click.echo(f"{session.path}  {clock(plan.duration)}  {len(plan.chapters)} chapters")
+    chapters = len(plan.chapters)
+    click.echo(f"{session.path}  {clock(plan.duration)}  {chapters} "
+               f"chapter{'' if chapters == 1 else 's'}")
 
 
 @cli.command()
@@ -334,8 +336,8 @@ def preview_ambient_(name: str, out: Path | None, **values: Any) -> None:
 
 
 @cli.command(name="list")
-@click.argument("what", type=click.Choice(["programmes", "exercises", "voices", "paces",
-                                           "levels", "limits", "patterns", "ambients"]))
+@click.argument("what", metavar="WHAT", type=click.Choice(
+    ["programmes", "exercises", "voices", "paces", "levels", "limits", "patterns", "ambients"]))
 @_templates_option
 def list_(what: str, templates: Path | None) -> None:
     """List programmes, exercises, voices, paces, levels, limits, patterns or ambients."""

@@ -319,7 +319,8 @@ def plot_session(options: Options, out: Path | None = None) -> Path:
 def _title(label: str, options: Options, plan: Plan) -> str:
     who = f"{options.name.strip()}'s " if options.name.strip() else ""
     minutes = round(plan.duration / 60)
-    return f"{who}{label} session, {options.pace} pace, {minutes} min"
+    what = label if label.lower().endswith("session") else f"{label} session"
+    return f"{who}{what}, {options.pace} pace, {minutes} min"
 
 
 def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
