@@ -64,12 +64,14 @@ def strace() -> str:
 
 def environment(home: Path) -> dict[str, str]:
     """A fresh user: HOME and XDG folders in ``home``, the default speech cache, and
-    telemetry asked for, as a user's environment might."""
+    telemetry asked for and a sound server on the network, as a user's environment
+    might have them (espeak-ng, under the system voice, opens a PulseAudio client)."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("XDG_", "TRE_AUDIO_", "ORT_"))}
     env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"),
                XDG_CONFIG_HOME=str(home / ".config"),
-               XDG_DATA_HOME=str(home / ".local" / "share"), ORT_DISABLE_TELEMETRY="0")
+               XDG_DATA_HOME=str(home / ".local" / "share"), ORT_DISABLE_TELEMETRY="0",
+               PULSE_SERVER="tcp:pulse.example.invalid:4713")  # a sound server elsewhere
     return env
 
 

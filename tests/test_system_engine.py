@@ -283,3 +283,20 @@ def test_audio_of_any_width_and_channels_is_read_as_mono(
     samples, rate = system.read_audio(path)
     assert rate == 22050 and samples.dtype == np.float32 and samples.size == 22050
     assert abs(float(np.max(samples)) - 0.5) < 0.02
+
+
+def test_nothing_in_the_current_folder_is_run(private_folders: Path) -> None:
+    """The worker is a Python of its own: a module named like one it imports, in the
+    folder the user runs tre-audio from, must not be imported (``python -c`` would)."""
+    import subprocess
+
+    marker = private_folders / "ran"
+    for module in ("json", "wave"):
+        (private_folders / f"{module}.py").write_text(
+            f"open({str(marker)!r}, 'a').write({module!r})\n", encoding="utf-8")
+    tool = Path(sys.executable).with_name("tre-audio")
+    for args in (["list", "voices"], ["say", "Hello.", "--engine", "system"]):
+        done = subprocess.run([str(tool), *args], cwd=private_folders, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    assert not marker.exists()

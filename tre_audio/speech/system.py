@@ -54,6 +54,13 @@ _WORKER_MAIN = (
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
+def _worker_environment() -> dict[str, str]:
+    """The environment, with no sound server: espeak-ng opens a PulseAudio client as it
+    starts, even to write files only, and with the user's PULSE_SERVER (or client.conf)
+    naming a host it would look that up and connect. The worker plays nothing."""
+    return {**os.environ, "PULSE_SERVER": "unix:/dev/null"}
+
+
 class _Fault(Exception):
     """One failed try: a crash, a hang or a bad clip; worth another worker."""
 
@@ -94,8 +101,9 @@ class _Worker:
     def __init__(self, speaker: str, log: IO[bytes] | int) -> None:
         self.log = log
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _WORKER_MAIN, speaker, _PACKAGE_ROOT],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+            # -P: nothing is imported from the current folder (a json.py there would run)
+            [sys.executable, "-P", "-c", _WORKER_MAIN, speaker, _PACKAGE_ROOT],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=_worker_environment(),
         )
         self.replies: queue.Queue[bytes] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
