@@ -249,6 +249,30 @@ def test_one_step_that_would_make_too_much_is_refused_at_once(mine, code, why):
         + ("65,536" if "bits" in why else "1,000,000")
 
 
+def test_adding_lists_one_by_one_is_refused(mine):
+    """``sum`` over lists runs in C in a time that grows with the square of their number,
+    which no deadline can stop; numbers it adds as ever."""
+    path = put(mine, "calves", "[chapter: X]\nRise {{ [1, 2, 3]|sum }}.\n"
+                               "{{ ([[0]] * 1000000)|sum(start=[])|length }}\n")
+    with pytest.raises(ScriptError) as caught:
+        finishes(lambda: script_of(mine), seconds=5)
+    assert str(caught.value) == f"template {path}, line 3: refused by the sandbox: sum " \
+        "adds numbers, not texts or lists"
+    put(mine, "calves", "[chapter: X]\nRise {{ [1, 2, 3]|sum }} times.\n")
+    assert "Rise 6 times." in script_of(mine)
+
+
+def test_a_first_line_of_spaces_is_read_at_once(mine):
+    """The summary's pattern once backtracked for minutes on such a line."""
+    put(mine, "calves", "{#" + " " * 5000 + "\n[chapter: X]\nRise.\n")
+    put(mine, "side", "{# Side stretch: leaning to each side [tunes: breaths] #}\n"
+                      "[chapter: Side]\nLean.\n")
+    listed = finishes(lambda: render.exercises(mine), seconds=5)
+    assert listed["calves"].summary == "" and listed["calves"].tunes == ()
+    assert (listed["side"].summary, listed["side"].tunes) == (
+        "Side stretch: leaning to each side", ("breaths",))
+
+
 def test_there_is_no_filler_text_generator(mine):
     path = put(mine, "calves", "[chapter: X]\nRise.\n{{ lipsum(n=3000000) }}\n")
     with pytest.raises(ScriptError, match=f"^template {path}, line 3: 'lipsum' is undefined"):

@@ -137,7 +137,24 @@ def user_folder(templates: Path | None) -> Path | None:
     return templates
 
 
-_HEADER = re.compile(r"^\{#\s*(?P<summary>.*?)\s*(?:\[tunes:\s*(?P<tunes>[a-z ,]*)\])?\s*#\}")
+_TUNES = re.compile(r"\[tunes:(?P<tunes>[a-z ,]*)\]$")
+MAX_HEADER = 500
+"""Characters of a template's first line read for its summary."""
+
+
+def _header(text: str) -> tuple[str, tuple[str, ...]]:
+    """The summary and tunes in a template's first line, ``{# Summary [tunes: a, b] #}``
+    (read in one pass: a pattern that backtracked took minutes on a line of spaces)."""
+    line = text.split("\n", 1)[0][:MAX_HEADER]
+    end = line.find("#}")
+    if not line.startswith("{#") or end < 0:
+        return "", ()
+    body = line[2:end].strip()
+    found = _TUNES.search(body)
+    if found is None:
+        return body, ()
+    tunes = tuple(t for t in re.split(r"[ ,]+", found["tunes"]) if t)
+    return body[: found.start()].strip(), tunes
 
 
 def exercises(templates: Path | None = None) -> dict[str, Exercise]:
@@ -159,9 +176,7 @@ def exercises(templates: Path | None = None) -> dict[str, Exercise]:
     names = [n for n in order if n in found] + sorted(n for n in found if n not in order)
     result = {}
     for file_name in names:
-        header = _HEADER.match(found[file_name])
-        summary = header["summary"] if header else ""
-        tunes = tuple(t for t in re.split(r"[ ,]+", (header and header["tunes"]) or "") if t)
+        summary, tunes = _header(found[file_name])
         name = file_name.removesuffix(".j2")
         result[name] = Exercise(name, summary, tunes, origin[file_name])
     return result
@@ -342,8 +357,18 @@ def _replace(context: Any, text: str, old: str, new: str, count: int | None = No
     return jinja2.filters.do_replace(context, text, old, new, count)
 
 
+@jinja2.pass_environment
+def _sum(environment: jinja2.Environment, iterable: Any, attribute: Any = None,
+         start: Any = 0) -> Any:
+    """Numbers only: adding lists or texts one by one takes time that grows with the
+    square of their length, in one call no deadline can stop."""
+    if not isinstance(start, int | float) or isinstance(start, bool):
+        raise jinja2.sandbox.SecurityError("sum adds numbers, not texts or lists")
+    return jinja2.filters.sync_do_sum(environment, iterable, attribute, start)
+
+
 _FILTERS = {"center": _center, "indent": _indent, "format": _format, "batch": _batch,
-            "replace": _replace}
+            "replace": _replace, "sum": _sum}
 _WIDTHS = {"center", "ljust", "rjust", "zfill"}
 
 
