@@ -195,3 +195,35 @@ def test_a_one_chapter_script_named_session_reads_right(private_folders):
     assert result.stdout.rstrip().endswith(" 1 chapter")
     title = json.loads((private_folders / "out.json").read_text(encoding="utf-8"))["title"]
     assert title.startswith("my-session, gentle pace, ")
+
+
+@pytest.mark.parametrize("given", ["--plan", "--lexicon"])
+def test_the_files_a_session_is_made_from_are_never_overwritten(given, private_folders):
+    (private_folders / "s.txt").write_text("[chapter: A]\nHello there.\n", encoding="utf-8")
+    source = private_folders / "from.txt"
+    source.write_text('pace = "gentle"\n' if given == "--plan" else 'TRE = "T R E"\n',
+                      encoding="utf-8")
+    args = ["generate", given, "from.txt", "-o", "from.mp3"]
+    result = run(*args) if given == "--plan" else run(*args, "--script", "s.txt")
+    assert result.exit_code == 2 and "would overwrite from.txt" in result.stderr
+    assert sorted(p.name for p in private_folders.iterdir()) == ["from.txt", "s.txt"]
+
+
+def test_a_session_replaces_its_whole_set_or_nothing(private_folders):
+    """A folder where a file beside the MP3 goes fails the run before anything moves (it
+    used to leave the new timeline beside the old MP3); a session made without a picture
+    takes the earlier session's picture away, so none is served as its own."""
+    (private_folders / "s.txt").write_text("[chapter: A]\nHello there.\n", encoding="utf-8")
+    assert run("generate", "--script", "s.txt", "--plot", "-o", "x.mp3").exit_code == 0
+    before = {p.name: p.read_bytes() for p in private_folders.iterdir() if p.is_file()}
+    assert "x.svg" in before
+    (private_folders / "x.srt").unlink()
+    (private_folders / "x.srt").mkdir()
+    failed = run("generate", "--script", "s.txt", "--name", "Sam", "-o", "x.mp3")
+    assert failed.exit_code == 1 and failed.stderr.startswith("tre-audio: cannot write x.srt")
+    assert {p.name: p.read_bytes() for p in private_folders.iterdir() if p.is_file()} == {
+        name: data for name, data in before.items() if name != "x.srt"}
+    (private_folders / "x.srt").rmdir()
+    assert run("generate", "--script", "s.txt", "--name", "Sam", "-o", "x.mp3").exit_code == 0
+    assert not (private_folders / "x.svg").exists()
+    assert json.loads((private_folders / "x.json").read_text())["title"].startswith("Sam's")

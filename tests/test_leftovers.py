@@ -98,3 +98,19 @@ def test_a_course_folder_left_is_removed_and_a_live_one_kept(folder):
     finally:
         course._discard(staging, held)
     assert list(folder.iterdir()) == []
+
+
+def test_a_set_with_a_file_that_cannot_be_replaced_moves_nothing(folder):
+    """Checked under the folder's lock, before the first file moves: a folder that
+    appeared where a file of the set goes fails the set, and every file stays as it was."""
+    from tre_audio.atomic import atomic_files
+    from tre_audio.errors import OutputError
+
+    (folder / "x.mp3").write_bytes(b"old audio")
+    with pytest.raises(OutputError, match=r"cannot write .*x\.txt: it is a folder"):
+        with atomic_files() as part:
+            part(folder / "x.mp3").write_bytes(b"new audio")
+            part(folder / "x.txt").write_bytes(b"new text")
+            (folder / "x.txt").mkdir()  # after the part was made
+    assert (folder / "x.mp3").read_bytes() == b"old audio"
+    assert sorted(p.name for p in folder.iterdir()) == ["x.mp3", "x.txt"]

@@ -222,6 +222,31 @@ def test_names_that_are_not_utf8_or_have_control_characters_are_skipped(made, tm
     ]
 
 
+def test_names_no_address_can_carry_and_links_to_hidden_files_are_skipped(made, tmp_path):
+    """A backslash (the server refuses it in a path), a session named like a feed's
+    chapter file (``x.chapters.json`` would be both its timeline and x's chapters), and a
+    symlink to a hidden file inside the folder (``serve ~`` would offer ``.ssh``)."""
+    folder = tmp_path / "sessions"
+    copy_session(made, folder, "morning", "Morning")
+    copy_session(made, folder, "back\\slash", "Backslash")
+    copy_session(made, folder, "morning.chapters", "Chapters")
+    copy_session(made, folder, "leak", "Leak")
+    (folder / ".secret").write_text(SECRET, encoding="utf-8")
+    (folder / "leak.txt").unlink()
+    (folder / "leak.txt").symlink_to(".secret")
+    with serving(folder) as served:
+        assert sorted(titles(get(served.port, "/").body)) == ["Morning"]
+        assert get(served.port, "/files/leak.txt").status == 404
+        chapters = get(served.port, "/files/morning.chapters.json")
+        assert chapters.status == 200 and b'"startTime"' in chapters.body
+    assert sorted(served.started) == [
+        "tre-audio: skipped a file whose name has a backslash: 'back\\\\slash.mp3'",
+        "tre-audio: skipped session leak: leak.txt leads to a hidden file (a symlink)",
+        "tre-audio: skipped session morning.chapters: a name ending in .chapters is a "
+        "feed's chapter file's",
+    ]
+
+
 def test_control_characters_in_titles_are_dropped_and_the_feed_stays_xml(made, tmp_path):
     folder = tmp_path / "sessions"
     copy_session(made, folder, "morning", "Morning")

@@ -9,7 +9,7 @@ import stat
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -34,28 +34,48 @@ def atomic_file(final: Path) -> Iterator[Path]:
 
 
 @contextmanager
-def atomic_files() -> Iterator[Callable[[Path], Path]]:
+def atomic_files() -> Iterator[_FileSet]:
     """Files written as one set: ``part(final)`` gives a temporary path beside ``final``
-    (as ``atomic_file`` does). If the block succeeds, every part replaces its file, the
-    first asked for last (a session's MP3, which readers wait for), while the folders'
-    locks are held (``folder_lock``): two runs writing the same files at once leave the
-    whole set of one of them, never a mix. A failure names the file last asked for."""
+    (as ``atomic_file`` does), ``part.drop(final)`` names a file to remove. If the block
+    succeeds, every part replaces its file, the first asked for last (a session's MP3,
+    which readers wait for), then the dropped files go, while the folders' locks are
+    held (``folder_lock``): two runs writing the same files at once leave the whole set
+    of one of them, never a mix. A failure names the file last asked for."""
     with ExitStack() as stack:
-        parts: list[tuple[Path, Path]] = []
-
-        def part(final: Path) -> Path:
-            parts.append((stack.enter_context(_part(final)), final))
-            return parts[-1][0]
-
-        yield part
+        files = _FileSet(stack)
+        yield files
         with ExitStack() as locks:
-            for folder in sorted({final.parent for _, final in parts}):
+            finals = [final for _, final in files.parts] + files.dropped
+            for folder in sorted({final.parent for final in finals}):
                 locks.enter_context(folder_lock(folder))
-            for temporary, final in reversed(parts):
+            for final in finals:  # what would fail part way, found before anything moves
+                if final.is_dir() and not final.is_symlink():
+                    raise OutputError(f"cannot write {final}: it is a folder; nothing was "
+                                      "written")
+            for temporary, final in reversed(files.parts):
                 try:
                     os.replace(temporary, final)
                 except OSError as error:
                     raise OutputError(f"cannot write {final}: {error.strerror}") from None
+            for final in files.dropped:
+                final.unlink(missing_ok=True)
+
+
+class _FileSet:
+    """``part(final)``: a temporary path that will replace ``final``; ``drop(final)``:
+    a file that goes when the set is moved into place."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack = stack
+        self.parts: list[tuple[Path, Path]] = []
+        self.dropped: list[Path] = []
+
+    def __call__(self, final: Path) -> Path:
+        self.parts.append((self._stack.enter_context(_part(final)), final))
+        return self.parts[-1][0]
+
+    def drop(self, final: Path) -> None:
+        self.dropped.append(final)
 
 
 @contextmanager

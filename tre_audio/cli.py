@@ -245,13 +245,13 @@ def generate(programme: str | None, out: Path | None, script_file: Path | None,
     """Make a session MP3, with transcript, subtitles and timeline beside it."""
     if script_file and (programme or values.get("plan")):
         raise click.UsageError("give a PROGRAMME, --plan or --script, not more than one")
+    plan = values.get("plan")
     options = _options(programme, **values)
     with _library_errors(), _Progress() as progress:
         session = make_session(options, out=out, script=script_file, progress=progress,
-                               with_plot=with_plot)
-    plan = session.plan
-    chapters = len(plan.chapters)
-    click.echo(f"{session.path}  {clock(plan.duration)}  {chapters} "
+                               with_plot=with_plot, keep=[plan] if plan else [])
+    chapters = len(session.plan.chapters)
+    click.echo(f"{session.path}  {clock(session.plan.duration)}  {chapters} "
                f"chapter{'' if chapters == 1 else 's'}")
 
 

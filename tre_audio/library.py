@@ -263,6 +263,13 @@ class Library:
         if _BAD_NAME.search(relative):
             self._skip(f"a {kind} whose name has control characters: {relative!r}")
             return False
+        if "\\" in relative:  # no address can name it: the server refuses backslashes
+            self._skip(f"a {kind} whose name has a backslash: {relative!r}")
+            return False
+        if kind == "file" and relative.lower().endswith(CHAPTERS_SUFFIX[:-5] + ".mp3"):
+            self._skip(f"session {relative[:-4]}: a name ending in .chapters is a feed's "
+                       "chapter file's")
+            return False
         return True
 
     def _skip(self, reason: str) -> None:
@@ -319,6 +326,8 @@ class Library:
                 raise _NotOffered("is a broken symlink") from None
             if not real.is_relative_to(self.root):
                 raise _NotOffered("leads out of the folder (a symlink)")
+            if any(part.startswith(".") for part in real.relative_to(self.root).parts):
+                raise _NotOffered("leads to a hidden file (a symlink)")
             status = os.stat(real)
         if not stat.S_ISREG(status.st_mode):
             raise _NotOffered("is not a regular file")

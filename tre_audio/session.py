@@ -183,8 +183,9 @@ def _output_path(out: Path | None, label: str, options: Options, plan: Plan) -> 
     return DEFAULT_OUTPUT / f"{label}-{options.pace}-{minutes}min.mp3"
 
 
-def _check_output(path: Path, suffix: str = ".mp3") -> None:
-    """Fail early, before any speech is made, if ``path`` cannot be written."""
+def _check_output(path: Path, suffix: str = ".mp3", beside: Sequence[str] = ()) -> None:
+    """Fail early, before any speech is made, if ``path``, or a file beside it with the
+    suffixes ``beside``, cannot be written."""
     if not path.name:
         raise InvalidOption("--out", f"the output needs a file name ending in {suffix}")
     check_name(path)
@@ -192,6 +193,9 @@ def _check_output(path: Path, suffix: str = ".mp3") -> None:
         raise InvalidOption("--out", f"output path is a folder: {path}")
     if path.suffix.lower() != suffix:
         raise InvalidOption("--out", f"output file must end in {suffix}: {path}")
+    if path.stem.lower().endswith(".chapters"):
+        raise InvalidOption("--out", f"a session's name may not end in .chapters (a feed "
+                            f"names its chapter files so): {path}")
     folder = path.parent
     for above in (folder, *folder.parents):
         if above.exists() and not above.is_dir():
@@ -201,7 +205,10 @@ def _check_output(path: Path, suffix: str = ".mp3") -> None:
     except OSError as error:
         raise OutputError(f"cannot create output folder {folder}: {error.strerror}") from None
     check_writable(folder)
-    check_replaceable(path)
+    for each in (path, *(path.with_suffix(s) for s in beside)):
+        if each.is_dir():
+            raise OutputError(f"cannot write {each}: it is a folder; nothing was written")
+        check_replaceable(each)
 
 
 def generate(
@@ -211,15 +218,19 @@ def generate(
     progress: Progress | None = None,
     cache: Path | None = None,
     with_plot: bool = False,
+    keep: Sequence[Path] = (),
 ) -> Session:
     """Make the session's MP3 with its transcript, subtitles and timeline beside it (and
-    a picture, ``with_plot``); return where they are, the plan and the mastering."""
+    a picture, ``with_plot``); return where they are, the plan and the mastering.
+    Neither ``script``, the lexicon nor the files in ``keep`` (the plan it came from)
+    may be overwritten by them; an earlier session's picture or chapters there go."""
     events, label = narration(options, script)
     pace = settings.pace(options.pace)
     layout(events, pace, estimate_speech, options.minutes)  # fails fast if unfittable
+    inputs = [p for p in (script, options.lexicon, *keep) if p is not None]
     if out is not None:
-        _check_output(out)
-        _spare_the_script(script, out, with_plot)
+        _check_output(out, beside=_beside(with_plot))
+        _spare(inputs, out, with_plot)
     else:
         _check_output(DEFAULT_OUTPUT / f"{label}.mp3")
 
@@ -231,7 +242,9 @@ def generate(
     mixer = Mixer(plan, clips, options.sound, rate)
 
     path = _output_path(out, label, options, plan)
-    _spare_the_script(script, path, with_plot)
+    if out is None:
+        _check_output(path, beside=_beside(with_plot))
+    _spare(inputs, path, with_plot)
     title = _title(label, options, plan)
     tags = Tags(
         title=title,
@@ -249,11 +262,17 @@ def generate(
         texts = _side_texts(events, plan, title, path, options, mastered)
         for final in beside:
             part(final).write_text(texts[final.suffix](), encoding="utf-8")
+        for suffix in STALE_FILES:  # of an earlier session of this name: not of this one
+            if suffix not in _beside(with_plot):
+                part.drop(path.with_suffix(suffix))
     return Session(path, tuple(beside), plan, mastered)
 
 
 SIDE_FILES = (".txt", ".vtt", ".srt", ".json")
 """Written beside every MP3: transcript, subtitles and the timeline."""
+STALE_FILES = (".svg", ".chapters.json")
+"""Files an earlier session of the same name may have had beside it (its picture, the
+chapters ``tre-audio feed`` wrote), removed when a session without them replaces it."""
 
 
 def _beside(with_plot: bool) -> tuple[str, ...]:
@@ -261,16 +280,15 @@ def _beside(with_plot: bool) -> tuple[str, ...]:
     return SIDE_FILES + ((".svg",) if with_plot else ())
 
 
-def _spare_the_script(script: Path | None, mp3: Path, with_plot: bool) -> None:
-    """Refuse an output whose files beside it would overwrite the script being spoken."""
-    if script is None:
-        return
-    for suffix in (".mp3",) + _beside(with_plot):
-        if mp3.with_suffix(suffix).resolve() == script.resolve():
-            raise InvalidOption(
-                "--out", f"{mp3} would overwrite the script {script} with its "
-                f"{suffix} file; choose another --out"
-            )
+def _spare(inputs: Sequence[Path], mp3: Path, with_plot: bool) -> None:
+    """Refuse an output whose files beside it would overwrite a file it is made from."""
+    for given in inputs:
+        for suffix in (".mp3",) + _beside(with_plot):
+            if mp3.with_suffix(suffix).resolve() == given.resolve():
+                raise InvalidOption(
+                    "--out", f"{mp3} would overwrite {given}, which the session is made "
+                    f"from, with its {suffix} file; choose another --out"
+                )
 
 
 def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
