@@ -535,6 +535,19 @@ def test_a_forged_cache_entry_is_not_spoken_but_made_again(forgery, work, fresh_
         assert abs(rms_db - SPEECH_RMS_DB) < 0.1
 
 
+@pytest.mark.parametrize("engine", ["piper", "system"])
+def test_digits_and_signs_spoken_at_length_are_not_taken_for_a_forgery(engine, tmp_path,
+                                                                        monkeypatch):
+    """The checks of what a voice makes allow for a line that is mostly digits or signs,
+    each of which may be said as a word; a clip fresh from the voice meets them twice
+    (spoken, then read back from the cache)."""
+    monkeypatch.setenv("TRE_AUDIO_CACHE", str(tmp_path / "cache"))
+    text = "Count down: 5-4-3-2-1. Call 1-800-273-8255. 123456. ***. 🙂."
+    for _ in range(2):
+        result = run("say", text, "--engine", engine, "-o", "say.mp3")
+        assert result.exit_code == 0, result.stderr
+
+
 @pytest.mark.parametrize("kind", ["a FIFO", "a link to /dev/zero", "a 4 GB file"])
 def test_a_cache_entry_that_is_no_regular_file_reads_as_missing(kind, work, fresh_cache):
     """In a real process, which a FIFO would hang and /dev/zero or a huge entry fill the

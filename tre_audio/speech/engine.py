@@ -64,6 +64,17 @@ class Engine(Protocol):
         ...
 
 
+DIGIT_LETTERS = 6
+SIGN_LETTERS = 8
+
+
+def letters_at_most(text: str) -> int:
+    """How many letters saying ``text`` may take at the most: a digit may be a word of
+    its own ("8255" is "eight two five five"), and so may a sign ("*", "asterisk")."""
+    return sum(1 if c.isalpha() else DIGIT_LETTERS if c.isdigit() else SIGN_LETTERS
+               for c in text if not c.isspace())
+
+
 def synthesize_all(engine: Engine, texts: Sequence[str]) -> Iterator[np.ndarray]:
     """Speak ``texts``, ``engine.workers`` at a time; the clips come in ``texts`` order.
 

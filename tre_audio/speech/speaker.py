@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import EngineError, LexiconError
 from .cache import ClipCache
 from .clip import PEAK_OVER_RMS_DB, SPEECH_RMS_DB, prepare
-from .engine import Engine, engine_module, open_engine, synthesize_all
+from .engine import Engine, engine_module, letters_at_most, open_engine, synthesize_all
 
 Progress = Callable[[int, int], None]
 
@@ -86,9 +86,10 @@ LEVEL_TOLERANCE_DB = 0.5
 """How far a prepared clip's RMS may be from ``SPEECH_RMS_DB`` (16-bit rounding is far
 less), and its peak over the ceiling ``prepare`` limits true peaks to."""
 SECONDS_PER_CHARACTER = (0.025, 0.5)
-"""The voices speak 0.066-0.22 s a letter or digit (0.1 on average; measured on the
-programmes' 504 sentences and counts as Piper speaks them): a clip four times quicker or
-five times slower than that is not that text spoken (``SLACK`` spares short words)."""
+"""The voices speak 0.066-0.22 s a letter (0.1 on average; measured on the programmes'
+504 sentences and counts as Piper speaks them): a clip four times quicker or five times
+slower than that is not that text spoken (``SLACK`` spares short words; digits and signs
+count as the words they may be said as: ``letters_at_most``)."""
 SLACK = (0.25, 1.0)
 
 
@@ -104,9 +105,10 @@ def problem(clip: np.ndarray, text: str, rate: int) -> str | None:
     if abs(rms_db - SPEECH_RMS_DB) > LEVEL_TOLERANCE_DB or \
             peak_db > SPEECH_RMS_DB + PEAK_OVER_RMS_DB + LEVEL_TOLERANCE_DB + 1.0:
         return f"made a clip at {rms_db:.1f} dB (peak {peak_db:.1f} dB), not at speech level"
-    seconds, characters = len(clip) / rate, sum(c.isalnum() for c in text)
+    seconds = len(clip) / rate
+    letters = sum(c.isalpha() for c in text)
     (fastest, slowest), (sooner, later) = SECONDS_PER_CHARACTER, SLACK
-    if not fastest * characters - sooner <= seconds <= slowest * characters + later:
-        return (f"spoke {seconds:.1f} s for {characters} letters and digits, which speech "
-                "of that text cannot take")
+    if not fastest * letters - sooner <= seconds <= slowest * letters_at_most(text) + later:
+        return (f"spoke {seconds:.1f} s for a text of {len(text)} characters, which its "
+                "speech cannot take")
     return None
