@@ -137,11 +137,14 @@ def test_a_recursion_or_memory_error_is_one_line(error, message, monkeypatch):
     assert (result.exit_code, result.stderr, result.stdout) == (1, f"tre-audio: {message}\n", "")
 
 
-@pytest.mark.parametrize("name", [b"\xff.mp3", b"a\x01.mp3", b"line\nbreak.mp3"])
+@pytest.mark.parametrize("name", [b"\xff.mp3", b"a\x01.mp3", b"line\nbreak.mp3",
+                                  b"plan \xff.toml"])
 def test_an_output_name_the_feed_could_not_carry_is_refused(name, private_folders):
     """A real process: the name reaches it as bytes, as from a shell."""
-    done = subprocess.run([str(TOOL).encode(), b"say", b"Hi.", b"-o", name],
-                          cwd=private_folders, capture_output=True)
+    args = [b"plan", b"new", name[5:]] if name.startswith(b"plan ") else [b"say", b"Hi.",
+                                                                          b"-o", name]
+    done = subprocess.run([str(TOOL).encode(), *args], cwd=private_folders,
+                          capture_output=True)
     lines = done.stderr.decode().splitlines()
     assert done.returncode == 2 and len(lines) == 1, done.stderr
     assert lines[0].startswith("tre-audio: the output path ")
@@ -227,3 +230,22 @@ def test_a_session_replaces_its_whole_set_or_nothing(private_folders):
     assert run("generate", "--script", "s.txt", "--name", "Sam", "-o", "x.mp3").exit_code == 0
     assert not (private_folders / "x.svg").exists()
     assert json.loads((private_folders / "x.json").read_text())["title"].startswith("Sam's")
+
+
+@pytest.mark.parametrize("which", [".onnx", ".onnx.json"])
+def test_a_voice_file_that_is_a_fifo_is_refused_at_once(which, private_folders):
+    from tre_audio.speech import piper
+
+    bundled = piper.model_path(piper.DEFAULT_VOICE)
+    voices = private_folders / "voices"
+    voices.mkdir()
+    for suffix in (".onnx", ".onnx.json"):
+        path = voices / f"en_US-pipe-medium{suffix}"
+        if suffix == which:
+            os.mkfifo(path)
+        else:
+            path.symlink_to(f"{bundled}{suffix[5:]}")
+    done = subprocess.run([str(TOOL), "say", "Hello.", "--voice", "en_US-pipe-medium"],
+                          cwd=private_folders, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "not a regular file" in done.stderr, done.stderr
+    assert len(done.stderr.splitlines()) == 1

