@@ -249,3 +249,28 @@ def test_a_voice_file_that_is_a_fifo_is_refused_at_once(which, private_folders):
                           cwd=private_folders, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "not a regular file" in done.stderr, done.stderr
     assert len(done.stderr.splitlines()) == 1
+
+
+def test_what_is_private_stays_private(private_folders, tmp_path, monkeypatch):
+    """A session made again keeps the permissions the user gave the earlier one; a new
+    profile (body limits, a trusted person) and the speech cache (the name, spoken) are
+    the user's alone; the timeline names the lexicon, not where the user keeps it."""
+    import stat
+
+    from tre_audio import profile
+
+    monkeypatch.setenv("TRE_AUDIO_CACHE", str(tmp_path / "new" / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    (private_folders / "s.txt").write_text("[chapter: A]\nHello there.\n", encoding="utf-8")
+    (private_folders / "words.toml").write_text('TRE = "T R E"\n', encoding="utf-8")
+    assert run("generate", "--script", "s.txt", "-o", "x.mp3").exit_code == 0
+    (private_folders / "x.mp3").chmod(0o600)
+    result = run("generate", "--script", "s.txt", "-o", "x.mp3", "--lexicon", "words.toml")
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_IMODE((private_folders / "x.mp3").stat().st_mode) == 0o600
+    assert json.loads((private_folders / "x.json").read_text())["lexicon"] == "words.toml"
+    for folder in (tmp_path / "new", tmp_path / "new" / "cache"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert run("profile", "init").exit_code == 0
+    assert stat.S_IMODE(profile.default_path().stat().st_mode) == 0o600
+    assert stat.S_IMODE(profile.default_path().parent.stat().st_mode) == 0o700

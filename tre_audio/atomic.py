@@ -25,12 +25,13 @@ STALE_SECONDS = 10.0
 
 
 @contextmanager
-def atomic_file(final: Path) -> Iterator[Path]:
-    """A temporary path beside ``final`` that replaces it only if the block succeeds.
-    A read-only ``final`` is refused: someone made it so to keep it. Part files that
+def atomic_file(final: Path, private: bool = False) -> Iterator[Path]:
+    """A temporary path beside ``final`` that replaces it only if the block succeeds,
+    with ``final``'s permissions (a new file is the user's alone if ``private``). A
+    read-only ``final`` is refused: someone made it so to keep it. Part files that
     killed runs left for ``final`` are removed first (``remove_leftovers``)."""
     with atomic_files() as part:
-        yield part(final)
+        yield part(final, private)
 
 
 @contextmanager
@@ -70,8 +71,8 @@ class _FileSet:
         self.parts: list[tuple[Path, Path]] = []
         self.dropped: list[Path] = []
 
-    def __call__(self, final: Path) -> Path:
-        self.parts.append((self._stack.enter_context(_part(final)), final))
+    def __call__(self, final: Path, private: bool = False) -> Path:
+        self.parts.append((self._stack.enter_context(_part(final, private)), final))
         return self.parts[-1][0]
 
     def drop(self, final: Path) -> None:
@@ -79,7 +80,7 @@ class _FileSet:
 
 
 @contextmanager
-def _part(final: Path) -> Iterator[Path]:
+def _part(final: Path, private: bool = False) -> Iterator[Path]:
     """A hidden, locked part file beside ``final``, removed when the block ends."""
     check_replaceable(final)
     remove_leftovers(final.parent, f".{final.name}.", ".part")
@@ -90,7 +91,7 @@ def _part(final: Path) -> Iterator[Path]:
     temporary = Path(name)
     try:
         lock(fd)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; match a normal file
+        os.chmod(temporary, _mode(final, private))
         yield temporary
     except OSError as error:
         raise OutputError(f"cannot write {final}: {error.strerror}") from None
@@ -198,6 +199,18 @@ def check_name(path: Path, option: str = "--out") -> None:
         shown = text.encode("unicode_escape").decode("ascii")
         raise InvalidOption(option, f"the output path holds a control character: {shown}; "
                             "choose another name")
+
+
+def _mode(final: Path, private: bool) -> int:
+    """The permissions of the file that replaces ``final``: those ``final`` has (someone
+    may have made a session theirs alone), else a new file's (0600 if ``private``)."""
+    try:
+        status = final.stat()
+        if stat.S_ISREG(status.st_mode):
+            return stat.S_IMODE(status.st_mode)
+    except OSError:
+        pass
+    return 0o600 if private else 0o666 & ~_umask()
 
 
 def check_replaceable(path: Path) -> None:

@@ -177,11 +177,14 @@ def _parse(key: Key, value: str) -> Any:
 
 
 def _write(path: Path, profile: Profile) -> None:
+    """The profile may hold body limits and who the listener turns to: a new one, and a
+    new config folder, are the user's alone."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
     except OSError as error:
         raise ProfileError(f"cannot create {path.parent}: {error.strerror}") from None
-    with atomic_file(path) as temporary:
+    with atomic_file(path, private=True) as temporary:
         temporary.write_text(text(profile), encoding="utf-8")
 
 

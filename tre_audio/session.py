@@ -298,7 +298,9 @@ def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
     settings_used = {
         "programme": options.programme, "pace": options.pace, "level": options.level,
         "engine": options.engine, "voice": options.voice,
-        "lexicon": str(options.respell.source) if options.respell else None,
+        # its name only: the page and feed hand the timeline out, and a path names the user
+        "lexicon": options.respell.source.name if options.respell and options.respell.source
+        else None,
         "ambient": sound.ambient,
         "seed": sound.seed, "bed_level_db": sound.bed_level, "bells": sound.bells,
         "interval_bell_s": sound.interval_bell, "binaural_hz": sound.binaural,

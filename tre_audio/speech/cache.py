@@ -83,11 +83,24 @@ class ClipCache:
         return pcm.astype(np.float32) / 32768.0
 
 
+def private_folder(folder: Path) -> None:
+    """Make ``folder`` and any folder above it that is missing, each the user's alone:
+    the cache holds the listener's name, spoken (mkstemp makes the entries 0600)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for each in reversed(missing):
+        each.mkdir(mode=0o700, exist_ok=True)
+
+
 def keep(path: Path, data: bytes) -> None:
     """Write ``data`` to the cache file ``path`` atomically, so renders may share it; if
     it cannot be written, nothing is kept and nothing is said (a cache only saves time)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as raw:
