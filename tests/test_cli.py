@@ -274,3 +274,13 @@ def test_what_is_private_stays_private(private_folders, tmp_path, monkeypatch):
     assert run("profile", "init").exit_code == 0
     assert stat.S_IMODE(profile.default_path().stat().st_mode) == 0o600
     assert stat.S_IMODE(profile.default_path().parent.stat().st_mode) == 0o700
+
+
+def test_a_summary_from_a_template_cannot_send_escape_sequences(private_folders):
+    exercises = private_folders / "t" / "exercises"
+    exercises.mkdir(parents=True)
+    (exercises / "side.j2").write_text("{# Side \x1b]0;owned\x07 stretch #}\n[chapter: S]\n"
+                                       "Lean.\n", encoding="utf-8")
+    result = run("list", "exercises", "--templates", "t")
+    assert result.exit_code == 0 and "\x1b" not in result.stdout
+    assert "Side \\x1b]0;owned\\x07 stretch" in result.stdout

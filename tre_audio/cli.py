@@ -361,7 +361,7 @@ def list_(what: str, templates: Path | None) -> None:
         rows = _voice_rows()
     width = max(len(name) for name, _ in rows)
     for name, about in rows:
-        click.echo(f"{name.ljust(width)}  {about}")
+        click.echo(_shown(f"{name.ljust(width)}  {about}"))
 
 
 def _exercise_about(exercise: render.Exercise) -> str:

@@ -372,8 +372,8 @@ def _title(p: Planned, course: Course) -> str:
 
 def playlist_text(course: Course, planned: Sequence[Planned], made: Sequence[Session]) -> str:
     """An extended M3U playlist (UTF-8) of the sessions in order, paths relative."""
-    lines = ["#EXTM3U", f"#PLAYLIST:tre-audio course, {course.weeks} weeks, "
-             f"{course.per_week} a week"]
+    weeks = f"{course.weeks} week{'s' if course.weeks > 1 else ''}"
+    lines = ["#EXTM3U", f"#PLAYLIST:tre-audio course, {weeks}, {course.per_week} a week"]
     for p, session in zip(planned, made):
         lines += [f"#EXTINF:{round(session.plan.duration)},{_title(p, course)}",
                   session.path.name]

@@ -33,8 +33,7 @@ _HEADER = struct.Struct("<4sI4s 4sIHHIIHH 4sI32s 4sI")
 
 
 def default_folder() -> Path:
-    """``$TRE_AUDIO_CACHE`` if set, else the platform's cache folder. Compiled templates
-    are kept in its ``templates`` folder (see ``render``)."""
+    """``$TRE_AUDIO_CACHE`` if set, else the platform's cache folder."""
     override = os.environ.get("TRE_AUDIO_CACHE")
     if override:
         return Path(override)
