@@ -3,7 +3,8 @@
 - ``Fake`` and its kin are system-engine speakers: the engine's worker process imports
   this module by name (``PYTHONPATH`` points at this folder) and speaks with them.
 - ``cli()`` runs ``tre-audio`` with Piper broken as ``$TRE_AUDIO_FAULT`` says, for
-  faults that only a real process shows (a signal while Piper is stuck).
+  faults that only a real process shows (a signal while Piper is stuck, or while
+  Python runs a ``__del__``, where it cannot raise).
 - ``hammer()`` writes and reads one cache entry over and over, from several processes.
 """
 
@@ -83,9 +84,24 @@ def cli() -> None:
             Path(os.environ[STUCK]).touch()
             while True:
                 time.sleep(1)
-        raise AssertionError(f"unknown fault {fault}")
+        return real(self, text, *args, **kwargs)
 
     piper.PiperVoice.synthesize = synthesize
+    if fault == "deaf":  # a signal comes while Python runs a __del__, which cannot raise
+        from tre_audio.speech.speaker import Speaker
+
+        speak = Speaker.speak
+
+        class Slow:
+            def __del__(self) -> None:
+                Path(os.environ[STUCK]).touch()
+                time.sleep(2)
+
+        def deaf(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            Slow()  # in the main thread, where signals are handled
+            return speak(self, *args, **kwargs)
+
+        Speaker.speak = deaf
     sys.argv[0] = "tre-audio"
     main()
 

@@ -145,7 +145,7 @@ def test_an_existing_session_survives_a_failed_render(script, private_folders, m
 def test_an_output_that_would_overwrite_the_script_is_refused(script, private_folders):
     before = script.read_bytes()
     result = run("generate", "--script", str(script), "-o", str(script.with_suffix(".mp3")))
-    assert_one_line_error(result, 2, "would overwrite the script", "choose another --out")
+    assert_one_line_error(result, 2, "which the session is made from", "choose another --out")
     assert script.read_bytes() == before
     assert no_audio_written(private_folders)
 

@@ -203,6 +203,24 @@ def test_a_piper_voice_that_crashes_or_gives_no_audio_ends_in_one_line(
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_python_drops_in_a_destructor_still_ends_the_run(signum, work, tmp_path):
+    """Python cannot raise in a ``__del__`` or a weakref callback: it printed a traceback,
+    dropped the Ctrl-C and the run wrote its session (seen once at 250 ms). It is now
+    raised again where it can be: one line, exit 130, nothing written."""
+    stuck = tmp_path / "stuck"
+    env = {**os.environ, "PYTHONPATH": str(TESTS), faulty.FAULT: "deaf",
+           faulty.STUCK: str(stuck), "TRE_AUDIO_CACHE": str(tmp_path / "cache")}
+    before = files(work)
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import faulty; faulty.cli()", "generate", "--script", "s.txt",
+         "-o", "out/keep.mp3"],
+        cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    output = signal_when(child, stuck.exists, signum, wait=30, poll=0.01)
+    assert_interrupted(child, output, work, before)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_ends_a_render_whose_piper_voice_is_stuck(signum, work, tmp_path):
     """Piper runs in-process and cannot be timed out; Ctrl-C and SIGTERM must still end
     the render at once (the speech threads used to be joined at exit, so they hung)."""

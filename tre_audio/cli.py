@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -505,6 +506,18 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _unraisable(unraisable: Any) -> None:
+    """Where Python cannot raise (a weakref callback, ``__del__``), it drops a Ctrl-C or
+    SIGTERM after printing a traceback, and the run went on to write its session: send
+    it again, once Python is out of there (SIGTERM: its handler is always ours)."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        again = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM))
+        again.daemon = True
+        again.start()
+    else:
+        sys.__unraisablehook__(unraisable)
+
+
 def _quit(signum: int, frame: object) -> None:
     os._exit(_Interrupted.exit_code)
 
@@ -515,6 +528,7 @@ def main() -> None:
         try:
             # Ctrl-C and SIGTERM unwind from here on, so that temporary files are removed
             # on the way out; the command reports them in one line.
+            sys.unraisablehook = _unraisable
             signal.signal(signal.SIGTERM, _interrupt)
             if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
                 signal.signal(signal.SIGINT, _interrupt)
