@@ -284,3 +284,25 @@ def test_a_summary_from_a_template_cannot_send_escape_sequences(private_folders)
     result = run("list", "exercises", "--templates", "t")
     assert result.exit_code == 0 and "\x1b" not in result.stdout
     assert "Side \\x1b]0;owned\\x07 stretch" in result.stdout
+
+
+def test_a_name_chosen_by_default_never_replaces_an_earlier_session(private_folders):
+    """The README's examples in order replaced the session scripts/run made: now the
+    second of a name gets the next free one, and stderr says so; -o still replaces."""
+    (private_folders / "s.txt").write_text("[chapter: A]\nHello there.\n", encoding="utf-8")
+    first = run("generate", "--script", "s.txt")
+    assert first.exit_code == 0 and first.stderr == ""
+    made = Path(first.stdout.split()[0])
+    earlier = (private_folders / made).read_bytes()
+    second = run("generate", "--script", "s.txt", "--name", "Sam")
+    assert second.exit_code == 0
+    again = Path(second.stdout.split()[0])
+    assert again == made.with_name(f"{made.stem}-2.mp3")
+    assert second.stderr == (f"tre-audio: {made} is an earlier session, kept; this one is "
+                             f"{again.name}\n")
+    assert (private_folders / made).read_bytes() == earlier
+    timeline = json.loads((private_folders / again.with_suffix(".json")).read_text())
+    assert timeline["audio"] == again.name and timeline["title"].startswith("Sam's")
+    chosen = run("generate", "--script", "s.txt", "--name", "Alex", "-o", str(made))
+    assert chosen.exit_code == 0
+    assert (private_folders / made).read_bytes() != earlier  # chosen: replaced

@@ -387,3 +387,17 @@ def test_a_bad_value_is_one_line_on_stderr_with_exit_2(args, words, private_fold
         assert word in lines[0]
     assert result.stdout == ""
     assert sorted(p.name for p in private_folders.iterdir()) == ["a-file"]
+
+
+def test_a_course_made_without_a_folder_never_joins_another(private_folders):
+    from tre_audio.course import DEFAULT_FOLDER, free_folder
+
+    assert free_folder() == DEFAULT_FOLDER  # none yet
+    DEFAULT_FOLDER.mkdir(parents=True)
+    (DEFAULT_FOLDER / "notes.txt").write_text("mine")
+    assert free_folder() == DEFAULT_FOLDER  # no course in it: the course may go there
+    (DEFAULT_FOLDER / "course.m3u8").write_text("#EXTM3U\n")
+    assert free_folder() == Path("output/course-2")
+    Path("output/course-2").mkdir()
+    (Path("output/course-2") / "01-week1-session1.mp3").write_bytes(b"")
+    assert free_folder() == Path("output/course-3")

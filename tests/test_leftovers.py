@@ -114,3 +114,16 @@ def test_a_set_with_a_file_that_cannot_be_replaced_moves_nothing(folder):
             (folder / "x.txt").mkdir()  # after the part was made
     assert (folder / "x.mp3").read_bytes() == b"old audio"
     assert sorted(p.name for p in folder.iterdir()) == ["x.mp3", "x.txt"]
+
+
+def test_a_new_file_taken_by_another_run_meanwhile_is_not_replaced(folder):
+    """A name chosen as free is checked again under the folder's lock."""
+    from tre_audio.atomic import atomic_files
+    from tre_audio.errors import OutputError
+
+    with pytest.raises(OutputError, match=r"x\.mp3 was made by another run meanwhile"):
+        with atomic_files() as part:
+            part(folder / "x.mp3", new=True).write_bytes(b"mine")
+            (folder / "x.mp3").write_bytes(b"theirs")
+    assert (folder / "x.mp3").read_bytes() == b"theirs"
+    assert sorted(p.name for p in folder.iterdir()) == ["x.mp3"]

@@ -53,6 +53,10 @@ def atomic_files() -> Iterator[_FileSet]:
                 if final.is_dir() and not final.is_symlink():
                     raise OutputError(f"cannot write {final}: it is a folder; nothing was "
                                       "written")
+            for final in files.new:
+                if final.exists() or final.is_symlink():
+                    raise OutputError(f"{final} was made by another run meanwhile; nothing "
+                                      "was written (run again for the next free name)")
             for temporary, final in reversed(files.parts):
                 try:
                     os.replace(temporary, final)
@@ -70,9 +74,13 @@ class _FileSet:
         self._stack = stack
         self.parts: list[tuple[Path, Path]] = []
         self.dropped: list[Path] = []
+        self.new: list[Path] = []
 
-    def __call__(self, final: Path, private: bool = False) -> Path:
+    def __call__(self, final: Path, private: bool = False, new: bool = False) -> Path:
+        """``new``: ``final`` must not be there when the set is moved into place."""
         self.parts.append((self._stack.enter_context(_part(final, private)), final))
+        if new:
+            self.new.append(final)
         return self.parts[-1][0]
 
     def drop(self, final: Path) -> None:

@@ -251,6 +251,9 @@ def generate(programme: str | None, out: Path | None, script_file: Path | None,
     with _library_errors(), _Progress() as progress:
         session = make_session(options, out=out, script=script_file, progress=progress,
                                with_plot=with_plot, keep=[plan] if plan else [])
+    if session.kept is not None:
+        click.echo(f"tre-audio: {session.kept} is an earlier session, kept; this one is "
+                   f"{session.path.name}", err=True)
     chapters = len(session.plan.chapters)
     click.echo(f"{session.path}  {clock(session.plan.duration)}  {chapters} "
                f"chapter{'' if chapters == 1 else 's'}")
@@ -262,17 +265,20 @@ def generate(programme: str | None, out: Path | None, script_file: Path | None,
               help="How many weeks the course lasts (1-12).")
 @click.option("--per-week", type=int, default=DEFAULT_PER_WEEK, show_default=True,
               help="Sessions a week (1-4; two or three is the gentler advice).")
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("output/course"),
-              show_default=True, help="Folder to write the course into; it must not "
-                                      "hold another course.")
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="Folder to write the course into; it must not hold another course "
+                   "[default: output/course, or the next free output/course-N].")
 @_lexicon_option
-def course(programme: str | None, weeks: int, per_week: int, out: Path,
+def course(programme: str | None, weeks: int, per_week: int, out: Path | None,
            **values: Any) -> None:
     """Make a course: numbered sessions over some weeks with the tremor rising gently,
     a playlist and a schedule with rest days."""
     options = _options(programme, **values)
     with _library_errors(), _Progress() as progress:
         made = build_course(Course(options, weeks, per_week), out, progress=progress)
+    if made.kept is not None:
+        click.echo(f"tre-audio: {made.kept} holds an earlier course, kept; this one is in "
+                   f"{made.folder}", err=True)
     for planned, session in zip(made.planned, made.sessions):
         click.echo(f"{session.path}  {clock(session.plan.duration)}  "
                    f"tremor {planned.tremor:g} min")

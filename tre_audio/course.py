@@ -193,13 +193,33 @@ class BuiltCourse:
     """The sessions as written, in order, with the files beside them."""
     playlist: Path
     schedule: Path
+    kept: Path | None = None
+    """The folder the course would have gone into by default, which held another."""
 
 
-def build(course: Course, out: Path, progress: Progress | None = None,
+DEFAULT_FOLDER = Path("output/course")
+
+
+def free_folder(folder: Path = DEFAULT_FOLDER) -> Path:
+    """``folder``, or the first of ``folder-2``, ``folder-3``... that holds no course: a
+    folder chosen by default never holds two."""
+    candidate, number = folder, 1
+    while candidate.is_dir() and any(is_course_file(p.name) for p in candidate.iterdir()):
+        number += 1
+        candidate = folder.with_name(f"{folder.name}-{number}")
+    return candidate
+
+
+def build(course: Course, out: Path | None = None, progress: Progress | None = None,
           cache: Path | None = None) -> BuiltCourse:
-    """Make every session of ``course`` in the folder ``out``, with a playlist and a
-    schedule; ``progress`` hears of one stage, ``"course"``, from speech to the last
-    file. ``cache`` is the speech cache (default: the user's)."""
+    """Make every session of ``course`` in the folder ``out`` (None: ``output/course``,
+    or the next free), with a playlist and a schedule; ``progress`` hears of one stage,
+    ``"course"``, from speech to the last file. ``cache`` is the speech cache (default:
+    the user's)."""
+    kept = None
+    if out is None:
+        out = free_folder()
+        kept = DEFAULT_FOLDER if out != DEFAULT_FOLDER else None
     planned = plan(course)
     scripts = [narration(p.options)[0] for p in planned]
     pace = settings.pace(course.options.pace)
@@ -236,7 +256,7 @@ def build(course: Course, out: Path, progress: Progress | None = None,
                             beside=tuple(out / b.name for b in s.beside))
         for s in made
     )
-    return BuiltCourse(out, planned, sessions, out / PLAYLIST, out / SCHEDULE)
+    return BuiltCourse(out, planned, sessions, out / PLAYLIST, out / SCHEDULE, kept)
 
 
 def is_course_file(name: str) -> bool:

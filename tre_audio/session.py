@@ -34,6 +34,13 @@ Progress = Callable[[str, int, int], None]
 
 DEFAULT_OUTPUT = Path("output")
 
+SIDE_FILES = (".txt", ".vtt", ".srt", ".json")
+"""Written beside every MP3: transcript, subtitles and the timeline."""
+SIDE_FILE_SUFFIXES = (*SIDE_FILES, ".svg", ".chapters.json")
+STALE_FILES = (".svg", ".chapters.json")
+"""Files an earlier session of the same name may have had beside it (its picture, the
+chapters ``tre-audio feed`` wrote), removed when a session without them replaces it."""
+
 
 @dataclass(frozen=True)
 class Options:
@@ -135,6 +142,9 @@ class Session:
     """Transcript, subtitles, timeline and picture, in ``SIDE_FILES`` order."""
     plan: Plan
     mastered: Mastered
+    kept: Path | None = None
+    """An earlier session's MP3 that had the name this one would have taken by default:
+    kept, and this session given the next free name."""
 
     @property
     def transcript(self) -> Path:
@@ -181,6 +191,17 @@ def _output_path(out: Path | None, label: str, options: Options, plan: Plan) -> 
         return out
     minutes = f"{options.minutes:g}" if options.minutes else f"{round(plan.duration / 60)}"
     return DEFAULT_OUTPUT / f"{label}-{options.pace}-{minutes}min.mp3"
+
+
+def free_name(path: Path, suffixes: Sequence[str] = SIDE_FILE_SUFFIXES) -> Path:
+    """``path``, or if it or a file beside it (``suffixes``) is there, the first of
+    ``NAME-2``, ``NAME-3``... that is free: a name chosen by default never replaces."""
+    candidate, number = path, 1
+    while any(candidate.with_suffix(s).exists() or candidate.with_suffix(s).is_symlink()
+              for s in (path.suffix, *suffixes)):
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
 
 
 def _check_output(path: Path, suffix: str = ".mp3", beside: Sequence[str] = ()) -> None:
@@ -241,7 +262,8 @@ def generate(
                   options.sound.interval_bell)
     mixer = Mixer(plan, clips, options.sound, rate)
 
-    path = _output_path(out, label, options, plan)
+    default = _output_path(out, label, options, plan)
+    path = default if out is not None else free_name(default)
     if out is None:
         _check_output(path, beside=_beside(with_plot))
     _spare(inputs, path, with_plot)
@@ -254,7 +276,7 @@ def generate(
     )
     beside = [path.with_suffix(suffix) for suffix in _beside(with_plot)]
     with atomic_files() as part:
-        mp3 = part(path)
+        mp3 = part(path, new=out is None)  # another run may take the free name meanwhile
         mastered = master(mixer, options.sound.loudness,
                           lambda: Mp3Writer(mp3, rate, mixer.channels),
                           lambda stage: _stage(progress, stage))
@@ -265,14 +287,7 @@ def generate(
         for suffix in STALE_FILES:  # of an earlier session of this name: not of this one
             if suffix not in _beside(with_plot):
                 part.drop(path.with_suffix(suffix))
-    return Session(path, tuple(beside), plan, mastered)
-
-
-SIDE_FILES = (".txt", ".vtt", ".srt", ".json")
-"""Written beside every MP3: transcript, subtitles and the timeline."""
-STALE_FILES = (".svg", ".chapters.json")
-"""Files an earlier session of the same name may have had beside it (its picture, the
-chapters ``tre-audio feed`` wrote), removed when a session without them replaces it."""
+    return Session(path, tuple(beside), plan, mastered, default if path != default else None)
 
 
 def _beside(with_plot: bool) -> tuple[str, ...]:
