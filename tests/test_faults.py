@@ -207,15 +207,8 @@ def test_a_signal_python_drops_in_a_destructor_still_ends_the_run(signum, work, 
     """Python cannot raise in a ``__del__`` or a weakref callback: it printed a traceback,
     dropped the Ctrl-C and the run wrote its session (seen once at 250 ms). It is now
     raised again where it can be: one line, exit 130, nothing written."""
-    stuck = tmp_path / "stuck"
-    env = {**os.environ, "PYTHONPATH": str(TESTS), faulty.FAULT: "deaf",
-           faulty.STUCK: str(stuck), "TRE_AUDIO_CACHE": str(tmp_path / "cache")}
     before = files(work)
-    child = subprocess.Popen(
-        [sys.executable, "-c", "import faulty; faulty.cli()", "generate", "--script", "s.txt",
-         "-o", "out/keep.mp3"],
-        cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    child, stuck = _faulty_generate("deaf", work, tmp_path)
     output = signal_when(child, stuck.exists, signum, wait=30, poll=0.01)
     assert_interrupted(child, output, work, before)
 
@@ -224,17 +217,25 @@ def test_a_signal_python_drops_in_a_destructor_still_ends_the_run(signum, work, 
 def test_a_signal_ends_a_render_whose_piper_voice_is_stuck(signum, work, tmp_path):
     """Piper runs in-process and cannot be timed out; Ctrl-C and SIGTERM must still end
     the render at once (the speech threads used to be joined at exit, so they hung)."""
-    stuck = tmp_path / "stuck"
-    env = {**os.environ, "PYTHONPATH": str(TESTS), faulty.FAULT: "hang",
-           faulty.STUCK: str(stuck), "TRE_AUDIO_CACHE": str(tmp_path / "cache")}
     before = files(work)
+    child, stuck = _faulty_generate("hang", work, tmp_path)
+    output = signal_when(child, stuck.exists, signum, wait=10)
+    assert_interrupted(child, output, work, before)
+
+
+def _faulty_generate(fault: str, work: Path, tmp_path: Path
+                     ) -> tuple[subprocess.Popen, Path]:
+    """A real ``generate`` with Piper broken as ``fault`` says, and the file it touches
+    once the fault has struck."""
+    stuck = tmp_path / "stuck"
+    env = {**os.environ, "PYTHONPATH": str(TESTS), faulty.FAULT: fault,
+           faulty.STUCK: str(stuck), "TRE_AUDIO_CACHE": str(tmp_path / "cache")}
     child = subprocess.Popen(
         [sys.executable, "-c", "import faulty; faulty.cli()", "generate", "--script", "s.txt",
          "-o", "out/keep.mp3"],
         cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    output = signal_when(child, stuck.exists, signum, wait=10)
-    assert_interrupted(child, output, work, before)
+    return child, stuck
 
 
 # --- the encoder and the disk --------------------------------------------------------

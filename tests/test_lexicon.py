@@ -146,7 +146,7 @@ def test_a_lexicon_that_is_not_utf8(private_folders):
 def test_a_users_lexicon_that_cannot_be_read(config_home, private_folders):
     (config_home / "tre-audio" / "lexicon.toml").mkdir(parents=True)  # a folder: unreadable
     result = run("say", "Hello.", "-o", "out/x.mp3")
-    assert_one_line_error(result, 1, "cannot read lexicon", "lexicon.toml")
+    assert_one_line_error(result, 1, "lexicon.toml is a folder, not a file")
     assert no_audio_written(private_folders)
 
 

@@ -63,3 +63,21 @@ def read_bytes(path: Path, limit: int) -> bytes:
     if len(data) > limit:
         raise TooLarge(path, limit)
     return data
+
+
+def read_file(path: Path, limit: int, what: str, error: type[Exception]) -> bytes:
+    """``read_bytes``, each refusal an ``error`` of one line naming ``what`` (a script, a
+    plan...) and ``path``."""
+    try:
+        return read_bytes(path, limit)
+    except FileNotFoundError:
+        raise error(f"{what} not found: {path}") from None
+    except (IsADirectoryError, NotRegular):
+        if path.is_dir():
+            raise error(f"{what} {path} is a folder, not a file") from None
+        raise error(f"{what} {path} is not a regular file") from None
+    except TooLarge:
+        raise error(f"{what} {path} is larger than {size_text(limit)}, the most a {what} "
+                    "may be") from None
+    except OSError as problem:
+        raise error(f"cannot read {what} {path}: {problem.strerror}") from None

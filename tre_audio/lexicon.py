@@ -155,16 +155,7 @@ def _match(folded: str, start: int, parts: tuple[str, ...]) -> int | None:
 def load(path: Path) -> Lexicon:
     """Read the lexicon at ``path`` (a regular file of at most ``MAX_BYTES``); a
     ``LexiconError`` names the file and the line."""
-    try:
-        data = inputs.read_bytes(path, MAX_BYTES)
-    except inputs.NotRegular:
-        what = "it is a folder" if path.is_dir() else "not a regular file"
-        raise LexiconError(f"cannot read lexicon {path}: {what}") from None
-    except inputs.TooLarge:
-        raise LexiconError(f"lexicon {path} is larger than {inputs.size_text(MAX_BYTES)}, "
-                           "the most a lexicon may be") from None
-    except OSError as error:
-        raise LexiconError(f"cannot read lexicon {path}: {error.strerror}") from None
+    data = inputs.read_file(path, MAX_BYTES, "lexicon", LexiconError)
     try:
         text = data.decode("utf-8-sig")  # a byte-order mark, as Notepad writes, is fine
     except UnicodeDecodeError as error:

@@ -331,20 +331,7 @@ def _parse_breathe(body: str, number: int, bad: Callable[[str], ScriptError]) ->
 
 def read(path: Path) -> list[Event]:
     """Read and parse a script file (a regular file of at most ``MAX_SCRIPT_BYTES``)."""
-    try:
-        data = inputs.read_bytes(path, MAX_SCRIPT_BYTES)
-    except FileNotFoundError:
-        raise ScriptError(f"script file not found: {path}") from None
-    except (IsADirectoryError, inputs.NotRegular):
-        if path.is_dir():
-            raise ScriptError(f"script path is a folder, not a file: {path}") from None
-        raise ScriptError(f"script {path} is not a regular file") from None
-    except inputs.TooLarge:
-        raise ScriptError(f"script {path} is larger than "
-                          f"{inputs.size_text(MAX_SCRIPT_BYTES)}, the most a script may "
-                          "be") from None
-    except OSError as error:
-        raise ScriptError(f"cannot read script {path}: {error.strerror}") from None
+    data = inputs.read_file(path, MAX_SCRIPT_BYTES, "script", ScriptError)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -53,19 +53,7 @@ def key_for(option: str) -> str:
 def read(path: Path, error: type[TreAudioError], what: str) -> Document:
     """The TOML document at ``path`` (a regular file of at most ``MAX_BYTES``, nested at
     most ``MAX_DEPTH`` deep); any problem is an ``error`` naming the file."""
-    try:
-        raw = inputs.read_bytes(path, MAX_BYTES)
-    except FileNotFoundError:
-        raise error(f"{what} not found: {path}") from None
-    except (IsADirectoryError, inputs.NotRegular):
-        if path.is_dir():
-            raise error(f"{what} {path} is a folder, not a file") from None
-        raise error(f"{what} {path} is not a regular file") from None
-    except inputs.TooLarge:
-        raise error(f"{what} {path} is larger than {inputs.size_text(MAX_BYTES)}, too large "
-                    "for a settings file") from None
-    except OSError as problem:
-        raise error(f"cannot read {what} {path}: {problem.strerror}") from None
+    raw = inputs.read_file(path, MAX_BYTES, what, error)
     if b"\0" in raw:
         raise error(f"{what} {path} is not a text file")
     try:
