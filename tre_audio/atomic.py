@@ -8,12 +8,12 @@ import shutil
 import stat
 import tempfile
 import time
-import unicodedata
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from .errors import InvalidOption, OutputError
+from .settings import control_character
 
 try:
     import fcntl
@@ -195,17 +195,16 @@ def remove_leftovers(folder: Path, prefix: str, suffix: str) -> None:
 
 def check_name(path: Path, option: str = "--out") -> None:
     """Raise ``InvalidOption`` unless ``path`` is text that every file beside it, the
-    page and the feed can carry: UTF-8, without control characters."""
-    raw = os.fsencode(path)
-    shown = raw.decode("utf-8", "backslashreplace")
+    page and the feed can carry: UTF-8, and plain (``settings.control_character``). The
+    message carries the name as it is; the command line quotes what a terminal would
+    not show."""
     try:
-        text = raw.decode("utf-8")
+        text = os.fsencode(path).decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidOption(option, f"the output path is not UTF-8 text: {shown}; choose "
+        raise InvalidOption(option, f"the output path is not UTF-8 text: {path}; choose "
                             "another name") from None
-    if any(unicodedata.category(c) == "Cc" for c in text):
-        shown = text.encode("unicode_escape").decode("ascii")
-        raise InvalidOption(option, f"the output path holds a control character: {shown}; "
+    if control_character(text) is not None:
+        raise InvalidOption(option, f"the output path holds a control character: {path}; "
                             "choose another name")
 
 

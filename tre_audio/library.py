@@ -34,6 +34,7 @@ from typing import BinaryIO
 
 from .errors import InvalidOption
 from .inputs import TooLarge, read_bytes, size_text
+from .settings import control_character
 
 SIDE_FILES = (".txt", ".vtt", ".srt", ".json", ".svg")
 """Files that may lie beside a session's MP3 and are offered with it."""
@@ -52,7 +53,6 @@ was (as git's "racy" index entries)."""
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _BREAK = re.compile("[\t\n\r]")
 _UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
-_BAD_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def clean_text(text: str) -> str:
@@ -260,7 +260,7 @@ class Library:
         if _UNDECODED.search(relative):
             self._skip(f"a {kind} whose name is not UTF-8: {os.fsencode(relative)!r}")
             return False
-        if _BAD_NAME.search(relative):
+        if control_character(relative) is not None:
             self._skip(f"a {kind} whose name has control characters: {relative!r}")
             return False
         if "\\" in relative:  # no address can name it: the server refuses backslashes
