@@ -47,16 +47,17 @@ from pathlib import Path
 import numpy as np
 from pydub import AudioSegment
 
-from tre_audio import ambient, settings
-from tre_audio.mix import placed_bells
-from tre_audio.plan import Plan, layout
-from tre_audio.script import Say
-from tre_audio.server import open_server
+from tre_audio.sound import ambient
+from tre_audio.options import settings
+from tre_audio.sound.mix import placed_bells
+from tre_audio.narration.plan import Plan, layout
+from tre_audio.narration.script import Say
+from tre_audio.listen.server import open_server
 from tre_audio.session import Options, narration
 from tre_audio.speech.cache import ClipCache
-from tre_audio.speech.clip import SPEECH_RMS_DB
+from tre_audio.sound.clip import SPEECH_RMS_DB
 from tre_audio.speech.speaker import Speaker
-from tre_audio.texts import clock
+from tre_audio.beside.texts import clock
 
 TOOL = Path(sys.executable).with_name("tre-audio")
 RATE = settings.SAMPLE_RATE

@@ -15,11 +15,11 @@ import argparse
 
 import numpy as np
 
-from tre_audio import settings
+from tre_audio.options import settings
 from tre_audio.errors import TreAudioError
-from tre_audio.plan import SPEECH_ESTIMATE, estimate_speech, speech_features
-from tre_audio.render import programmes
-from tre_audio.script import spoken
+from tre_audio.narration.plan import SPEECH_ESTIMATE, estimate_speech, speech_features
+from tre_audio.narration.render import programmes
+from tre_audio.narration.script import spoken
 from tre_audio.session import Options, narration
 from tre_audio.speech.cache import ClipCache, default_folder
 from tre_audio.speech.speaker import Speaker

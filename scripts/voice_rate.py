@@ -11,7 +11,7 @@ import argparse
 
 import numpy as np
 
-from tre_audio.settings import VOICE_WPM
+from tre_audio.options.settings import VOICE_WPM
 from tre_audio.speech import piper
 
 

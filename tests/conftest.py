@@ -52,6 +52,6 @@ def private_folders(monkeypatch, tmp_path):
 @pytest.fixture
 def parallel(monkeypatch):
     """Sessions of a minute are split into parts as long ones are."""
-    from tre_audio import export
+    from tre_audio.mp3 import export
 
     monkeypatch.setattr(export, "PARALLEL_SECONDS", 10.0)

@@ -59,8 +59,8 @@ class Blocks:
         self.count, self.blocks = count, [[] for _ in range(count)]
 
     def split(self, length: int, grid: int):
-        from tre_audio.export import plan_parts
-        from tre_audio.mp3frames import samples_per_frame
+        from tre_audio.mp3.export import plan_parts
+        from tre_audio.mp3.frames import samples_per_frame
 
         self.parts = plan_parts(length, self.count, samples_per_frame(RATE), grid)
         return self.parts

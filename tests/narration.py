@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tre_audio import script
+from tre_audio.narration import script
 
 
 def chapters(events: list[script.Event]) -> dict[str, list[script.Event]]:

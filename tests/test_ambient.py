@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import signal, stats
 
-from tre_audio import ambient
+from tre_audio.sound import ambient
 from tre_audio.errors import InvalidOption
 
 RATE = 22050

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from tre_audio.bells import BELL_KINDS, BELL_PEAK_DB, INTERVAL_PEAK_DB, bell
+from tre_audio.sound.bells import BELL_KINDS, BELL_PEAK_DB, INTERVAL_PEAK_DB, bell
 
 RATE = 22050
 FUNDAMENTAL = {"start": 262.0, "transition": 330.0, "end": 220.0, "interval": 880.0}

@@ -14,9 +14,11 @@ import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from bounded import finishes
-from tre_audio import choices, lexicon, planfile, profile as profiles, tomlfile
+from tre_audio.choices import layers as choices, planfile, profile as profiles
+from tre_audio.speech import lexicon
+from tre_audio.files import tomlfile
 from tre_audio.errors import InvalidOption, LexiconError, PlanError, ProfileError
-from tre_audio.lexicon import Lexicon
+from tre_audio.speech.lexicon import Lexicon
 
 # Names and other free text: plain, and short
 
@@ -111,7 +113,7 @@ def test_a_plan_of_deep_keys_is_refused_before_tomllib_spends_minutes_on_it(tmp_
     path = tmp_path / "deep.toml"
     path.write_text("x" + ".x" * 130_000 + " = 1\n")
     assert path.stat().st_size < tomlfile.MAX_BYTES
-    code = ("import sys; from pathlib import Path; from tre_audio import planfile\n"
+    code = ("import sys; from pathlib import Path; from tre_audio.choices import planfile\n"
             "try: planfile.load(Path(sys.argv[1]))\n"
             "except Exception as error: print(error)")
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
@@ -169,8 +171,9 @@ def test_a_lexicon_of_1_mb_respells_a_session_in_moments(tmp_path):
             for n in range(50_000)]
     path.write_text("knees = \"neez\"\n" + "".join(rows))
     assert 900_000 < path.stat().st_size <= lexicon.MAX_BYTES
-    code = ("import sys; from pathlib import Path; from tre_audio import lexicon, render, "
-            "settings\nfrom tre_audio.script import parse, spoken\n"
+    code = ("import sys; from pathlib import Path; from tre_audio.speech import lexicon\n"
+            "from tre_audio.narration import render\nfrom tre_audio.options import settings\n"
+            "from tre_audio.narration.script import parse, spoken\n"
             "text = render.render('classic', pace=settings.pace('steady'), "
             "level=settings.level('sensitive'), minutes=15.0)\n"
             "respell = lexicon.load(Path(sys.argv[1]))\n"

@@ -12,14 +12,17 @@ import pytest
 
 from measure import RATE, decode, rms_db
 from narration import chapters, norm, spoken as said
-from tre_audio import render, session, settings, tones
+from tre_audio.narration import render
+from tre_audio import session
+from tre_audio.options import settings
+from tre_audio.sound import tones
 from tre_audio.errors import ScriptError
-from tre_audio.mix import DUCK_RELEASE, Ducking, Mixer, placed_tones
-from tre_audio.plan import ChapterMark, Plan, Segment, layout
-from tre_audio.plot import svg
-from tre_audio.script import Breathe, Say, format_event, parse, spoken
-from tre_audio.texts import annotated_script, transcript
-from tre_audio.timedtext import manifest, srt, webvtt
+from tre_audio.sound.mix import DUCK_RELEASE, Ducking, Mixer, placed_tones
+from tre_audio.narration.plan import ChapterMark, Plan, Segment, layout
+from tre_audio.beside.plot import svg
+from tre_audio.narration.script import Breathe, Say, format_event, parse, spoken
+from tre_audio.beside.texts import annotated_script, transcript
+from tre_audio.beside.timedtext import manifest, srt, webvtt
 
 ROUND = {"box": 16.0, "4-7-8": 19.0, "coherent": 11.0, "sigh": 10.0}
 """Seconds of one round of each pattern (box at four counts a side)."""

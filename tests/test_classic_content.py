@@ -12,7 +12,8 @@ import re
 import pytest
 
 from narration import chapters as _chapters, norm as _norm, spoken as _spoken
-from tre_audio import render, script, settings
+from tre_audio.narration import render, script
+from tre_audio.options import settings
 
 CHAPTERS = [
     "Arrival and safety",

@@ -10,9 +10,10 @@ from click.testing import CliRunner
 
 from measure import RATE, decode, peak_db, probe
 from tre_audio.cli import cli
-from tre_audio.plan import SETTLE_SLOWER, TOLERANCE, estimate_speech, layout, sentence_slot
-from tre_audio.script import Say, parse
-from tre_audio.settings import LEVELS, PACES
+from tre_audio.narration.plan import (SETTLE_SLOWER, TOLERANCE, estimate_speech, layout,
+                                      sentence_slot)
+from tre_audio.narration.script import Say, parse
+from tre_audio.options.settings import LEVELS, PACES
 
 CHAPTERS = [
     "Arrival and safety", "Grounding", "Ankle rolls", "Calf raises", "Thigh dips",
@@ -55,7 +56,8 @@ def test_default_session_is_30_to_50_minutes_with_twelve_chapters(default_sessio
 @pytest.fixture(scope="module")
 def spoken_classic(speech_cache):
     """The default classic script's events and their clips, as the voice speaks them."""
-    from tre_audio import render, settings
+    from tre_audio.narration import render
+    from tre_audio.options import settings
     from tre_audio.speech.cache import ClipCache
     from tre_audio.speech.speaker import Speaker
 

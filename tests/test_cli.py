@@ -257,7 +257,7 @@ def test_what_is_private_stays_private(private_folders, tmp_path, monkeypatch):
     the user's alone; the timeline names the lexicon, not where the user keeps it."""
     import stat
 
-    from tre_audio import profile
+    from tre_audio.choices import profile
 
     monkeypatch.setenv("TRE_AUDIO_CACHE", str(tmp_path / "new" / "cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))

@@ -12,7 +12,7 @@ import jinja2.bccache
 import pytest
 from click.testing import CliRunner
 
-from tre_audio import render
+from tre_audio.narration import render
 from tre_audio.cli import cli
 
 ARGS = ["script", "--level", "sensitive", "--pace", "steady", "--minutes", "15"]
@@ -41,7 +41,7 @@ def cache(tmp_path, monkeypatch) -> Path:
 def test_a_crafted_file_in_the_cache_folder_runs_no_code(cache, tmp_path):
     ran = tmp_path / "ran"
     # a bytecode-cache entry for every shipped template, where Jinja would look for it
-    environment = jinja2.Environment(loader=jinja2.PackageLoader("tre_audio", "templates"))
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("tre_audio.narration", "templates"))
     bytecode = jinja2.bccache.FileSystemBytecodeCache(str(cache / "templates"))
     (cache / "templates").mkdir(parents=True)
     for name in environment.list_templates():

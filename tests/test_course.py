@@ -12,11 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from measure import RATE, decode, probe
-from tre_audio import course as course_module, render, settings
+from tre_audio import course as course_module
+from tre_audio.narration import render
+from tre_audio.options import settings
 from tre_audio.course import Course, build, plan, tremor_minutes
 from tre_audio.errors import InvalidOption, OutputError
 from tre_audio.cli import cli
-from tre_audio.script import Say
+from tre_audio.narration.script import Say
 from tre_audio.session import Options, narration
 from tre_audio.speech import speaker
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from measure import RATE, decode
-from tre_audio.export import Mp3Writer
+from tre_audio.mp3.export import Mp3Writer
 
 
 def within(seconds: float, action) -> None:

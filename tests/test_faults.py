@@ -31,11 +31,12 @@ import pytest
 from click.testing import CliRunner
 
 import faulty
-from tre_audio import atomic, export
+from tre_audio.files import atomic
+from tre_audio.mp3 import export
 from tre_audio.cli import cli
 from tre_audio.speech import system
 from tre_audio.speech.cache import ClipCache
-from tre_audio.speech.clip import SPEECH_RMS_DB
+from tre_audio.sound.clip import SPEECH_RMS_DB
 from tre_audio.speech.piper import _CALIBRATION
 
 TESTS = Path(__file__).parent

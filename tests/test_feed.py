@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from measure import probe
 from serving import make_session, request, running
 from tre_audio.cli import cli
-from tre_audio.server import open_server
+from tre_audio.listen.server import open_server
 
 NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
       "podcast": "https://podcastindex.org/namespace/1.0"}

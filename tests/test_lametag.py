@@ -18,9 +18,9 @@ import pytest
 from mutagen.mp3 import MP3, BitrateMode
 
 from measure import decode_saying as decoded
-from tre_audio import lametag
-from tre_audio.export import Mp3Writer
-from tre_audio.mp3frames import Mp3FormatError, make_header, parse_header, parse_stream
+from tre_audio.mp3 import lametag
+from tre_audio.mp3.export import Mp3Writer
+from tre_audio.mp3.frames import Mp3FormatError, make_header, parse_header, parse_stream
 
 RATE = 22050
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tre_audio import atomic, course
-from tre_audio.atomic import atomic_file, remove_leftovers
+from tre_audio.files import atomic
+from tre_audio import course
+from tre_audio.files.atomic import atomic_file, remove_leftovers
 
 
 def aged(path: Path, seconds: float = atomic.STALE_SECONDS + 5) -> Path:
@@ -103,7 +104,7 @@ def test_a_course_folder_left_is_removed_and_a_live_one_kept(folder):
 def test_a_set_with_a_file_that_cannot_be_replaced_moves_nothing(folder):
     """Checked under the folder's lock, before the first file moves: a folder that
     appeared where a file of the set goes fails the set, and every file stays as it was."""
-    from tre_audio.atomic import atomic_files
+    from tre_audio.files.atomic import atomic_files
     from tre_audio.errors import OutputError
 
     (folder / "x.mp3").write_bytes(b"old audio")
@@ -118,7 +119,7 @@ def test_a_set_with_a_file_that_cannot_be_replaced_moves_nothing(folder):
 
 def test_a_new_file_taken_by_another_run_meanwhile_is_not_replaced(folder):
     """A name chosen as free is checked again under the folder's lock."""
-    from tre_audio.atomic import atomic_files
+    from tre_audio.files.atomic import atomic_files
     from tre_audio.errors import OutputError
 
     with pytest.raises(OutputError, match=r"x\.mp3 was made by another run meanwhile"):

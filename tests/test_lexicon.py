@@ -13,9 +13,9 @@ from measure import RATE, decode, probe, rms_db
 from test_cli_errors import assert_one_line_error, no_audio_written
 from tre_audio.cli import cli
 from tre_audio.errors import LexiconError
-from tre_audio.lexicon import Lexicon, default_path, find, load
+from tre_audio.speech.lexicon import Lexicon, default_path, find, load
 from tre_audio.session import SAY_LEAD, SAY_TAIL, Options, generate
-from tre_audio.settings import Sound, pace
+from tre_audio.options.settings import Sound, pace
 from tre_audio.speech import speaker as speaker_module
 
 LEXICON = """\

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tre_audio.limiter import (ATTACK, MAX_REDUCTION_DB, RELEASE_DB_PER_S, _ramp_min,
-                               limiter_gain)
+from tre_audio.sound.limiter import (ATTACK, MAX_REDUCTION_DB, RELEASE_DB_PER_S, _ramp_min,
+                                     limiter_gain)
 
 RATE = 22050
 

@@ -24,7 +24,8 @@ from test_programmes_content import (
     PAIN,
     REACHABLE,
 )
-from tre_audio import plan, render, script, settings
+from tre_audio.narration import plan, render, script
+from tre_audio.options import settings
 
 CHAPTERS = {"classic": CLASSIC_CHAPTERS, **PROGRAMME_CHAPTERS}
 PROGRAMMES = ["classic", "tremor", "seated", "grounding", "spiral", "cooldown"]

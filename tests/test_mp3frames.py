@@ -17,13 +17,13 @@ import pytest
 
 from measure import Blocks
 from measure import decode_saying as decode
-from tre_audio import export, mp3frames
+from tre_audio.mp3 import export, frames as mp3frames
 from tre_audio.errors import OutputError
-from tre_audio.export import Mp3Writer, plan_parts
-from tre_audio.loudness import LoudnessMeter
-from tre_audio.master import Master
-from tre_audio.mp3frames import (FrameIndex, SpliceError, parse_frame, parse_header,
-                                 parse_stream, plan_seam)
+from tre_audio.mp3.export import Mp3Writer, plan_parts
+from tre_audio.sound.loudness import LoudnessMeter
+from tre_audio.sound.master import Master
+from tre_audio.mp3.frames import (FrameIndex, SpliceError, parse_frame, parse_header,
+                                  parse_stream, plan_seam)
 
 RATE = 22050
 FRAME = 576

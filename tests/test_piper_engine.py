@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from tre_audio.errors import InvalidOption
-from tre_audio.settings import SAMPLE_RATE, VOICE_WPM
+from tre_audio.options.settings import SAMPLE_RATE, VOICE_WPM
 from tre_audio.speech import piper
-from tre_audio.loudness import true_peak_per_sample
-from tre_audio.speech.clip import PEAK_OVER_RMS_DB, SPEECH_RMS_DB, TRIM_DB, prepare
+from tre_audio.sound.loudness import true_peak_per_sample
+from tre_audio.sound.clip import PEAK_OVER_RMS_DB, SPEECH_RMS_DB, TRIM_DB, prepare
 
 SENTENCES = [
     "Let your weight settle evenly through both feet.",

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tre_audio.errors import InvalidOption, ScriptError
-from tre_audio.plan import (
-    BELL_SECONDS, LEAD_IN, SETTLE_SLOWER, SETTLE_SOFTER_DB, TAIL, layout, sentence_slot,
-)
-from tre_audio.script import parse
-from tre_audio.settings import PACES
+from tre_audio.narration.plan import (BELL_SECONDS, LEAD_IN, SETTLE_SLOWER,
+                                      SETTLE_SOFTER_DB, TAIL, layout, sentence_slot)
+from tre_audio.narration.script import parse
+from tre_audio.options.settings import PACES
 
 SCRIPT = """\
 [chapter: One]

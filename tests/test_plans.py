@@ -12,10 +12,11 @@ from click.testing import CliRunner
 
 from measure import probe
 from narration import chapters as by_chapter, spoken
-from tre_audio import choices, planfile, session
+from tre_audio.choices import layers as choices, planfile
+from tre_audio import session
 from tre_audio.cli import cli
 from tre_audio.errors import PlanError
-from tre_audio.script import Chapter, Hold, parse
+from tre_audio.narration.script import Chapter, Hold, parse
 
 
 def run(*args: str):

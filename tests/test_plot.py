@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from tre_audio.plan import ChapterMark, Plan, Segment, layout
-from tre_audio.plot import LEFT, RIGHT, svg
-from tre_audio.render import render
-from tre_audio.script import parse
-from tre_audio.settings import level, pace
+from tre_audio.narration.plan import ChapterMark, Plan, Segment, layout
+from tre_audio.beside.plot import LEFT, RIGHT, svg
+from tre_audio.narration.render import render
+from tre_audio.narration.script import parse
+from tre_audio.options.settings import level, pace
 
 NS = "{http://www.w3.org/2000/svg}"
 LANE_LABELS = {"voice", "pauses", "holds", "bells"}

@@ -181,7 +181,7 @@ def test_the_check_allows_only_the_binds_asked_for():
 
 def test_the_test_process_keeps_telemetry_off(private_home):
     """Test tools load voices in this process too (see conftest)."""
-    from tre_audio.settings import VOICE_WPM
+    from tre_audio.options.settings import VOICE_WPM
     from tre_audio.speech import piper
 
     assert os.environ["ORT_DISABLE_TELEMETRY"] == "1"

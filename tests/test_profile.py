@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tre_audio import choices, profile as profiles
+from tre_audio.choices import layers as choices, profile as profiles
 from tre_audio.cli import cli
 from tre_audio.errors import ProfileError
 

@@ -15,7 +15,8 @@ import re
 import pytest
 
 from narration import chapters as _chapters, norm as _norm, spoken as _spoken
-from tre_audio import plan, render, script, settings
+from tre_audio.narration import plan, render, script
+from tre_audio.options import settings
 from tre_audio.errors import InvalidOption
 
 CHAPTERS = {

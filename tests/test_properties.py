@@ -13,13 +13,13 @@ import math
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tre_audio.errors import InvalidOption, ScriptError
-from tre_audio.plan import TOLERANCE, estimate_speech, layout
-from tre_audio.script import (
-    BREATH_PHASES, MAX_COUNT_WORDS, MAX_HOLD_SECONDS, MAX_PAUSE_SECONDS, MAX_PHASE_SECONDS,
-    MIN_COUNT_SECONDS, MIN_PHASE_SECONDS, Bell, Breathe, Chapter, Hold, Pause, Say,
-    format_event, parse,
-)
-from tre_audio.settings import PACES
+from tre_audio.narration.plan import TOLERANCE, estimate_speech, layout
+from tre_audio.narration.script import (BREATH_PHASES, MAX_COUNT_WORDS, MAX_HOLD_SECONDS,
+                                        MAX_PAUSE_SECONDS, MAX_PHASE_SECONDS,
+                                        MIN_COUNT_SECONDS, MIN_PHASE_SECONDS, Bell,
+                                        Breathe, Chapter, Hold, Pause, Say, format_event,
+                                        parse)
+from tre_audio.options.settings import PACES
 
 FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])

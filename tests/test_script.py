@@ -9,7 +9,8 @@ import pytest
 
 from bounded import finishes
 from tre_audio.errors import ScriptError, TreAudioWarning
-from tre_audio.script import Bell, Chapter, Hold, Pause, Say, clean, format_event, parse, read
+from tre_audio.narration.script import (Bell, Chapter, Hold, Pause, Say, clean,
+                                        format_event, parse, read)
 
 GOOD = """\
 # a comment

@@ -22,9 +22,9 @@ from selenium.webdriver.common.by import By
 
 from measure import probe
 from serving import chromium, make_session, request, running, wait_for
-from tre_audio import qr
-from tre_audio.server import Refused, open_server, route
-from tre_audio.timedtext import read_webvtt
+from tre_audio.listen import qr
+from tre_audio.listen.server import Refused, open_server, route
+from tre_audio.beside.timedtext import read_webvtt
 
 TOOL = Path(sys.executable).with_name("tre-audio")
 SECRET = "not for the network"

@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from serving import copy_session, get, make_session, raw, running, serving
-from tre_audio.server import REREAD_SECONDS, Hosts, open_server
+from tre_audio.listen.server import REREAD_SECONDS, Hosts, open_server
 
 SECRET = "the contents of a file outside the folder"
 

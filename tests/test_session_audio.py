@@ -10,7 +10,7 @@ import pytest
 
 from measure import RATE, decode, peak_db, probe, rms_db
 from tre_audio.session import Options, generate
-from tre_audio.settings import Sound
+from tre_audio.options.settings import Sound
 from tre_audio.speech import speaker
 
 SCRIPT = """\

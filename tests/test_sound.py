@@ -14,15 +14,15 @@ import pytest
 from click.testing import CliRunner
 
 from measure import RATE, Blocks, decode, probe, rms_db
-from tre_audio import master as master_module
+from tre_audio.sound import master as master_module
 from tre_audio.cli import cli
-from tre_audio.loudness import LoudnessMeter
-from tre_audio.master import Master
-from tre_audio.mix import Mixer
-from tre_audio.plan import layout
-from tre_audio.script import Say, parse
+from tre_audio.sound.loudness import LoudnessMeter
+from tre_audio.sound.master import Master
+from tre_audio.sound.mix import Mixer
+from tre_audio.narration.plan import layout
+from tre_audio.narration.script import Say, parse
 from tre_audio.session import Options, generate
-from tre_audio.settings import PACES, SAMPLE_RATE, VOICE_WPM, Sound
+from tre_audio.options.settings import PACES, SAMPLE_RATE, VOICE_WPM, Sound
 from tre_audio.speech.cache import ClipCache
 from tre_audio.speech.speaker import Speaker
 

@@ -124,7 +124,7 @@ def calls(tmp_path: Path) -> int:
 @pytest.mark.skipif(not system.ESPEAK, reason="measured against espeak-ng")
 def test_speaks_sentences_in_a_row_at_the_rate(capfd: pytest.CaptureFixture[str]) -> None:
     # Imported here: the fakes run this module in the worker, which must start quickly.
-    from tre_audio.speech.clip import trim
+    from tre_audio.sound.clip import trim
 
     engine = system.open_engine(system.DEFAULT_VOICE, 170)
     try:

@@ -9,10 +9,10 @@ from dataclasses import replace
 
 import pytest
 
-from tre_audio.plan import ChapterMark, Plan, Segment, layout
-from tre_audio.script import parse
-from tre_audio.settings import PACES
-from tre_audio.timedtext import manifest, srt, webvtt, wrap
+from tre_audio.narration.plan import ChapterMark, Plan, Segment, layout
+from tre_audio.narration.script import parse
+from tre_audio.options.settings import PACES
+from tre_audio.beside.timedtext import manifest, srt, webvtt, wrap
 
 SCRIPT = """\
 [chapter: Arrival]

@@ -12,10 +12,12 @@ from click.testing import CliRunner
 
 from bounded import finishes
 
-from tre_audio import choices, render, session
+from tre_audio.choices import layers as choices
+from tre_audio.narration import render
+from tre_audio import session
 from tre_audio.cli import cli
 from tre_audio.errors import ScriptError
-from tre_audio.script import Chapter
+from tre_audio.narration.script import Chapter
 
 STRETCH = """{# Side stretch: arms overhead, leaning gently to each side [tunes: breaths] #}
 {% import "_macros.j2" as m %}

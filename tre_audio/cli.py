@@ -14,16 +14,21 @@ from typing import Any
 
 import click
 
-from . import __version__, ambient, choices, planfile as planfiles, render, settings
-from . import profile as profiles, qr
+from . import __version__
+from .sound import ambient
+from .choices import layers as choices, planfile as planfiles
+from .narration import render
+from .options import settings
+from .choices import profile as profiles
+from .listen import qr
 from .course import DEFAULT_PER_WEEK, DEFAULT_WEEKS, Course, build as build_course
 from .errors import InvalidOption, TreAudioError, TreAudioWarning
-from .feed import write as write_feed
-from .session import (Options, generate as make_session, plot_session, preview_ambient, say as
-                      say_text, script_text)
-from .server import DEFAULT_PORT, open_server
+from .listen.feed import write as write_feed
+from .session import (Options, generate as make_session, plot_session, preview_ambient,
+                      say as say_text, script_text)
+from .listen.server import DEFAULT_PORT, open_server
 from .speech.engine import DEFAULT_ENGINE, ENGINES, list_voices
-from .texts import clock
+from .beside.texts import clock
 
 
 class _Interrupted(click.ClickException):

@@ -31,14 +31,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import settings
+from .options import settings
 from .errors import InvalidOption, OutputError
-from .atomic import (atomic_file, check_name, check_writable, folder_lock, lock, release,
-                     remove_leftovers)
-from .plan import estimate_speech, layout
-from .script import Say
+from .files.atomic import (atomic_file, check_name, check_writable, folder_lock, lock,
+                           release, remove_leftovers)
+from .narration.plan import estimate_speech, layout
+from .narration.script import Say
 from .session import SIDE_FILES, Options, Progress, Session, generate, narration
-from .texts import NOTICE, clock
+from .beside.texts import NOTICE, clock
 
 MAX_WEEKS = 12
 MAX_PER_WEEK = 4

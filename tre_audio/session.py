@@ -13,21 +13,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import ambient, plot, render, settings, timedtext
-from .atomic import (atomic_file, atomic_files, check_name, check_replaceable,
-                     check_writable)
+from .sound import ambient
+from .beside import plot, timedtext
+from .narration import render
+from .options import settings
+from .files.atomic import (atomic_file, atomic_files, check_name, check_replaceable,
+                           check_writable)
 from .errors import InvalidOption, OutputError
-from .export import Mp3Writer, Tags, tag_mp3
-from .lexicon import Lexicon, find as find_lexicon
-from .master import SESSION_SPEECH_LUFS, Master, Mastered, master
-from .mix import Ducking, Mixer
-from .plan import BELL_SECONDS, ChapterMark, Plan, Segment, estimate_speech, layout
-from .script import (MAX_SENTENCE, SENTENCE_RULE, Event, one_line, parse, read,
-                     split_sentences, spoken)
+from .mp3.export import Mp3Writer, Tags, tag_mp3
+from .speech.lexicon import Lexicon, find as find_lexicon
+from .sound.master import SESSION_SPEECH_LUFS, Master, Mastered, master
+from .sound.mix import Ducking, Mixer
+from .narration.plan import (BELL_SECONDS, ChapterMark, Plan, Segment, estimate_speech,
+                             layout)
+from .narration.script import (MAX_SENTENCE, SENTENCE_RULE, Event, one_line, parse, read,
+                               split_sentences, spoken)
 from .speech.cache import ClipCache, default_folder
 from .speech.engine import DEFAULT_ENGINE, engine_module
 from .speech.speaker import Speaker
-from .texts import NOTICE, annotated_script, transcript
+from .beside.texts import NOTICE, annotated_script, transcript
 
 Progress = Callable[[str, int, int], None]
 """Called with a stage (speech, measuring, writing), the work done and the work in all."""

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from ..inputs import read_bytes
+from ..files.inputs import read_bytes
 
 CLIP_FORMAT = 8
 """Raise when clip preparation or the entry layout changes, so old entries are not reused."""

@@ -20,9 +20,9 @@ import numpy as np
 import platformdirs
 
 from ..errors import EngineError, InvalidOption, VoiceError
-from ..inputs import read_bytes, size_text
+from ..files.inputs import read_bytes, size_text
 from .cache import default_folder, keep
-from .clip import trim
+from ..sound.clip import trim
 from .engine import Voice, synthesize_all
 
 DEFAULT_VOICE = "joe"

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import EngineError, LexiconError
 from .cache import ClipCache
-from .clip import PEAK_OVER_RMS_DB, SPEECH_RMS_DB, prepare
+from ..sound.clip import PEAK_OVER_RMS_DB, SPEECH_RMS_DB, prepare
 from .engine import Engine, engine_module, letters_at_most, open_engine, synthesize_all
 
 Progress = Callable[[int, int], None]

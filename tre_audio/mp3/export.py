@@ -21,11 +21,11 @@ from mutagen import MutagenError
 from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TPE1, CTOCFlags
 
 from . import lametag
-from .errors import OutputError
-from .mp3frames import (HEADER, Frame, FrameIndex, Mp3FormatError, Seam, SpliceError,
-                        apply_seam, make_header, parse_frame, plan_seam, read_frames,
-                        samples_per_frame)
-from .plan import ChapterMark
+from ..errors import OutputError
+from .frames import (HEADER, Frame, FrameIndex, Mp3FormatError, Seam, SpliceError,
+                     apply_seam, make_header, parse_frame, plan_seam, read_frames,
+                     samples_per_frame)
+from ..narration.plan import ChapterMark
 
 PARTS = 4
 """Most parts a session is encoded in at once."""

@@ -14,18 +14,18 @@ from urllib.parse import quote
 import jinja2
 
 from .library import Entry, clean_text
-from .texts import NOTICE, clock
-from .timedtext import read_webvtt
+from ..beside.texts import NOTICE, clock
+from ..beside.timedtext import read_webvtt
 
 ASSETS = {"style.css": "text/css; charset=utf-8",
           "player.js": "text/javascript; charset=utf-8"}
-"""The files of ``tre_audio/web`` served as they are, with their types."""
+"""The files of ``web/`` served as they are, with their types."""
 DOWNLOADS = ((".mp3", "Audio (MP3)"), (".txt", "Transcript (text)"),
              (".vtt", "Subtitles (WebVTT)"), (".srt", "Subtitles (SRT)"),
              (".json", "Timeline (JSON)"), (".svg", "Picture (SVG)"))
 
 _environment = jinja2.Environment(
-    loader=jinja2.PackageLoader("tre_audio", "web"),
+    loader=jinja2.PackageLoader(__package__, "web"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
@@ -37,7 +37,7 @@ def asset(name: str) -> bytes | None:
     """A shipped page asset's bytes, or None if ``name`` is not one."""
     if name not in ASSETS:
         return None
-    return resources.files("tre_audio").joinpath("web", name).read_bytes()
+    return resources.files(__package__).joinpath("web", name).read_bytes()
 
 
 def session_href(prefix: str, entry: Entry) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from pydub import AudioSegment
 
-from ..limiter import limiter_gain
-from ..loudness import true_peak_per_sample
+from .limiter import limiter_gain
+from .loudness import true_peak_per_sample
 
 TRIM_DB = -50.0
 """Soft onsets such as /f/ sit between -60 and -40 dBFS, so trim no higher than this."""

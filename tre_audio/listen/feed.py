@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from .errors import InvalidOption
-from .atomic import atomic_file
+from ..errors import InvalidOption
+from ..files.atomic import atomic_file
 from .library import CHAPTERS_SUFFIX, Entry, Library, clean_text
-from .texts import NOTICE
+from ..beside.texts import NOTICE
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"

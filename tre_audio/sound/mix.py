@@ -18,9 +18,9 @@ import numpy as np
 from . import ambient
 from . import tones
 from .bells import bell
-from .plan import Plan
-from .settings import Sound
-from .speech.clip import SPEECH_RMS_DB
+from ..narration.plan import Plan
+from ..options.settings import Sound
+from .clip import SPEECH_RMS_DB
 
 FADE_IN = 4.0
 FADE_OUT = 6.0

@@ -19,7 +19,7 @@ import struct
 
 import numpy as np
 
-from .mp3frames import HEADER, Mp3FormatError, parse_header
+from .frames import HEADER, Mp3FormatError, parse_header
 
 ENCODER_DELAY = 576
 """Samples LAME puts ahead of the input (measured with ffmpeg; decoders add 529 more)."""

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from . import inputs
-from .errors import ScriptError, TreAudioWarning
+from ..files import inputs
+from ..errors import ScriptError, TreAudioWarning
 
 MAX_HOLD_SECONDS = 30 * 60  # the brief's ceiling for any self-practice tremor phase
 MAX_PAUSE_SECONDS = 10 * 60

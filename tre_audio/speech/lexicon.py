@@ -29,8 +29,8 @@ from pathlib import Path
 
 import platformdirs
 
-from . import inputs, tomlfile
-from .errors import InvalidOption, LexiconError
+from ..files import inputs, tomlfile
+from ..errors import InvalidOption, LexiconError
 
 FILE_NAME = "lexicon.toml"
 MAX_BYTES = 1_000_000

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .export import Part
+from ..mp3.export import Part
 from .limiter import limiter_gain, reach
 from .loudness import LoudnessMeter, gated_loudness, true_peak_per_sample
 from .mix import Mixer

@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import planfile, profile as profiles, render, settings, tomlfile
-from .errors import InvalidOption, PlanError
-from .session import Options
+from . import planfile, profile as profiles
+from ..narration import render
+from ..options import settings
+from ..files import tomlfile
+from ..errors import InvalidOption, PlanError
+from ..session import Options
 
 SOUND_KEYS = ("ambient", "bed_level", "seed", "bells", "interval_bell", "binaural",
               "loudness")

@@ -14,10 +14,12 @@ from typing import Any
 
 import platformdirs
 
-from . import ambient, settings, tomlfile
-from .errors import InvalidOption, ProfileError
-from .atomic import atomic_file
-from .speech.engine import ENGINES, engine_module
+from ..sound import ambient
+from ..options import settings
+from ..files import tomlfile
+from ..errors import InvalidOption, ProfileError
+from ..files.atomic import atomic_file
+from ..speech.engine import ENGINES, engine_module
 
 FILE_NAME = "profile.toml"
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from .errors import InvalidOption, OutputError
-from .settings import control_character
+from ..errors import InvalidOption, OutputError
+from ..options.settings import control_character
 
 try:
     import fcntl

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import InvalidOption
-from .inputs import TooLarge, read_bytes, size_text
-from .settings import control_character
+from ..errors import InvalidOption
+from ..files.inputs import TooLarge, read_bytes, size_text
+from ..options.settings import control_character
 
 SIDE_FILES = (".txt", ".vtt", ".srt", ".json", ".svg")
 """Files that may lie beside a session's MP3 and are offered with it."""

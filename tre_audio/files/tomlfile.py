@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import inputs
-from .errors import InvalidOption, TreAudioError
+from ..errors import InvalidOption, TreAudioError
 
 MAX_BYTES = 256 * 1024
 """The most a plan or profile may hold: a few hundred lines is plenty."""

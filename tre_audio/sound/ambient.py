@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .errors import InvalidOption
+from ..errors import InvalidOption
 
 AMBIENTS = {
     "pink": "soft pink noise, like a steady breeze (default)",

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import ambient, render, settings, tomlfile
-from .errors import InvalidOption, PlanError
-from .atomic import atomic_file, check_name
-from .script import one_line
-from .speech.engine import engine_module
+from ..sound import ambient
+from ..narration import render
+from ..options import settings
+from ..files import tomlfile
+from ..errors import InvalidOption, PlanError
+from ..files.atomic import atomic_file, check_name
+from ..narration.script import one_line
+from ..speech.engine import engine_module
 
 KEYS = {
     "programme": ("text", f"one of {', '.join(render.programmes())}"),

@@ -41,8 +41,8 @@ from typing import BinaryIO
 from urllib.parse import unquote
 
 from . import feed, pages
-from .errors import InvalidOption, ServeError
-from .inputs import read_bytes
+from ..errors import InvalidOption, ServeError
+from ..files.inputs import read_bytes
 from .library import CHAPTERS_SUFFIX, Entry, Library
 
 DEFAULT_PORT = 8737

@@ -37,9 +37,9 @@ import jinja2.loaders
 import jinja2.sandbox
 import platformdirs
 
-from . import inputs
-from .errors import InvalidOption, ScriptError
-from .settings import DEFAULT_PATTERN, Level, Pace
+from ..files import inputs
+from ..errors import InvalidOption, ScriptError
+from ..options.settings import DEFAULT_PATTERN, Level, Pace
 
 try:
     import resource

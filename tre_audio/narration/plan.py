@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .errors import InvalidOption, ScriptError
+from ..errors import InvalidOption, ScriptError
 from .script import Bell, Breathe, Chapter, Event, Hold, Pause, Say
-from .settings import MAX_MINUTES, VOICE_WPM, Pace
+from ..options.settings import MAX_MINUTES, VOICE_WPM, Pace
 
 LEAD_IN = 3.0
 """Seconds of ambient sound before the first bell."""

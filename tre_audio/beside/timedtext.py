@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .plan import Plan
+from ..narration.plan import Plan
 
 WRAP_AT = 80
 """Sentences longer than this many characters are shown on two lines."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .plan import Plan
-from .script import Breathe, Chapter, Event, Hold, Pause, Say, format_event
+from ..narration.plan import Plan
+from ..narration.script import Breathe, Chapter, Event, Hold, Pause, Say, format_event
 
 NOTICE = (
     "Self-care, not treatment or crisis care. tre-audio is independent and not "

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from itertools import groupby
 
-from .plan import Plan, Segment
+from ..narration.plan import Plan, Segment
 from .texts import clock
 
 

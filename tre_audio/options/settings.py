@@ -6,7 +6,7 @@ import math
 import unicodedata
 from dataclasses import dataclass
 
-from .errors import InvalidOption
+from ..errors import InvalidOption
 
 
 @dataclass(frozen=True)

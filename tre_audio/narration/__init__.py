@@ -1,0 +1,1 @@
+"""Composing the narration: options -> Jinja templates -> script text -> events -> a timed plan."""

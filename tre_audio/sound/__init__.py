@@ -1,0 +1,1 @@
+"""The sound: speech clips levelled, beds, bells and tones mixed, loudness measured, limited and mastered."""
