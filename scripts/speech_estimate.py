@@ -18,7 +18,7 @@ import numpy as np
 from tre_audio.options import settings
 from tre_audio.errors import TreAudioError
 from tre_audio.narration.plan import SPEECH_ESTIMATE, estimate_speech, speech_features
-from tre_audio.narration.render import programmes
+from tre_audio.narration.programmes import programmes
 from tre_audio.narration.script import spoken
 from tre_audio.session import Options, narration
 from tre_audio.speech.cache import ClipCache, default_folder

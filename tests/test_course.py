@@ -403,3 +403,9 @@ def test_a_course_made_without_a_folder_never_joins_another(private_folders):
     Path("output/course-2").mkdir()
     (Path("output/course-2") / "01-week1-session1.mp3").write_bytes(b"")
     assert free_folder() == Path("output/course-3")
+
+
+def test_a_seated_course_keeps_to_the_seated_tremor():
+    planned = plan(Course(Options(programme="seated", level="regular"), weeks=4))
+    assert max(p.tremor for p in planned) == 3
+    assert "seated" in course_module.with_tremor()

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 
 from measure import probe
 from test_sound import ebur128
-from tre_audio.narration import render
+from tre_audio.narration import programmes, render
 from tre_audio.cli import cli
 
-OTHERS = [name for name in render.programmes() if name != "classic"]  # classic: its own tests
+OTHERS = [name for name in programmes.programmes() if name != "classic"]  # classic: its own tests
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ import re
 import pytest
 
 from narration import chapters as _chapters, norm as _norm, spoken as _spoken
-from tre_audio.narration import plan, render, script
+from tre_audio.narration import plan, programmes, render, script
 from tre_audio.options import settings
 from tre_audio.errors import InvalidOption
 
@@ -117,10 +117,14 @@ def case(request):
 
 
 def test_every_programme_is_listed_with_a_one_line_summary():
-    listed = render.programmes()
+    listed = programmes.programmes()
     assert set(listed) == {"classic", "breathing", *PROGRAMMES}
     for name, entry in listed.items():
-        assert entry.template == f"{name}/session.j2"
+        if name == "classic":  # the exercises in their order, framed
+            assert entry.exercises and entry.template is None
+            assert programmes.classic_order()[1:-1] == entry.exercises
+        else:
+            assert entry.template == f"{name}/session.j2"
         assert entry.summary and "\n" not in entry.summary
         assert len(entry.summary) <= 90, name
 
@@ -539,3 +543,48 @@ def test_far_out_lengths_are_refused(programme):
     events = _render(programme, "first-time", "gentle", True, minutes=3)
     with pytest.raises(InvalidOption):
         plan.layout(events, settings.pace("gentle"), _estimate, minutes=3)
+
+
+# What each programme takes: a choice is applied, or refused, never ignored ------------
+
+def _script(given):
+    from tre_audio import session
+    from tre_audio.choices import layers, profile
+
+    return session.script_text(layers.options(given, profile=profile.Profile()))
+
+
+@pytest.mark.parametrize("name", list(programmes.programmes()))
+def test_a_tremor_time_is_applied_where_there_is_a_tremor_phase_and_refused_elsewhere(name):
+    entry = programmes.programmes()[name]
+    if "tremor" not in entry.takes:
+        with pytest.raises(InvalidOption, match="has no tremor phase"):
+            _script({"programme": name, "tremor": 2.0})
+        return
+    most = entry.tremor_most or settings.LEVELS["regular"].tremor_high
+    low = _script({"programme": name, "level": "regular", "tremor": 2.0})
+    high = _script({"programme": name, "level": "regular", "tremor": float(most)})
+    assert low != high
+    with pytest.raises(InvalidOption, match=f"1 to {most:g} minutes"):
+        _script({"programme": name, "level": "regular", "tremor": most + 0.5})
+
+
+@pytest.mark.parametrize("name", list(programmes.programmes()))
+def test_a_breathing_pattern_is_applied_only_by_the_programme_that_paces_one(name):
+    if "pattern" not in programmes.programmes()[name].takes:
+        with pytest.raises(InvalidOption, match="only the breathing programme"):
+            _script({"programme": name, "pattern": "sigh"})
+        return
+    assert _script({"programme": name, "pattern": "box"}) != \
+        _script({"programme": name, "pattern": "sigh"})
+
+
+def test_exercise_settings_are_refused_where_the_exercise_is_not_in_the_session():
+    assert _script({"programme": "classic", "tune": {"calves": {"hold": 45}}}) != \
+        _script({"programme": "classic"})
+    with pytest.raises(InvalidOption, match="'calves' is not in programme 'seated'"):
+        _script({"programme": "seated", "tune": {"calves": {"hold": 45}}})
+    with pytest.raises(InvalidOption, match="'calves' is not in your list of exercises"):
+        _script({"exercises": ["ankles"], "tune": {"calves": {"hold": 45}}})
+    with pytest.raises(InvalidOption, match="your list of exercises: it has no tremor"):
+        _script({"exercises": ["ankles", "rest"], "tremor": 2.0})

@@ -17,7 +17,7 @@ import click
 from . import __version__
 from .sound import ambient
 from .choices import layers as choices, planfile as planfiles
-from .narration import render
+from .narration import programmes, render
 from .options import settings
 from .choices import profile as profiles
 from .listen import qr
@@ -362,7 +362,7 @@ def list_(what: str, templates: Path | None) -> None:
     elif what == "patterns":
         rows = list(settings.PATTERNS.items())
     elif what == "programmes":
-        rows = [(p.name, p.summary) for p in render.programmes().values()]
+        rows = [(p.name, p.summary) for p in programmes.programmes().values()]
     elif what == "paces":
         rows = [(p.name, p.summary) for p in settings.PACES.values()]
     elif what == "levels":

@@ -35,9 +35,11 @@ from .options import settings
 from .errors import InvalidOption, OutputError
 from .files.atomic import (atomic_file, check_name, check_writable, folder_lock, lock,
                            release, remove_leftovers)
+from .narration import programmes
 from .narration.plan import estimate_speech, layout
 from .narration.script import Say
-from .session import SIDE_FILES, Options, Progress, Session, generate, narration
+from .session import Options, Progress, Session, generate, narration
+from .beside.files import MP3, WRITTEN, suffixes_of
 from .beside.texts import NOTICE, clock
 
 MAX_WEEKS = 12
@@ -51,8 +53,10 @@ SENSITIVE_MAX = 3.0
 """The sensitive level's tremor never goes over this many minutes."""
 FULL_LEAD_INS = 2
 """At least this many sessions (and the whole first week) have the full instructions."""
-PROGRAMMES = ("classic", "tremor", "seated")
-"""The programmes with a tremor phase, which a course can follow."""
+def with_tremor() -> tuple[str, ...]:
+    """The programmes with a tremor phase, which a course can follow."""
+    return tuple(p.name for p in programmes.programmes().values() if "tremor" in p.takes)
+
 DAYS = {1: (1,), 2: (1, 4), 3: (1, 3, 5), 4: (1, 3, 5, 7)}
 """The days of a week (day 1 is the day the course starts) for each number of sessions:
 a rest day between any two, except that four a week leave no rest day between the last
@@ -64,7 +68,7 @@ STAGE = "course"
 """The one progress stage of a course: speech first, then each session."""
 
 _COURSE_FILE = re.compile(r"\d{2,}-week\d+-session\d+\.(%s)" % "|".join(
-    suffix.lstrip(".") for suffix in (".mp3", *SIDE_FILES, ".svg")))
+    suffix.lstrip(".") for suffix in suffixes_of((MP3, *WRITTEN))))
 
 
 @dataclass(frozen=True)
@@ -79,10 +83,10 @@ class Course:
     def __post_init__(self) -> None:
         _check_count("--weeks", self.weeks, MAX_WEEKS, "weeks")
         _check_count("--per-week", self.per_week, MAX_PER_WEEK, "sessions a week")
-        if self.options.programme not in PROGRAMMES:
+        if self.options.programme not in with_tremor():
             raise InvalidOption(
                 "PROGRAMME", f"a course needs a programme with a tremor phase: "
-                f"{', '.join(PROGRAMMES)} (not '{self.options.programme}')"
+                f"{', '.join(with_tremor())} (not '{self.options.programme}')"
             )
         if self.options.recipe.exercises is not None:
             raise InvalidOption("exercises", "a course follows a programme, not a custom "
@@ -151,7 +155,9 @@ def tremor_minutes(level: settings.Level, count: int, ceiling: float | None = No
 def plan(course: Course) -> tuple[Planned, ...]:
     """Every session of ``course``, in order (nothing is rendered or spoken)."""
     base = course.options
-    doses = tremor_minutes(settings.level(base.level), course.count, base.recipe.tremor)
+    own = programmes.programme(base.programme).tremor_most
+    ceiling = min((c for c in (base.recipe.tremor, own) if c is not None), default=None)
+    doses = tremor_minutes(settings.level(base.level), course.count, ceiling)
     full = max(course.per_week, FULL_LEAD_INS)
     planned: list[Planned] = []
     for index, tremor in enumerate(doses):

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from .sound import ambient
 from .beside import plot, timedtext
-from .narration import render
+from .beside.files import BESIDE, EVERY, PICTURE, SOME, suffixes_of
+from .narration import programmes, render
 from .options import settings
 from .files.atomic import (atomic_file, atomic_files, check_name, check_replaceable,
                            check_writable)
@@ -37,13 +38,6 @@ Progress = Callable[[str, int, int], None]
 """Called with a stage (speech, measuring, writing), the work done and the work in all."""
 
 DEFAULT_OUTPUT = Path("output")
-
-SIDE_FILES = (".txt", ".vtt", ".srt", ".json")
-"""Written beside every MP3: transcript, subtitles and the timeline."""
-SIDE_FILE_SUFFIXES = (*SIDE_FILES, ".svg", ".chapters.json")
-STALE_FILES = (".svg", ".chapters.json")
-"""Files an earlier session of the same name may have had beside it (its picture, the
-chapters ``tre-audio feed`` wrote), removed when a session without them replaces it."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +61,7 @@ class Options:
     """The session's name in file names and titles; None: the programme's (or 'custom')."""
 
     def __post_init__(self) -> None:
-        render.programme(self.programme)
+        programmes.programme(self.programme)
         settings.pace(self.pace)
         settings.level(self.level)
         settings.check_minutes(self.minutes)
@@ -75,7 +69,8 @@ class Options:
         engine_module(self.engine)
         settings.check_text("--name", self.name)
         settings.check_text("--trusted", self.recipe.trusted)
-        _check_recipe(self.recipe, settings.level(self.level), self.templates)
+        _check_recipe(self.programme, self.recipe, settings.level(self.level),
+                      self.templates)
 
     @functools.cached_property
     def respell(self) -> Lexicon | None:
@@ -94,35 +89,31 @@ MAX_BREATHS = 20
 MAX_EXERCISE_HOLD = 600
 
 
-def _check_recipe(recipe: render.Recipe, level: settings.Level, templates: Path | None
-                  ) -> None:
+def _check_recipe(programme: str, recipe: render.Recipe, level: settings.Level,
+                  templates: Path | None) -> None:
     settings.check_limits(recipe.limits)
-    settings.check_pattern(recipe.pattern)
-    if recipe.tremor is not None and not (
-        math.isfinite(recipe.tremor) and 1 <= recipe.tremor <= level.tremor_high
-    ):
-        raise InvalidOption(
-            "--tremor", f"tremor must be 1 to {level.tremor_high:g} minutes at the "
-            f"{level.name} level"
-        )
-    if recipe.exercises is None and not recipe.tune:
-        return
-    known = render.exercises(templates)
-    for name in recipe.exercises or ():
-        if name in render.FRAME:
-            raise InvalidOption("exercises", f"'{name}' opens or closes every session by "
-                                "itself; leave it out of the list")
-        if name not in known:
-            raise InvalidOption("exercises", f"unknown exercise '{name}'; see: tre-audio "
-                                "list exercises")
-    if recipe.exercises == ():
-        raise InvalidOption("exercises", "the list of exercises is empty")
-    for name, values in recipe.tune.items():
-        if name not in known:
-            raise InvalidOption(f"exercise.{name}", f"unknown exercise '{name}'; see: "
-                                "tre-audio list exercises")
-        for key, value in values.items():
-            _check_tune(name, key, value, known[name].tunes)
+    if recipe.pattern is not None:
+        settings.check_pattern(recipe.pattern)
+    if recipe.exercises is not None or recipe.tune:
+        known = render.exercises(templates)
+        for name in recipe.exercises or ():
+            if name in programmes.FRAME:
+                raise InvalidOption("exercises", f"'{name}' opens or closes every session "
+                                    "by itself; leave it out of the list")
+            if name not in known:
+                raise InvalidOption("exercises", f"unknown exercise '{name}'; see: "
+                                    "tre-audio list exercises")
+        if recipe.exercises == ():
+            raise InvalidOption("exercises", "the list of exercises is empty")
+        for name, values in recipe.tune.items():
+            if name not in known:
+                raise InvalidOption(f"exercise.{name}", f"unknown exercise '{name}'; see: "
+                                    "tre-audio list exercises")
+            for key, value in values.items():
+                _check_tune(name, key, value, known[name].tunes)
+    programmes.check_fits(programmes.parts(programme, recipe.exercises), tremor=recipe.tremor,
+                          tremor_most=level.tremor_high, level_name=level.name,
+                          pattern=recipe.pattern, tune=recipe.tune)
 
 
 def _check_tune(name: str, key: str, value: float, tunes: tuple[str, ...]) -> None:
@@ -143,7 +134,7 @@ def _check_tune(name: str, key: str, value: float, tunes: tuple[str, ...]) -> No
 class Session:
     path: Path
     beside: tuple[Path, ...]
-    """Transcript, subtitles, timeline and picture, in ``SIDE_FILES`` order."""
+    """Transcript, subtitles, timeline and picture, in ``beside.files.WRITTEN`` order."""
     plan: Plan
     mastered: Mastered
     kept: Path | None = None
@@ -197,7 +188,7 @@ def _output_path(out: Path | None, label: str, options: Options, plan: Plan) -> 
     return DEFAULT_OUTPUT / f"{label}-{options.pace}-{minutes}min.mp3"
 
 
-def free_name(path: Path, suffixes: Sequence[str] = SIDE_FILE_SUFFIXES) -> Path:
+def free_name(path: Path, suffixes: Sequence[str] = suffixes_of(BESIDE)) -> Path:
     """``path``, or if it or a file beside it (``suffixes``) is there, the first of
     ``NAME-2``, ``NAME-3``... that is free: a name chosen by default never replaces."""
     candidate, number = path, 1
@@ -288,7 +279,7 @@ def generate(
         texts = _side_texts(events, plan, title, path, options, mastered)
         for final in beside:
             part(final).write_text(texts[final.suffix](), encoding="utf-8")
-        for suffix in STALE_FILES:  # of an earlier session of this name: not of this one
+        for suffix in suffixes_of(SOME):  # of an earlier session of this name: not of this one
             if suffix not in _beside(with_plot):
                 part.drop(path.with_suffix(suffix))
     return Session(path, tuple(beside), plan, mastered, default if path != default else None)
@@ -296,7 +287,7 @@ def generate(
 
 def _beside(with_plot: bool) -> tuple[str, ...]:
     """The suffixes of the files written beside the MP3."""
-    return SIDE_FILES + ((".svg",) if with_plot else ())
+    return suffixes_of(EVERY) + ((PICTURE.suffix,) if with_plot else ())
 
 
 def _spare(inputs: Sequence[Path], mp3: Path, with_plot: bool) -> None:

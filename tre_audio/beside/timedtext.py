@@ -10,7 +10,9 @@ from ..narration.plan import Plan
 
 WRAP_AT = 80
 """Sentences longer than this many characters are shown on two lines."""
-FORMAT = "tre-audio manifest 1"
+FORMAT_NAME = "tre-audio manifest"
+"""The timeline's format, whatever its version: what the library takes for a session's."""
+FORMAT = f"{FORMAT_NAME} 1"
 
 
 @dataclass(frozen=True)

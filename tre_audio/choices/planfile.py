@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..sound import ambient
-from ..narration import render
+from ..narration import programmes, render
 from ..options import settings
 from ..files import tomlfile
 from ..errors import InvalidOption, PlanError
@@ -21,7 +21,7 @@ from ..narration.script import one_line
 from ..speech.engine import engine_module
 
 KEYS = {
-    "programme": ("text", f"one of {', '.join(render.programmes())}"),
+    "programme": ("text", f"one of {', '.join(programmes.programmes())}"),
     "exercises": ("a list of text", "exercise names in order (tre-audio list exercises)"),
     "tremor": ("a number", "minutes of tremor, from 1 to the level's most"),
     "level": ("text", f"one of {', '.join(settings.LEVELS)}"),
@@ -55,7 +55,7 @@ def _check_name(value: str) -> None:
 
 
 _CHECKS: dict[str, Callable[[Any], object]] = {
-    "programme": render.programme, "level": settings.level, "pace": settings.pace,
+    "programme": programmes.programme, "level": settings.level, "pace": settings.pace,
     "minutes": settings.check_minutes, "name": _check_name, "engine": engine_module,
     "pattern": settings.check_pattern, "ambient": ambient.check,
     "loudness": _check_loudness, "interval_bell": _check_interval,

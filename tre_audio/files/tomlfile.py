@@ -57,10 +57,10 @@ def read(path: Path, error: type[TreAudioError], what: str) -> Document:
     if b"\0" in raw:
         raise error(f"{what} {path} is not a text file")
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as problem:
-        line = raw[: problem.start].count(b"\n") + 1
-        raise error(f"{path}, line {line}: not UTF-8 text; save the {what} as UTF-8") from None
+        text = decode(raw)
+    except NotUtf8 as problem:
+        raise error(f"{path}, line {problem.line}: not UTF-8 text; save the {what} as "
+                    "UTF-8") from None
     try:
         data = loads(text)
     except tomllib.TOMLDecodeError as problem:
@@ -73,6 +73,23 @@ def read(path: Path, error: type[TreAudioError], what: str) -> Document:
         at = f"{path}, line {problem.line}" if problem.line else str(path)
         raise error(f"{at}: {problem}") from None
     return Document(path, text, data)
+
+
+class NotUtf8(ValueError):
+    """Bytes that are not UTF-8 text; ``line`` is the line of the first that is not."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"not UTF-8 text (line {line})")
+        self.line = line
+
+
+def decode(raw: bytes) -> str:
+    """``raw`` as UTF-8 text (after a byte-order mark, as Notepad writes, if it has one),
+    or ``NotUtf8``."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as problem:
+        raise NotUtf8(raw.count(b"\n", 0, problem.start) + 1) from None
 
 
 class TooDeep(ValueError):

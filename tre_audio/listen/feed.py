@@ -18,7 +18,8 @@ from urllib.parse import quote, urlsplit
 
 from ..errors import InvalidOption
 from ..files.atomic import atomic_file
-from .library import CHAPTERS_SUFFIX, Entry, Library, clean_text
+from .library import Entry, Library, clean_text
+from ..beside.files import CHAPTERS, WEBVTT
 from ..beside.texts import NOTICE
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -27,7 +28,6 @@ ET.register_namespace("itunes", ITUNES)
 ET.register_namespace("podcast", PODCAST)
 
 CHAPTERS_VERSION = "1.2.0"
-CHAPTERS_TYPE = "application/json+chapters"
 FEED_NAME = "feed.xml"
 TITLE = "tre-audio sessions"
 DESCRIPTION = f"Your own guided TRE sessions, made by tre-audio. {NOTICE}"
@@ -79,10 +79,11 @@ def rss(entries: Sequence[Entry], files_url: str, link: str) -> str:
         _text(item, f"{{{ITUNES}}}duration", str(round(entry.duration)))
         _text(item, f"{{{ITUNES}}}explicit", "false")
         ET.SubElement(item, f"{{{PODCAST}}}chapters", {
-            "url": url_of(files_url, entry.name(CHAPTERS_SUFFIX)), "type": CHAPTERS_TYPE})
-        if ".vtt" in entry.files:
+            "url": url_of(files_url, entry.name(CHAPTERS.suffix)),
+            "type": CHAPTERS.media_type})
+        if WEBVTT.suffix in entry.files:
             ET.SubElement(item, f"{{{PODCAST}}}transcript", {
-                "url": url_of(files_url, entry.name(".vtt")), "type": "text/vtt"})
+                "url": url_of(files_url, entry.name(WEBVTT.suffix)), "type": "text/vtt"})
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
@@ -124,7 +125,7 @@ def write(folder: Path, base_url: str | None = None) -> Written:
     entries = library.sessions()
     chapters = []
     for entry in entries:
-        path = folder / entry.name(CHAPTERS_SUFFIX)
+        path = folder / entry.name(CHAPTERS.suffix)
         with atomic_file(path) as temporary:
             temporary.write_text(chapters_json(entry), encoding="utf-8")
         chapters.append(path)

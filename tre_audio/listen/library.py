@@ -32,17 +32,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from ..beside.files import CHAPTERS, MP3, WRITTEN, suffixes_of
+from ..beside.timedtext import FORMAT_NAME
 from ..errors import InvalidOption
 from ..files.inputs import TooLarge, read_bytes, size_text
 from ..options.settings import control_character
 
-SIDE_FILES = (".txt", ".vtt", ".srt", ".json", ".svg")
-"""Files that may lie beside a session's MP3 and are offered with it."""
-CHAPTERS_SUFFIX = ".chapters.json"
-"""The Podcasting 2.0 chapters of session NAME are NAME.chapters.json (see feed.py)."""
 MAX_DEPTH = 2
 """How many levels of subfolders are searched (a course folder is one level down)."""
-MANIFEST_FORMAT = "tre-audio manifest"
 TIMELINE_LIMIT = 16_000_000
 """The largest JSON timeline read (an hour's session writes about 200 kB)."""
 SETTLE_NS = 2_000_000_000
@@ -266,7 +263,7 @@ class Library:
         if "\\" in relative:  # no address can name it: the server refuses backslashes
             self._skip(f"a {kind} whose name has a backslash: {relative!r}")
             return False
-        if kind == "file" and relative.lower().endswith(CHAPTERS_SUFFIX[:-5] + ".mp3"):
+        if kind == "file" and relative.lower().endswith(CHAPTERS.suffix[:-5] + ".mp3"):
             self._skip(f"session {relative[:-4]}: a name ending in .chapters is a feed's "
                        "chapter file's")
             return False
@@ -285,7 +282,7 @@ class Library:
         stem = mp3[: -len(".mp3")]
         session_id = f"{relative}/{stem}" if relative else stem
         files, statuses = {}, {}
-        for suffix in (".mp3",) + SIDE_FILES:
+        for suffix in suffixes_of((MP3, *WRITTEN)):
             name = mp3 if suffix == ".mp3" else stem + suffix
             if name not in names:
                 continue
@@ -361,7 +358,7 @@ def _describe(session_id: str, files: dict[str, Path],
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None
     try:
-        if not str(timeline["format"]).startswith(MANIFEST_FORMAT):
+        if not str(timeline["format"]).startswith(FORMAT_NAME):
             return None
         chapters = tuple(Chapter(clean_text(str(c["title"])), _seconds(c["start"]),
                                  _seconds(c["end"])) for c in timeline["chapters"])

@@ -14,15 +14,15 @@ from urllib.parse import quote
 import jinja2
 
 from .library import Entry, clean_text
+from ..beside.files import MP3, WRITTEN
 from ..beside.texts import NOTICE, clock
 from ..beside.timedtext import read_webvtt
 
 ASSETS = {"style.css": "text/css; charset=utf-8",
           "player.js": "text/javascript; charset=utf-8"}
 """The files of ``web/`` served as they are, with their types."""
-DOWNLOADS = ((".mp3", "Audio (MP3)"), (".txt", "Transcript (text)"),
-             (".vtt", "Subtitles (WebVTT)"), (".srt", "Subtitles (SRT)"),
-             (".json", "Timeline (JSON)"), (".svg", "Picture (SVG)"))
+DOWNLOADS = (MP3, *WRITTEN)
+"""What a session's page offers to download, of the files it has."""
 
 _environment = jinja2.Environment(
     loader=jinja2.PackageLoader(__package__, "web"),
@@ -69,9 +69,9 @@ def session(entry: Entry, prefix: str, vtt: str | None) -> str:
                  "at": clock(c.start)} for c in entry.chapters]
     cues = [{"start": f"{c.start:g}", "end": f"{c.end:g}", "at": clock(c.start),
              "text": clean_text(c.text)} for c in read_webvtt(vtt or "")]
-    downloads = [{"label": label, "href": file_href(prefix, entry.name(suffix)),
-                  "filename": entry.name(suffix).rsplit("/", 1)[-1]}
-                 for suffix, label in DOWNLOADS if suffix in entry.files]
+    downloads = [{"label": kind.label, "href": file_href(prefix, entry.name(kind.suffix)),
+                  "filename": entry.name(kind.suffix).rsplit("/", 1)[-1]}
+                 for kind in DOWNLOADS if kind.suffix in entry.files]
     return _environment.get_template("session.html").render(
         title=entry.title, length=clock(entry.duration), audio=audio, chapters=chapters,
         cues=cues, downloads=downloads, prefix=prefix, notice=NOTICE, **_when(entry))

@@ -43,7 +43,8 @@ from urllib.parse import unquote
 from . import feed, pages
 from ..errors import InvalidOption, ServeError
 from ..files.inputs import read_bytes
-from .library import CHAPTERS_SUFFIX, Entry, Library
+from .library import Entry, Library
+from ..beside.files import CHAPTERS, MP3, WEBVTT, WRITTEN
 
 DEFAULT_PORT = 8737
 LOOPBACK = "127.0.0.1"
@@ -62,9 +63,7 @@ VTT_LIMIT = 4_000_000
 """The largest WebVTT file read for a session's page."""
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
-_TYPES = {".mp3": "audio/mpeg", ".txt": "text/plain; charset=utf-8",
-          ".vtt": "text/vtt; charset=utf-8", ".srt": "application/x-subrip; charset=utf-8",
-          ".json": "application/json", ".svg": "image/svg+xml"}
+_TYPES = {kind.suffix: kind.media_type for kind in (MP3, *WRITTEN)}
 _PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; media-src 'self'; "
                 "img-src 'self' data:; base-uri 'none'; form-action 'none'; "
                 "frame-ancestors 'none'")
@@ -392,8 +391,8 @@ class _Handler(BaseHTTPRequestHandler):
                 entry = library.find(name)
                 if entry is None:
                     raise Refused(HTTPStatus.NOT_FOUND)
-                self._page(pages.session(entry, prefix, entry.read_text(".vtt", VTT_LIMIT))
-                           .encode(), body)
+                vtt = entry.read_text(WEBVTT.suffix, VTT_LIMIT)
+                self._page(pages.session(entry, prefix, vtt).encode(), body)
             elif kind == "feed":
                 text = self.server.rendered("feed", self._base(), lambda e: feed.rss(
                     e, self._base() + "files/", self._base()))
@@ -418,12 +417,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _file(self, name: str, body: bool) -> None:
         library = self.server.library
-        if name.endswith(CHAPTERS_SUFFIX):
-            entry = library.find(name[: -len(CHAPTERS_SUFFIX)])
+        if name.endswith(CHAPTERS.suffix):
+            entry = library.find(name[: -len(CHAPTERS.suffix)])
             if entry is None:
                 raise Refused(HTTPStatus.NOT_FOUND)
             self._send(HTTPStatus.OK, feed.chapters_json(entry).encode(),
-                       feed.CHAPTERS_TYPE, body)
+                       CHAPTERS.media_type, body)
             return
         handle = library.open(name)
         if handle is None:

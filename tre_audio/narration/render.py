@@ -21,7 +21,6 @@ import os
 import re
 import string
 import threading
-import tomllib
 from collections.abc import Generator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ import platformdirs
 from ..files import inputs
 from ..errors import InvalidOption, ScriptError
 from ..options.settings import DEFAULT_PATTERN, Level, Pace
+from .programmes import classic_order, parts, programme
 
 try:
     import resource
@@ -48,9 +48,6 @@ except ImportError:  # not on Windows
 
 SHORT_SESSION_MINUTES = 28
 """Sessions asked to be shorter than this use the programmes' shorter lead-ins."""
-
-FRAME = ("arrival", "closing")
-"""The exercises that open and close every custom list: they hold the safety content."""
 
 MAX_TEMPLATE_BYTES = 256 * 1024
 RENDER_SECONDS = 5.0
@@ -61,13 +58,6 @@ MAX_NUMBER_BITS = 65_536
 """The largest whole number a template may make (some 20,000 digits)."""
 RENDER_MEMORY = 512 * 2**20
 """Bytes of address space a rendering may add to the process, where it can be capped."""
-
-
-@dataclass(frozen=True)
-class Programme:
-    name: str
-    template: str
-    summary: str
 
 
 @dataclass(frozen=True)
@@ -94,31 +84,12 @@ class Recipe:
     """Minutes of tremor, in place of the level's range."""
     returning: bool = False
     """Briefer lead-ins, for someone who has heard the full ones (later course sessions)."""
-    pattern: str = DEFAULT_PATTERN
+    pattern: str | None = None
+    """The breathing programme's pattern; None: ``DEFAULT_PATTERN``."""
     exercises: tuple[str, ...] | None = None
     """A custom list of exercises, framed by arrival and closing, in place of the programme."""
     tune: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     """Per exercise: hold (seconds), repetitions or breaths."""
-
-
-@cache
-def programmes() -> dict[str, Programme]:
-    """The built-in programmes, by name."""
-    data = tomllib.loads(
-        files(__package__).joinpath("templates/programmes.toml").read_text("utf-8")
-    )
-    return {name: Programme(name, **entry) for name, entry in data.items()}
-
-
-def programme(name: str) -> Programme:
-    """The programme called ``name``."""
-    try:
-        return programmes()[name]
-    except KeyError:
-        raise InvalidOption(
-            "PROGRAMME",
-            f"unknown programme '{name}'; choose from: {', '.join(programmes())}",
-        ) from None
 
 
 def default_templates() -> Path:
@@ -172,7 +143,7 @@ def exercises(templates: Path | None = None) -> dict[str, Exercise]:
                 found[path.name] = _read_template(path, root)
             except _Unusable as error:
                 raise ScriptError(str(error)) from None
-    order = [f"{name}.j2" for name in _CLASSIC_ORDER]
+    order = [f"{name}.j2" for name in classic_order()]
     names = [n for n in order if n in found] + sorted(n for n in found if n not in order)
     result = {}
     for file_name in names:
@@ -180,10 +151,6 @@ def exercises(templates: Path | None = None) -> dict[str, Exercise]:
         name = file_name.removesuffix(".j2")
         result[name] = Exercise(name, summary, tunes, origin[file_name])
     return result
-
-
-_CLASSIC_ORDER = ("arrival", "grounding", "ankles", "calves", "thighs", "forward-bend",
-                  "hip-opener", "wall-sit", "floor", "tremor", "rest", "closing")
 
 
 class _Unusable(jinja2.TemplateError):
@@ -569,19 +536,20 @@ def render(
         "limits": recipe.limits,
         "eyes_open": recipe.eyes_open,
         "returning": recipe.returning,
-        "pattern": recipe.pattern,
+        "pattern": recipe.pattern or DEFAULT_PATTERN,
         "tune": {key: dict(value) for key, value in recipe.tune.items()},
     }
     folder = user_folder(templates)
     environment = _environment(folder, folder.resolve() if folder else None)
+    made_of = parts(name, recipe.exercises)
     top = programme(name).template if recipe.exercises is None else None
-    where = f"programme '{name}'" if top else "your list of exercises"
+    where = made_of.where
     try:
         # the cap outermost: the deadline is past (its exception raised or dropped) by
         # the time the cap is lifted, so that nothing can keep it on
         with _memory_cap(RENDER_MEMORY), _deadline(RENDER_SECONDS):
             template = (environment.get_template(top) if top else
-                        environment.from_string(_custom_session(recipe.exercises or ())))
+                        environment.from_string(_listed(made_of.exercises)))
             return _text(template, context)
     except _OverBudget as error:
         at = error.where or _origin(error.__traceback__, where)
@@ -610,9 +578,8 @@ def render(
         raise ScriptError(f"template {_origin(error.__traceback__, where)}: {error}") from None
 
 
-def _custom_session(names: tuple[str, ...]) -> str:
-    parts = (FRAME[0], *names, FRAME[1])
-    return "".join(f'{{% include "exercises/{part}.j2" %}}\n' for part in parts)
+def _listed(exercises: tuple[str, ...]) -> str:
+    return "".join(f'{{% include "exercises/{name}.j2" %}}\n' for name in exercises)
 
 
 def _origin(trace: TracebackType | None, fallback: str) -> str:

@@ -40,6 +40,12 @@ def default_folder() -> Path:
     return Path(platformdirs.user_cache_dir("tre-audio")) / "speech"
 
 
+def voice_identity(engine: str, fingerprint: str, wpm: float) -> str:
+    """What names the voice in a clip's key (``ClipCache.key``): ``ENGINE:FINGERPRINT:WPM``,
+    the engine, its module's ``fingerprint`` of the voice, and the rate."""
+    return f"{engine}:{fingerprint}:{wpm:g}"
+
+
 class ClipCache:
     def __init__(self, folder: Path, sample_rate: int) -> None:
         self.folder = folder

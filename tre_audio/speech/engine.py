@@ -1,9 +1,10 @@
 """The interface every speech engine implements, and the registry that opens them.
 
-An engine module (``piper``, ``system``) provides three things:
+An engine module (``piper``, ``system``) provides four things (``EngineModule``):
 
 - ``DEFAULT_VOICE``: the voice used when none is asked for;
 - ``voices() -> list[Voice]``: the voices it can use here;
+- ``fingerprint(voice: str) -> str``: what names the voice's exact version in cache keys;
 - ``open_engine(voice: str, wpm: float) -> Engine``: a ready engine speaking at about
   ``wpm`` words a minute (the rate of the sentences themselves, without the gaps).
 
@@ -18,7 +19,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Protocol
 
 import numpy as np
@@ -61,6 +61,27 @@ class Engine(Protocol):
 
     def close(self) -> None:
         """Release the voice (and any worker process)."""
+        ...
+
+
+class EngineModule(Protocol):
+    """What an engine module provides (``engine_module`` finds it by the engine's name)."""
+
+    DEFAULT_VOICE: str
+    """The voice used when none is asked for."""
+
+    def voices(self) -> list[Voice]:
+        """The voices it can use here."""
+        ...
+
+    def fingerprint(self, voice: str) -> str:
+        """Stable text naming ``voice``'s exact version (its file, or the synthesizer's),
+        found without opening the voice: a speaker keys its cached clips by it, so that
+        a clip is reused with no engine opened, and not reused once the voice changed."""
+        ...
+
+    def open_engine(self, voice: str, wpm: float) -> Engine:
+        """``voice``, ready, speaking at about ``wpm`` words a minute."""
         ...
 
 
@@ -120,13 +141,14 @@ def synthesize_all(engine: Engine, texts: Sequence[str]) -> Iterator[np.ndarray]
                 thread.join()
 
 
-def engine_module(name: str) -> ModuleType:
+def engine_module(name: str) -> EngineModule:
     """The module implementing engine ``name``."""
     if name not in ENGINES:
         raise InvalidOption(
             "--engine", f"unknown engine '{name}'; choose from: {', '.join(ENGINES)}"
         )
-    return importlib.import_module(f"{__package__}.{name}")
+    module: EngineModule = importlib.import_module(f"{__package__}.{name}")
+    return module
 
 
 def open_engine(name: str, voice: str | None, wpm: float) -> Engine:

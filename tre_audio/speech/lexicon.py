@@ -157,11 +157,10 @@ def load(path: Path) -> Lexicon:
     ``LexiconError`` names the file and the line."""
     data = inputs.read_file(path, MAX_BYTES, "lexicon", LexiconError)
     try:
-        text = data.decode("utf-8-sig")  # a byte-order mark, as Notepad writes, is fine
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise LexiconError(f"lexicon {path}, line {line}: not UTF-8 text; save it as UTF-8") \
-            from None
+        text = tomlfile.decode(data)
+    except tomlfile.NotUtf8 as error:
+        raise LexiconError(f"lexicon {path}, line {error.line}: not UTF-8 text; save it as "
+                           "UTF-8") from None
     try:
         table = tomlfile.loads(text)
     except tomllib.TOMLDecodeError as error:

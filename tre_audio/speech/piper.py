@@ -21,7 +21,7 @@ import platformdirs
 
 from ..errors import EngineError, InvalidOption, VoiceError
 from ..files.inputs import read_bytes, size_text
-from .cache import default_folder, keep
+from .cache import default_folder, keep, voice_identity
 from ..sound.clip import trim
 from .engine import Voice, synthesize_all
 
@@ -181,7 +181,7 @@ def open_engine(voice: str, wpm: float) -> PiperEngine:
 
     engine = PiperEngine(PiperVoice(session=session, config=config), identity="",
                          workers=min(4, os.cpu_count() or 1))
-    engine.identity = f"piper:{fingerprint(voice)}:{wpm:g}"
+    engine.identity = voice_identity("piper", fingerprint(voice), wpm)
     measured = sorted(_MEASURED_RATES.get((path.stem, path.stat().st_size), ()))
     if measured and measured[0][0] <= wpm <= measured[-1][0]:
         rates, scales = zip(*measured)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..errors import EngineError, LexiconError
-from .cache import ClipCache
+from .cache import ClipCache, voice_identity
 from ..sound.clip import PEAK_OVER_RMS_DB, SPEECH_RMS_DB, prepare
 from .engine import Engine, engine_module, letters_at_most, open_engine, synthesize_all
 
@@ -30,7 +30,7 @@ class Speaker:
         self.wpm = wpm
         self.cache = cache
         self.lexicon = lexicon
-        self.identity = f"{engine}:{module.fingerprint(self.voice)}:{wpm:g}"
+        self.identity = voice_identity(engine, module.fingerprint(self.voice), wpm)
 
     def spoken(self, text: str) -> str:
         """What the engine is asked to say for the sentence ``text``."""

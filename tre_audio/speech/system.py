@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import EngineError, InvalidOption
 from . import system_worker
+from .cache import voice_identity
 from .engine import Voice, letters_at_most
 
 ESPEAK = system_worker.platform_driver() == "espeak"
@@ -264,7 +265,7 @@ class SystemEngine:
         _require_pyttsx3()
         self.voice, self.wpm, self.speaker = voice, wpm, speaker
         self.tries, self.timeout, self.timeout_per_word = tries, timeout, timeout_per_word
-        self.identity = f"system:{fingerprint(voice)}:{wpm:g}"
+        self.identity = voice_identity("system", fingerprint(voice), wpm)
         self.sample_rate = 0
         self.info: dict[str, Any] = {}
         self._folder = tempfile.mkdtemp(prefix="tre-audio-system-")
