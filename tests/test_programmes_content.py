@@ -588,3 +588,29 @@ def test_exercise_settings_are_refused_where_the_exercise_is_not_in_the_session(
         _script({"exercises": ["ankles"], "tune": {"calves": {"hold": 45}}})
     with pytest.raises(InvalidOption, match="your list of exercises: it has no tremor"):
         _script({"exercises": ["ankles", "rest"], "tremor": 2.0})
+
+
+def test_a_length_out_of_reach_names_one_range_whichever_side_it_misses():
+    # the shorter lead-ins reach further down, the full ones further up: one range
+    from tre_audio.narration.plan import reaches
+
+    messages = []
+    for minutes in (10.0, 60.0):
+        with pytest.raises(InvalidOption) as error:
+            _script({"programme": "classic", "minutes": minutes})
+        messages.append(str(error.value).split("can last ")[1])
+    assert messages[0] == messages[1]
+    low, high = (float(n) for n in messages[0].removesuffix(" minutes").split(" to "))
+    for minutes in (low, (low + high) / 2, high, 28.0, 29.0):
+        assert "tre-audio narration script" in _script({"programme": "classic",
+                                                        "minutes": minutes})
+    assert not reaches(10 * 60, low * 60, high * 60)
+
+
+def test_the_full_lead_ins_are_used_wherever_they_fit():
+    def words(text):  # the sentences, without the timings
+        return [line for line in text.splitlines() if line and line[0] not in "#["]
+
+    natural = words(_script({"programme": "classic"}))
+    assert words(_script({"programme": "classic", "minutes": 29.0})) == natural
+    assert words(_script({"programme": "classic", "minutes": 20.0})) != natural

@@ -26,7 +26,7 @@ from .speech.lexicon import Lexicon, find as find_lexicon
 from .sound.master import SESSION_SPEECH_LUFS, Master, Mastered, master
 from .sound.mix import Ducking, Mixer
 from .narration.plan import (BELL_SECONDS, ChapterMark, Plan, Segment, estimate_speech,
-                             layout)
+                             layout, reaches)
 from .narration.script import (MAX_SENTENCE, SENTENCE_RULE, Event, one_line, parse, read,
                                split_sentences, spoken)
 from .speech.cache import ClipCache, default_folder
@@ -148,9 +148,19 @@ class Session:
 
 def narration(options: Options, script: Path | None = None) -> tuple[list[Event], str]:
     """The session's script events (from ``script``, or rendered from the programme)
-    and its label (the script's name or the programme's)."""
+    and its label (the script's name or the programme's). Rendered to fit
+    ``options.minutes``: with the full lead-ins wherever they fit, else the shorter ones."""
     if script is not None:
         return read(script), one_line(script.stem) or "script"
+    label = options.label or ("custom" if options.recipe.exercises is not None
+                              else options.programme)
+    full = _rendered(options, short=False)
+    if options.minutes is None:
+        return full, label
+    return _fitting(options, full), label
+
+
+def _rendered(options: Options, *, short: bool) -> list[Event]:
     text = render.render(
         options.programme,
         pace=settings.pace(options.pace),
@@ -160,10 +170,36 @@ def narration(options: Options, script: Path | None = None) -> tuple[list[Event]
         binaural=options.sound.binaural is not None,
         recipe=options.recipe,
         templates=options.templates,
+        short=short,
     )
-    label = options.label or ("custom" if options.recipe.exercises is not None
-                              else options.programme)
-    return parse(text, source=f"programme '{options.programme}'"), label
+    return parse(text, source=f"programme '{options.programme}'")
+
+
+def _fitting(options: Options, full: list[Event]) -> list[Event]:
+    """``full`` if it can last ``options.minutes``, else the shorter wording if that can
+    (estimated speech); else an ``InvalidOption`` naming what the two can last."""
+    pace = settings.pace(options.pace)
+    target = (options.minutes or 0) * 60
+
+    def reach(events: list[Event]) -> tuple[float, float]:
+        planned = layout(events, pace, estimate_speech, None, options.sound.interval_bell)
+        return planned.shortest, planned.longest
+
+    full_reach = reach(full)
+    if reaches(target, *full_reach):
+        return full
+    short = _rendered(options, short=True)
+    short_reach = reach(short)
+    if target < full_reach[0] and reaches(target, *short_reach):
+        return short
+    low, high = short_reach[0], full_reach[1]
+    lengths = (f"{low / 60:.1f} to {short_reach[1] / 60:.1f} or {full_reach[0] / 60:.1f} "
+               f"to {high / 60:.1f}" if not reaches(full_reach[0], low, short_reach[1])
+               else f"{low / 60:.1f} to {high / 60:.1f}")
+    where = programmes.parts(options.programme, options.recipe.exercises).where
+    raise InvalidOption("--minutes", f"cannot fit {options.minutes:g} minutes: {where} at "
+                        f"the {pace.name} pace and the {options.level} level can last "
+                        f"{lengths} minutes")
 
 
 def script_text(options: Options) -> str:

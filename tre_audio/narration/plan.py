@@ -258,6 +258,13 @@ def _fixed_seconds(
     return 0.0
 
 
+def reaches(target: float, shortest: float, longest: float) -> bool:
+    """Whether a session whose holds reach ``shortest`` to ``longest`` seconds can be
+    fitted to ``target`` seconds, within the tolerance of the target (not of the range):
+    the nearest length reachable may be off by ``TOLERANCE`` of what was asked, no more."""
+    return shortest / (1 + TOLERANCE) <= target <= longest / (1 - TOLERANCE)
+
+
 def _fit(
     target: float,
     shortest: float,
@@ -270,9 +277,7 @@ def _fit(
     Every flexible hold moves the same fraction of the way through its own range, so
     short holds stay short and the tremor phase stays within its limits.
     """
-    # within the tolerance of the target (not of the range): the nearest length
-    # reachable may be off by TOLERANCE of what was asked, no more
-    if not shortest / (1 + TOLERANCE) <= target <= longest / (1 - TOLERANCE):
+    if not reaches(target, shortest, longest):
         raise InvalidOption(
             "--minutes",
             f"cannot fit {target / 60:g} minutes at the {pace.name} pace: this session "

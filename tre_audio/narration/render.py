@@ -520,9 +520,13 @@ def _text(template: jinja2.Template, context: Mapping[str, Any]) -> str:
 def render(
     name: str, *, pace: Pace, level: Level, minutes: float | None, listener: str = "",
     binaural: bool = False, recipe: Recipe = Recipe(), templates: Path | None = None,
+    short: bool | None = None,
 ) -> str:
     """The narration script of programme ``name`` (or of ``recipe.exercises``) for
-    these options."""
+    these options; ``short``: with the shorter lead-ins (None: if ``minutes`` is under
+    ``SHORT_SESSION_MINUTES``)."""
+    if short is None:
+        short = minutes is not None and minutes < SHORT_SESSION_MINUTES
     if recipe.tremor is not None:
         level = dataclasses.replace(level, tremor_low=recipe.tremor, tremor_high=recipe.tremor)
     context = {
@@ -530,7 +534,7 @@ def render(
         "pace": pace.name,
         "level": level,
         "minutes": minutes,
-        "short": minutes is not None and minutes < SHORT_SESSION_MINUTES,
+        "short": short,
         "binaural": binaural,
         "trusted": recipe.trusted.strip(),
         "limits": recipe.limits,
