@@ -48,12 +48,13 @@ import numpy as np
 from pydub import AudioSegment
 
 from tre_audio.sound import ambient
-from tre_audio.options import settings
+from tre_audio.options import settings, values
 from tre_audio.sound.mix import placed_bells
 from tre_audio.narration.plan import Plan, layout
 from tre_audio.narration.script import Say
 from tre_audio.listen.server import open_server
-from tre_audio.session import Options, narration
+from tre_audio.session import narration
+from tre_audio.options.values import Options
 from tre_audio.speech.cache import ClipCache
 from tre_audio.sound.clip import SPEECH_RMS_DB
 from tre_audio.speech.speaker import Speaker
@@ -153,7 +154,7 @@ def naive(minutes: float, level: str, pace: str, cache: Path, out: Path) -> Run:
 def naive_session(minutes: float, level: str, pace: str, cache: Path, out: Path) -> None:
     """The warm session mixed with pydub as a first attempt would, written to ``out``."""
     options = Options(pace=pace, level=level, minutes=minutes,
-                      sound=settings.Sound(ambient=WARM_AMBIENT))
+                      sound=values.Sound(ambient=WARM_AMBIENT))
     events, _ = narration(options, None)  # the session's script, as generate makes it
     speaker = Speaker(options.engine, options.voice, settings.VOICE_WPM,
                       ClipCache(cache, RATE))
@@ -194,7 +195,7 @@ def voice_track(plan: Plan, clips: Mapping[str, AudioSegment]) -> AudioSegment:
     return track + silence(plan.duration - plan.segments[-1].end)  # the tail
 
 
-def bed(sound: settings.Sound, milliseconds: int) -> AudioSegment:
+def bed(sound: values.Sound, milliseconds: int) -> AudioSegment:
     """The ambient loop repeated for ``milliseconds``, as far under the voice as
     tre-audio's bed between sentences (it is not ducked under speech here)."""
     samples = ambient.loop(sound.ambient, RATE, sound.seed)

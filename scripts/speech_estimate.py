@@ -20,7 +20,8 @@ from tre_audio.errors import TreAudioError
 from tre_audio.narration.plan import SPEECH_ESTIMATE, estimate_speech, speech_features
 from tre_audio.narration.programmes import programmes
 from tre_audio.narration.script import spoken
-from tre_audio.session import Options, narration
+from tre_audio.session import narration
+from tre_audio.options.values import Options
 from tre_audio.speech.cache import ClipCache, default_folder
 from tre_audio.speech.speaker import Speaker
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tre_audio import session
+from tre_audio.options import values
 from tre_audio.listen.server import SessionServer
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,7 +55,7 @@ def make_session(folder: Path, name: str, progress: session.Progress | None = No
     """Speak ``SCRIPTS[name]`` (a few sentences) into ``folder/name.mp3`` and its files."""
     script = folder.parent / f"{name.replace('/', '-')}.txt"  # outside the served folder
     script.write_text(SCRIPTS[name], encoding="utf-8")
-    return session.generate(session.Options(), out=folder / f"{name}.mp3", script=script,
+    return session.generate(values.Options(), out=folder / f"{name}.mp3", script=script,
                             progress=progress)
 
 

@@ -50,7 +50,7 @@ def test_a_profile_or_plan_name_that_is_not_plain_text_names_its_line(tmp_path):
     profile = tmp_path / "profile.toml"
     profile.write_text('level = "beginner"\ntrusted_person = "Al\\u0007ex"\n')
     with pytest.raises(ProfileError, match=r"profile\.toml, line 2, trusted_person: "
-                                           r"trusted_person must be plain text"):
+                                           r"trusted must be plain text"):
         profiles.load(profile)
     plan = tmp_path / "p.toml"
     plan.write_text('pace = "slow"\nname = "Sam\\u001b[31m"\n')

@@ -14,7 +14,7 @@ from measure import RATE, decode, rms_db
 from narration import chapters, norm, spoken as said
 from tre_audio.narration import render
 from tre_audio import session
-from tre_audio.options import settings
+from tre_audio.options import settings, values
 from tre_audio.sound import tones
 from tre_audio.errors import ScriptError
 from tre_audio.sound.mix import DUCK_RELEASE, Ducking, Mixer, placed_tones
@@ -171,7 +171,7 @@ def render_events(pattern: str, level: str = "first-time", pace: str = "gentle",
     text = render.render(
         "breathing", pace=settings.pace(pace), level=settings.level(level),
         minutes=minutes, listener=recipe.pop("listener", ""),
-        recipe=render.Recipe(pattern=pattern, **recipe),
+        recipe=values.Recipe(pattern=pattern, **recipe),
     )
     return parse(text, source=f"breathing {pattern}")
 
@@ -380,7 +380,7 @@ def test_the_mixer_renders_tones_identically_in_any_block_size():
              for text in spoken(events)}
     for clip in clips.values():
         clip[:50] = clip[-50:] = 0
-    mixer = Mixer(plan, clips, settings.Sound(ambient="none", bells=False), RATE)
+    mixer = Mixer(plan, clips, values.Sound(ambient="none", bells=False), RATE)
     assert len(placed_tones(plan, RATE)) == 6  # tones play with the bells off too
     whole = mixer.render(0, mixer.length)
     for block in (4096, 7777, RATE * 3 + 1):
@@ -408,8 +408,8 @@ def test_the_bed_stays_down_through_a_counted_round_instead_of_pumping():
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory, speech_cache):
-    options = session.Options(programme="breathing", recipe=render.Recipe(pattern="box"),
-                              sound=settings.Sound(ambient="none"))
+    options = values.Options(programme="breathing", recipe=values.Recipe(pattern="box"),
+                              sound=values.Sound(ambient="none"))
     out = tmp_path_factory.mktemp("breathing") / "b.mp3"
     made = session.generate(options, out=out, cache=speech_cache)
     return made, decode(made.path)

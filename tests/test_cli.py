@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -306,3 +307,64 @@ def test_a_name_chosen_by_default_never_replaces_an_earlier_session(private_fold
     chosen = run("generate", "--script", "s.txt", "--name", "Alex", "-o", str(made))
     assert chosen.exit_code == 0
     assert (private_folders / made).read_bytes() != earlier  # chosen: replaced
+
+
+def option_rows() -> list[str]:
+    """The README's option table as the command line declares it: the option table's
+    entries (their README wording) and generate's own options, in --help's order."""
+    from tre_audio.cli import generate
+    from tre_audio.options import table
+
+    rows = ["| option | what it does | default |", "| --- | --- | --- |"]
+    for param in generate.params:
+        option = table.BY_KEY.get(param.name or "")
+        if option is not None:
+            spelling = option.flag if option.flag == "PROGRAMME" else (
+                f"{option.flag or option.option} {option.metavar}".strip())
+            rows.append(f"| `{spelling}` | {option.help} | {option.shown_default} |")
+            continue
+        assert isinstance(param, click.Option) and param.help, param.name
+        said = re.fullmatch(r"(.+?)(?: \[default: (.+)\])?\.", param.help)
+        assert said, param.help
+        names = ", ".join(f"`{name}`" for name in param.opts)
+        metavar = f" {param.metavar}" if param.metavar else ""
+        names = names[:-1] + metavar + "`"
+        rows.append(f"| {names} | {said[1][0].lower()}{said[1][1:]} | {said[2] or ''} |")
+    return rows
+
+
+def test_the_readme_option_table_is_the_command_lines():
+    readme = README.read_text(encoding="utf-8")
+    start = readme.index("| option | what it does | default |")
+    table = readme[start:readme.index("\n\n", start)].splitlines()
+    assert table == option_rows()
+
+
+def test_every_option_in_the_table_reaches_every_place_it_may_be_set():
+    from tre_audio.choices import planfile, profile as profiles
+    from tre_audio.cli import generate, script
+    from tre_audio.options import table, values
+
+    for command in (generate, script):
+        given = {p.name for p in command.params}
+        assert {o.key for o in table.where(table.COMMAND)} - given <= {"lexicon"}
+    assert set(planfile.KEYS) == {o.key for o in table.where(table.PLAN)} - {"tune"}
+    example = planfile.example("p.toml")
+    assert all(f"\n# {key} = " in example or f"\n{key} = " in example
+               for key in planfile.KEYS if key != "programme") and "programme = " in example
+    assert set(profiles.KEYS) == {o.key for o in table.where(table.PROFILE)}
+    kept = values.Options().settings()
+    assert set(kept) == {o.key for o in table.OPTIONS} - {"trusted", "templates", "lexicon"}
+
+
+def test_each_part_of_the_value_object_holds_the_options_the_table_gives_it():
+    import dataclasses
+
+    from tre_audio.options import table, values
+
+    for part, holder in (("session", values.Options), ("sound", values.Sound),
+                         ("recipe", values.Recipe)):
+        fields = {f.name for f in dataclasses.fields(holder)}
+        assert set(table.part(part)) <= fields, part
+        others = fields - set(table.part(part))
+        assert others <= {"sound", "recipe", "label", "duck", "returning"}, (part, others)

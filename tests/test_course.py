@@ -14,12 +14,13 @@ from click.testing import CliRunner
 from measure import RATE, decode, probe
 from tre_audio import course as course_module
 from tre_audio.narration import render
-from tre_audio.options import settings
+from tre_audio.options import settings, values
 from tre_audio.course import Course, build, plan, tremor_minutes
 from tre_audio.errors import InvalidOption, OutputError
 from tre_audio.cli import cli
 from tre_audio.narration.script import Say
-from tre_audio.session import Options, narration
+from tre_audio.session import narration
+from tre_audio.options.values import Options
 from tre_audio.speech import speaker
 
 MINUTES = 19
@@ -63,7 +64,7 @@ def test_a_long_course_ends_at_the_top_of_the_level_and_never_passes_it(level):
 
 
 def test_your_own_tremor_setting_is_the_ceiling():
-    options = Options(level="beginner", recipe=render.Recipe(tremor=7))
+    options = Options(level="beginner", recipe=values.Recipe(tremor=7))
     doses = [p.tremor for p in plan(Course(options, weeks=12, per_week=4))]
     assert doses[0] == 5 and max(doses) == 7
 

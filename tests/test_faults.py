@@ -658,6 +658,7 @@ def test_two_runs_writing_one_session_at_once_leave_the_files_of_one(work, monke
     from mutagen.id3 import ID3
 
     from tre_audio import session
+    from tre_audio.options import values
 
     real_replace, real_tag = os.replace, session.tag_mp3
     second_tagged, second_done, held = (threading.Event() for _ in range(3))
@@ -681,7 +682,7 @@ def test_two_runs_writing_one_session_at_once_leave_the_files_of_one(work, monke
 
     def make(name: str) -> None:
         try:
-            session.generate(session.Options(name=name), out=work / "out" / "keep.mp3",
+            session.generate(values.Options(name=name), out=work / "out" / "keep.mp3",
                              script=work / "s.txt")
         except BaseException as error:  # reported below, in the test's thread
             errors.append(error)

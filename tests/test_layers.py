@@ -19,6 +19,7 @@ LAYERS = (
     ("speech",),  # voices; their clips are levelled by sound
     ("beside",),  # transcript, subtitles, timeline, picture
     ("listen",),  # library, feed, server, page
+    ("registries",),  # the stages' choices, for the option table's names
     ("session",),  # makes one session from all of the above
     ("course",),  # a series of sessions
     ("choices",),  # profile, plan file and command line, layered into options

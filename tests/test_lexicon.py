@@ -14,8 +14,10 @@ from test_cli_errors import assert_one_line_error, no_audio_written
 from tre_audio.cli import cli
 from tre_audio.errors import LexiconError
 from tre_audio.speech.lexicon import Lexicon, default_path, find, load
-from tre_audio.session import SAY_LEAD, SAY_TAIL, Options, generate
-from tre_audio.options.settings import Sound, pace
+from tre_audio import session as session_module
+from tre_audio.session import SAY_LEAD, SAY_TAIL, generate
+from tre_audio.options.values import Options, Sound
+from tre_audio.options.settings import pace
 from tre_audio.speech import speaker as speaker_module
 
 LEXICON = """\
@@ -81,21 +83,21 @@ def test_respellings_are_used_as_written_once(tmp_path):
     assert Lexicon({})("Nothing to do.") == "Nothing to do."
 
 
-def test_options_load_the_given_lexicon_once(words):
-    options = Options(lexicon=words)
-    assert options.respell is not None and options.respell.source == words
-    assert len(options.respell) == 5
-    assert options.speaker().spoken("Hello TRE.") == "Hello T R E."
+def test_the_speaker_loads_the_given_lexicon(words):
+    speaker = session_module.speaker(Options(lexicon=words))
+    assert isinstance(speaker.lexicon, Lexicon) and speaker.lexicon.source == words
+    assert len(speaker.lexicon) == 5
+    assert speaker.spoken("Hello TRE.") == "Hello T R E."
 
 
 def test_the_users_own_lexicon_is_found_and_a_given_one_wins(config_home, words):
-    assert find(None) is None and Options().respell is None
+    assert find(None) is None and session_module.speaker(Options()).lexicon is None
     mine = default_path()
     assert mine == config_home / "tre-audio" / "lexicon.toml"
     mine.parent.mkdir(parents=True)
     mine.write_text('TRE = "trauma release"\n', encoding="utf-8")
-    assert Options().speaker().spoken("TRE.") == "trauma release."
-    assert Options(lexicon=words).speaker().spoken("TRE.") == "T R E."
+    assert session_module.speaker(Options()).spoken("TRE.") == "trauma release."
+    assert session_module.speaker(Options(lexicon=words)).spoken("TRE.") == "T R E."
 
 
 def test_entries_made_in_code_are_checked_too():
@@ -204,7 +206,7 @@ def test_say_speaks_a_respelled_line_into_a_short_mp3(words, private_folders, sp
     assert int(stream["sample_rate"]) == RATE
 
     # the cache holds the respelled sentence, not the written one
-    speaker = Options(lexicon=words).speaker(speech_cache)
+    speaker = session_module.speaker(Options(lexicon=words), speech_cache)
     letters = speaker.cache.get(speaker.cache.key(speaker.identity, "T R E."))
     tree = speaker.cache.get(speaker.cache.key(speaker.identity, "Tree."))
     assert letters is not None and tree is not None
@@ -269,7 +271,7 @@ def test_a_session_speaks_the_respellings_and_keeps_the_written_text(
     assert [s["text"] for s in said] == ["Welcome to TRE with Berceli.", "Breathe out slowly."]
 
     # the voice says the respelling where the plan puts the sentence
-    speaker = options.speaker(speech_cache)
+    speaker = session_module.speaker(options, speech_cache)
     respelled = "Welcome to T R E with ber chelly."
     clip = speaker.cache.get(speaker.cache.key(speaker.identity, respelled))
     first = session.plan.segments[[s.kind for s in session.plan.segments].index("speech")]

@@ -25,7 +25,7 @@ from test_programmes_content import (
     REACHABLE,
 )
 from tre_audio.narration import plan, render, script
-from tre_audio.options import settings
+from tre_audio.options import settings, values
 
 CHAPTERS = {"classic": CLASSIC_CHAPTERS, **PROGRAMME_CHAPTERS}
 PROGRAMMES = ["classic", "tremor", "seated", "grounding", "spiral", "cooldown"]
@@ -50,7 +50,7 @@ def _render(
         recipe["limits"] = frozenset(recipe["limits"])
     text = render.render(
         programme, pace=settings.pace(pace), level=settings.level(level),
-        minutes=minutes, listener=listener, recipe=render.Recipe(**recipe),
+        minutes=minutes, listener=listener, recipe=values.Recipe(**recipe),
     )
     return script.parse(text, source=f"{programme} {level} short={short} {recipe}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -36,20 +37,21 @@ def test_path_init_show_set(profile_file):
     assert run("profile", "path").stdout.strip() == str(profile_file)
     assert run("profile", "init").stdout.strip() == str(profile_file)
     assert profiles.load() == profiles.Profile()  # every key is commented out
-    assert "# trusted_person" in profile_file.read_text(encoding="utf-8")
+    assert "# trusted = " in profile_file.read_text(encoding="utf-8")
     for key, value in [("name", "Sam"), ("trusted_person", "Alex"), ("level", "beginner"),
                        ("limits", "knees, lower-back"), ("eyes_open", "yes"),
                        ("pace", "slow"), ("ambient", "rain"), ("minutes", "30"),
                        ("loudness", "-19"), ("engine", "system"), ("voice", "en-us")]:
         assert run("profile", "set", key, value).exit_code == 0, key
     assert profiles.load() == profiles.Profile(
-        name="Sam", trusted_person="Alex", level="beginner", limits=("knees", "lower-back"),
+        name="Sam", trusted="Alex", level="beginner", limits=("knees", "lower-back"),
         eyes_open=True, pace="slow", ambient="rain", minutes=30.0, loudness=-19.0,
         engine="system", voice="en-us")
     shown = run("profile", "show").stdout
-    assert "limits          knees, lower-back" in shown and "eyes_open       true" in shown
+    assert re.search(r"^limits +knees, lower-back$", shown, re.M)
+    assert re.search(r"^eyes_open +true$", shown, re.M)
     run("profile", "set", "minutes", "")
-    assert profiles.load().minutes is None
+    assert profiles.load().get("minutes") is None
 
 
 def test_init_refuses_to_replace_a_profile(profile_file):
@@ -61,7 +63,7 @@ def test_init_refuses_to_replace_a_profile(profile_file):
 
 
 @pytest.mark.parametrize("key, value, words", [
-    ("colour", "red", ["unknown profile key 'colour'", "trusted_person"]),
+    ("colour", "red", ["unknown profile key 'colour'", "trusted"]),
     ("level", "expert", ["unknown level 'expert'", "sensitive"]),
     ("limits", "knees,elbows", ["unknown body limit 'elbows'", "pregnancy"]),
     ("minutes", "thirty", ["minutes must be a number"]),

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from measure import RATE, decode, peak_db, probe, rms_db
-from tre_audio.session import Options, generate
-from tre_audio.options.settings import Sound
+from tre_audio.session import generate
+from tre_audio.options.values import Options
+from tre_audio.options.values import Sound
 from tre_audio.speech import speaker
 
 SCRIPT = """\

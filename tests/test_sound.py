@@ -4,9 +4,11 @@ binaural tone, the seed, joins without clicks, and the blockwise mastering."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import subprocess
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +23,9 @@ from tre_audio.sound.master import Master
 from tre_audio.sound.mix import Mixer
 from tre_audio.narration.plan import layout
 from tre_audio.narration.script import Say, parse
-from tre_audio.session import Options, generate
-from tre_audio.options.settings import PACES, SAMPLE_RATE, VOICE_WPM, Sound
+from tre_audio.session import generate
+from tre_audio.options.settings import PACES, SAMPLE_RATE, VOICE_WPM
+from tre_audio.options.values import Options, Sound
 from tre_audio.speech.cache import ClipCache
 from tre_audio.speech.speaker import Speaker
 
@@ -157,7 +160,13 @@ def test_the_timeline_lists_every_segment_and_the_settings(made):
     assert kinds == [s.kind for s in session.plan.segments]
     said = [s["text"] for s in manifest["segments"] if s["kind"] == "speech"]
     assert said == [e.text for e in parse(SCRIPT) if isinstance(e, Say)]
-    assert manifest["ambient"] == "pink" and manifest["loudness_target_lufs"] == -16
+    assert manifest["settings"]["ambient"] == "pink"
+    assert manifest["settings"]["loudness"] == -16
+    assert manifest["settings"] == Options().settings()
+    assert str(uuid.UUID(manifest["id"])) == manifest["id"]  # the session's own id
+    made_at = datetime.datetime.fromisoformat(manifest["made"])
+    assert abs((datetime.datetime.now(datetime.timezone.utc) - made_at).total_seconds()) < 600
+    assert "trusted" not in manifest["settings"]  # another person's name stays out
 
 
 def _peak_hz(samples: np.ndarray, start: float, seconds: float, low: float = 100) -> float:

@@ -179,7 +179,7 @@ def test_the_manifest_carries_the_plans_timeline(plan):
     text = manifest(plan, title="Classic", audio="classic.mp3", extra=extra)
     timeline = json.loads(text)
     assert text.endswith("\n") and text.startswith('{\n  "format"')
-    assert timeline["format"] == "tre-audio manifest 1"
+    assert timeline["format"] == "tre-audio manifest 2"
     assert (timeline["title"], timeline["audio"]) == ("Classic", "classic.mp3")
     assert timeline["duration"] == round(plan.duration, 3)
     assert {k: timeline[k] for k in extra} == extra

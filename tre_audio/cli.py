@@ -14,17 +14,17 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .sound import ambient
-from .choices import layers as choices, planfile as planfiles
-from .narration import programmes, render
-from .options import settings
-from .choices import profile as profiles
+from . import __version__, registries
+from .choices import layers as choices, planfile as planfiles, profile as profiles
 from .listen import qr
+from .narration import render
+from .options import settings, table, values
+from .sound import ambient
 from .course import DEFAULT_PER_WEEK, DEFAULT_WEEKS, Course, build as build_course
 from .errors import InvalidOption, TreAudioError, TreAudioWarning
 from .listen.feed import write as write_feed
-from .session import (Options, generate as make_session, plot_session, preview_ambient,
+from .options.values import Options
+from .session import (generate as make_session, plot_session, preview_ambient,
                       say as say_text, script_text)
 from .listen.server import DEFAULT_PORT, open_server
 from .speech.engine import DEFAULT_ENGINE, ENGINES, list_voices
@@ -127,83 +127,62 @@ def _library_errors() -> Iterator[None]:
         raise click.ClickException(str(error)) from None
 
 
+def _from_table(option: table.Option) -> Callable[..., Any]:
+    """The command line's option (or argument) for ``option`` of the table."""
+    if option.flag == "PROGRAMME":
+        return click.argument("programme", required=False)
+    shown = option.shown_default.replace("`", "")
+    helped = option.plain_help[:1].upper() + option.plain_help[1:]
+    extra: dict[str, Any] = {
+        "help": f"{helped} [default: {shown}]." if shown not in ("", "none") else f"{helped}."}
+    if option.kind == "true or false":
+        if option.flag.startswith("--no-"):
+            return click.option(option.flag, option.key, flag_value=False, default=None,
+                                **extra)
+        return click.option(option.option, option.key, is_flag=True, default=None, **extra)
+    if option.choices and option.kind == "a number":
+        extra["type"] = click.Choice([f"{c:g}" for c in option.choices])
+        extra["callback"] = lambda ctx, param, value: None if value is None else float(value)
+    elif option.choices or option.registry in ("ambients", "engines"):
+        names = option.choices or tuple(registries.names(option.registry or ""))
+        extra["type"] = click.Choice(list(names))
+    else:
+        extra["type"] = {"a number": float, "a whole number": int,
+                         "a file": click.Path(dir_okay=False, path_type=Path),
+                         "a folder": click.Path(file_okay=False, path_type=Path)
+                         }.get(option.kind, str)
+    if option.kind == "a list of text":
+        extra["multiple"] = True
+    if option.metavar:
+        extra["metavar"] = option.metavar
+    return click.option(option.option, option.key, **extra)
+
+
+def _table_options(*keys: str, leave_out: tuple[str, ...] = ()) -> Callable[..., Any]:
+    """The table's options ``keys`` (all the command line takes, if none), but
+    ``leave_out``, in the table's order."""
+    chosen = [o for o in table.where(table.COMMAND)
+              if (o.key in keys or not keys) and o.key not in leave_out]
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        return _decorate(command, [_from_table(option) for option in chosen])
+    return decorate
+
+
+_plan_option = click.option("--plan", type=click.Path(dir_okay=False, path_type=Path),
+                            metavar="FILE", help="A plan file (tre-audio plan new); the "
+                                                 "options you give win over it.")
+
+
 def _session_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options shared by the commands that make or describe sessions. Options left
-    out fall back to the plan file, then the profile, then the defaults shown."""
-    decorators = [
-        click.argument("programme", required=False),
-        click.option("--plan", type=click.Path(dir_okay=False, path_type=Path),
-                     help="A plan file (see: tre-audio plan new)."),
-        click.option("--pace", type=click.Choice(list(settings.PACES)),
-                     help=f"How fast the voice speaks and how long the silences are "
-                          f"[default: {settings.DEFAULT_PACE}]."),
-        click.option("--minutes", type=float,
-                     help="Fit the session to this many minutes (within 3%)."),
-        click.option("--level", type=click.Choice(list(settings.LEVELS)),
-                     help=f"Your experience; sets the tremor time "
-                          f"[default: {settings.DEFAULT_LEVEL}]."),
-        click.option("--tremor", type=float, metavar="MINUTES",
-                     help="Minutes of tremor, within the level's range."),
-        click.option("--limit", "limits", multiple=True,
-                     type=click.Choice(list(settings.LIMITS)),
-                     help="A body limit the session adapts to (repeatable)."),
-        click.option("--eyes-open", is_flag=True, default=None,
-                     help="Keep the eyes open throughout."),
-        click.option("--name", help="Your name, said a few times."),
-        click.option("--trusted", metavar="NAME",
-                     help="Someone you trust and may call, named in the safety plan."),
-        click.option("--pattern", type=click.Choice(list(settings.PATTERNS)),
-                     help=f"Breathing pattern of the breathing programme "
-                          f"[default: {settings.DEFAULT_PATTERN}]."),
-        click.option("--engine", type=click.Choice(list(ENGINES)),
-                     help=f"Speech engine [default: {DEFAULT_ENGINE}]."),
-        click.option("--voice", help="Voice name (see: tre-audio list voices)."),
-        _templates_option,
-    ]
-    return _decorate(_sound_options(command), decorators)
+    """The options of the commands that make or describe sessions. Options left out fall
+    back to the plan file, then the profile, then the defaults shown."""
+    return _table_options(leave_out=("lexicon",))(_plan_option(command))
 
 
-_lexicon_option = click.option(
-    "--lexicon", type=click.Path(dir_okay=False, path_type=Path),
-    help="Pronunciation lexicon (TOML: word = \"respelling\") "
-         "[default: lexicon.toml in the config folder, if there is one].")
-
-_templates_option = click.option(
-    "--templates", type=click.Path(file_okay=False, path_type=Path),
-    help="A folder of your own templates [default: templates in the data folder, "
-         "if there is one].")
-
-
-def _sound_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that shape the sound around the voice."""
-    decorators = [
-        click.option("--ambient", type=click.Choice(list(ambient.AMBIENTS)),
-                     help="Sound bed under the session (tre-audio preview ambient NAME) "
-                          f"[default: {ambient.DEFAULT_AMBIENT}]."),
-        click.option("--no-bells", "bells", flag_value=False, default=None,
-                     help="Leave out the bells."),
-        click.option("--interval-bell", type=float, metavar="SECONDS",
-                     help="A soft chime every SECONDS during long holds."),
-    ]
-    return _decorate(_bed_options(command), decorators)
-
-
-def _bed_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that shape the bed and the loudness."""
-    decorators = [
-        click.option("--bed-level", type=float,
-                     help=f"How many dB the bed sits under the voice "
-                          f"[default: {settings.Sound.bed_level:g}]."),
-        click.option("--seed", type=int,
-                     help="Seed of the generated bed: the same seed, the same sound "
-                          "[default: 0]."),
-        click.option("--binaural", type=float, metavar="HZ",
-                     help="A binaural beat of HZ under the bed (stereo; needs headphones)."),
-        click.option("--loudness", type=click.Choice(["-16", "-19", "-23"]),
-                     callback=lambda ctx, param, value: None if value is None else float(value),
-                     help="Loudness in LUFS [default: -16]."),
-    ]
-    return _decorate(command, decorators)
+_lexicon_option = _table_options("lexicon")
+_templates_option = _table_options("templates")
+_bed_options = _table_options("bed_level", "seed", "binaural", "loudness")
 
 
 def _decorate(command: Callable[..., Any], decorators: list[Callable[..., Any]]
@@ -213,17 +192,17 @@ def _decorate(command: Callable[..., Any], decorators: list[Callable[..., Any]]
     return command
 
 
-def _options(programme: str | None, plan: Path | None = None, **values: Any) -> Options:
+def _options(programme: str | None, plan: Path | None = None, **given: Any) -> Options:
     """The session's options: the command line over the plan over the profile."""
-    values["programme"] = programme
-    values["limits"] = values.get("limits") or None
+    given["programme"] = programme
+    given["limits"] = given.get("limits") or None
     with _library_errors():
-        return choices.options(values, plan)
+        return choices.options(given, plan)
 
 
-def _sound(**values: Any) -> settings.Sound:
+def _sound(**given: Any) -> values.Sound:
     with _library_errors():
-        return settings.Sound(**{k: v for k, v in values.items() if v is not None})
+        return values.Sound(**{k: v for k, v in given.items() if v is not None})
 
 
 @click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -239,12 +218,14 @@ def cli() -> None:
 @cli.command()
 @_session_options
 @click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="MP3 to write [default: output/PROGRAMME-PACE-Nmin.mp3].")
-@click.option("--script", "script_file",
+              help="The MP3 to write, replaced whole if it is there [default: "
+                   "output/PROGRAMME-PACE-Nmin.mp3, or the next free name].")
+@click.option("--script", "script_file", metavar="FILE",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Speak a narration script you edited (see: tre-audio script).")
+              help="Speak a narration script you edited (tre-audio script) instead of a "
+                   "programme.")
 @click.option("--plot", "with_plot", is_flag=True,
-              help="Also draw the session as a picture (SVG) beside it.")
+              help="Also draw the session as an SVG picture beside the MP3.")
 @_lexicon_option
 def generate(programme: str | None, out: Path | None, script_file: Path | None,
              with_plot: bool, **values: Any) -> None:
@@ -347,30 +328,27 @@ def preview_ambient_(name: str, out: Path | None, **values: Any) -> None:
         click.echo(preview_ambient(sound, out))
 
 
+_LISTS: dict[str, Callable[[Path | None], Sequence[tuple[str, str]]]] = {
+    "programmes": lambda templates: list(registries.names("programmes").items()),
+    "exercises": lambda templates: [(e.name, _exercise_about(e))
+                                    for e in render.exercises(templates).values()],
+    "voices": lambda templates: _voice_rows(),
+    "paces": lambda templates: [(p.name, p.summary) for p in settings.PACES.values()],
+    "levels": lambda templates: [(lv.name, lv.summary) for lv in settings.LEVELS.values()],
+    "limits": lambda templates: list(settings.LIMITS.items()),
+    "patterns": lambda templates: list(settings.PATTERNS.items()),
+    "ambients": lambda templates: list(registries.names("ambients").items()),
+}
+
+
 @cli.command(name="list")
-@click.argument("what", metavar="WHAT", type=click.Choice(
-    ["programmes", "exercises", "voices", "paces", "levels", "limits", "patterns", "ambients"]))
+@click.argument("what", metavar="WHAT", type=click.Choice(list(_LISTS)))
 @_templates_option
 def list_(what: str, templates: Path | None) -> None:
     """List programmes, exercises, voices, paces, levels, limits, patterns or ambients."""
     rows: Sequence[tuple[str, str]]
-    if what == "exercises":
-        with _library_errors():
-            rows = [(e.name, _exercise_about(e)) for e in render.exercises(templates).values()]
-    elif what == "limits":
-        rows = list(settings.LIMITS.items())
-    elif what == "patterns":
-        rows = list(settings.PATTERNS.items())
-    elif what == "programmes":
-        rows = [(p.name, p.summary) for p in programmes.programmes().values()]
-    elif what == "paces":
-        rows = [(p.name, p.summary) for p in settings.PACES.values()]
-    elif what == "levels":
-        rows = [(lv.name, lv.summary) for lv in settings.LEVELS.values()]
-    elif what == "ambients":
-        rows = list(ambient.AMBIENTS.items())
-    else:
-        rows = _voice_rows()
+    with _library_errors():
+        rows = _LISTS[what](templates)
     width = max(len(name) for name, _ in rows)
     for name, about in rows:
         click.echo(_shown(f"{name.ljust(width)}  {about}"))

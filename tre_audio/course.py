@@ -32,13 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .options import settings
+from .options.values import Options
 from .errors import InvalidOption, OutputError
 from .files.atomic import (atomic_file, check_name, check_writable, folder_lock, lock,
                            release, remove_leftovers)
 from .narration import programmes
 from .narration.plan import estimate_speech, layout
 from .narration.script import Say
-from .session import Options, Progress, Session, generate, narration
+from .session import Progress, Session, check, generate, narration, speaker
 from .beside.files import MP3, WRITTEN, suffixes_of
 from .beside.texts import NOTICE, clock
 
@@ -91,6 +92,7 @@ class Course:
         if self.options.recipe.exercises is not None:
             raise InvalidOption("exercises", "a course follows a programme, not a custom "
                                 "list of exercises")
+        check(self.options)
 
     @property
     def count(self) -> int:
@@ -239,7 +241,7 @@ def build(course: Course, out: Path | None = None, progress: Progress | None = N
             event.text for events in scripts for event in events if isinstance(event, Say)
         ))
         tally = _Tally(progress, len(sentences), [max(1, round(s / 60)) for s in estimates])
-        course.options.speaker(cache).speak(sentences, tally.speech)
+        speaker(course.options, cache).speak(sentences, tally.speech)
         staging, held = _staging_folder(out)
         made: list[Session] = []
         for index, p in enumerate(planned):

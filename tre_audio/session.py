@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import functools
 import math
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,7 @@ from .beside import plot, timedtext
 from .beside.files import BESIDE, EVERY, PICTURE, SOME, suffixes_of
 from .narration import programmes, render
 from .options import settings
+from .options.values import Options, Recipe, Sound
 from .files.atomic import (atomic_file, atomic_files, check_name, check_replaceable,
                            check_writable)
 from .errors import InvalidOption, OutputError
@@ -30,7 +31,7 @@ from .narration.plan import (BELL_SECONDS, ChapterMark, Plan, Segment, estimate_
 from .narration.script import (MAX_SENTENCE, SENTENCE_RULE, Event, one_line, parse, read,
                                split_sentences, spoken)
 from .speech.cache import ClipCache, default_folder
-from .speech.engine import DEFAULT_ENGINE, engine_module
+from .speech.engine import engine_module
 from .speech.speaker import Speaker
 from .beside.texts import NOTICE, annotated_script, transcript
 
@@ -40,48 +41,26 @@ Progress = Callable[[str, int, int], None]
 DEFAULT_OUTPUT = Path("output")
 
 
-@dataclass(frozen=True)
-class Options:
-    """Everything that shapes one session; checked when made."""
+def check(options: Options) -> None:
+    """Refuse ``options`` that name what no registry has (programme, bed, engine,
+    exercises) or that the session would not use (see ``programmes.check_fits``); the
+    value object checked the rest when it was made."""
+    programmes.programme(options.programme)
+    ambient.check(options.sound.ambient)
+    engine_module(options.engine)
+    _check_recipe(options.programme, options.recipe, settings.level(options.level),
+                  options.templates)
 
-    programme: str = "classic"
-    pace: str = settings.DEFAULT_PACE
-    level: str = settings.DEFAULT_LEVEL
-    minutes: float | None = None
-    name: str = ""
-    engine: str = DEFAULT_ENGINE
-    voice: str | None = None
-    sound: settings.Sound = settings.Sound()
-    lexicon: Path | None = None
-    """The pronunciation lexicon; None: the user's own ``lexicon.toml``, if any."""
-    recipe: render.Recipe = render.Recipe()
-    templates: Path | None = None
-    """A folder of the user's templates; None: the one in the data folder, if any."""
-    label: str | None = None
-    """The session's name in file names and titles; None: the programme's (or 'custom')."""
 
-    def __post_init__(self) -> None:
-        programmes.programme(self.programme)
-        settings.pace(self.pace)
-        settings.level(self.level)
-        settings.check_minutes(self.minutes)
-        ambient.check(self.sound.ambient)
-        engine_module(self.engine)
-        settings.check_text("--name", self.name)
-        settings.check_text("--trusted", self.recipe.trusted)
-        _check_recipe(self.programme, self.recipe, settings.level(self.level),
-                      self.templates)
+def speaker(options: Options, cache: Path | None = None) -> Speaker:
+    """The voice ``options`` speak with (and their lexicon, read now), its clips kept in
+    ``cache``."""
+    return _speaker(options, cache, find_lexicon(options.lexicon))
 
-    @functools.cached_property
-    def respell(self) -> Lexicon | None:
-        """The lexicon, loaded when first needed (so that commands which speak nothing
-        do not depend on it), or None when there is none."""
-        return find_lexicon(self.lexicon)
 
-    def speaker(self, cache: Path | None = None) -> Speaker:
-        """The voice these options speak with, its clips kept in ``cache``."""
-        return Speaker(self.engine, self.voice, settings.VOICE_WPM,
-                       ClipCache(cache or default_folder(), settings.SAMPLE_RATE), self.respell)
+def _speaker(options: Options, cache: Path | None, lexicon: Lexicon | None) -> Speaker:
+    return Speaker(options.engine, options.voice, settings.VOICE_WPM,
+                   ClipCache(cache or default_folder(), settings.SAMPLE_RATE), lexicon)
 
 
 MAX_REPETITIONS = 30
@@ -89,11 +68,8 @@ MAX_BREATHS = 20
 MAX_EXERCISE_HOLD = 600
 
 
-def _check_recipe(programme: str, recipe: render.Recipe, level: settings.Level,
+def _check_recipe(programme: str, recipe: Recipe, level: settings.Level,
                   templates: Path | None) -> None:
-    settings.check_limits(recipe.limits)
-    if recipe.pattern is not None:
-        settings.check_pattern(recipe.pattern)
     if recipe.exercises is not None or recipe.tune:
         known = render.exercises(templates)
         for name in recipe.exercises or ():
@@ -149,7 +125,9 @@ class Session:
 def narration(options: Options, script: Path | None = None) -> tuple[list[Event], str]:
     """The session's script events (from ``script``, or rendered from the programme)
     and its label (the script's name or the programme's). Rendered to fit
-    ``options.minutes``: with the full lead-ins wherever they fit, else the shorter ones."""
+    ``options.minutes``: with the full lead-ins wherever they fit, else the shorter ones.
+    The options are checked against the registries first (``check``)."""
+    check(options)
     if script is not None:
         return read(script), one_line(script.stem) or "script"
     label = options.label or ("custom" if options.recipe.exercises is not None
@@ -287,7 +265,8 @@ def generate(
         _check_output(DEFAULT_OUTPUT / f"{label}.mp3")
 
     sentences = spoken(events)  # sentences, and the words that count breaths
-    clips = options.speaker(cache).speak(sentences, _stage(progress, "speech"))
+    lexicon = find_lexicon(options.lexicon)
+    clips = _speaker(options, cache, lexicon).speak(sentences, _stage(progress, "speech"))
     rate = settings.SAMPLE_RATE
     plan = layout(events, pace, lambda text: len(clips[text]) / rate, options.minutes,
                   options.sound.interval_bell)
@@ -312,7 +291,7 @@ def generate(
                           lambda: Mp3Writer(mp3, rate, mixer.channels),
                           lambda stage: _stage(progress, stage))
         tag_mp3(mp3, tags, plan.chapters)
-        texts = _side_texts(events, plan, title, path, options, mastered)
+        texts = _side_texts(events, plan, title, path, options, mastered, lexicon)
         for final in beside:
             part(final).write_text(texts[final.suffix](), encoding="utf-8")
         for suffix in suffixes_of(SOME):  # of an earlier session of this name: not of this one
@@ -338,19 +317,15 @@ def _spare(inputs: Sequence[Path], mp3: Path, with_plot: bool) -> None:
 
 
 def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
-                options: Options, mastered: Mastered) -> dict[str, Callable[[], str]]:
+                options: Options, mastered: Mastered, lexicon: Lexicon | None
+                ) -> dict[str, Callable[[], str]]:
     """How to make each file that may go beside the MP3, by suffix."""
-    sound = options.sound
-    settings_used = {
-        "programme": options.programme, "pace": options.pace, "level": options.level,
-        "engine": options.engine, "voice": options.voice,
+    about = {
+        "id": str(uuid.uuid4()),
+        "made": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "settings": options.settings(),
         # its name only: the page and feed hand the timeline out, and a path names the user
-        "lexicon": options.respell.source.name if options.respell and options.respell.source
-        else None,
-        "ambient": sound.ambient,
-        "seed": sound.seed, "bed_level_db": sound.bed_level, "bells": sound.bells,
-        "interval_bell_s": sound.interval_bell, "binaural_hz": sound.binaural,
-        "loudness_target_lufs": sound.loudness,
+        "lexicon": lexicon.source.name if lexicon and lexicon.source else None,
         "loudness_lufs": round(mastered.loudness, 2), "gain_db": round(mastered.gain, 2),
         "notice": NOTICE,
     }
@@ -359,12 +334,12 @@ def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
         ".vtt": lambda: timedtext.webvtt(plan),
         ".srt": lambda: timedtext.srt(plan),
         ".json": lambda: timedtext.manifest(plan, title=title, audio=path.name,
-                                            extra=settings_used),
-        ".svg": lambda: _picture(plan, title, sound),
+                                            extra=about),
+        ".svg": lambda: _picture(plan, title, options.sound),
     }
 
 
-def _picture(plan: Plan, title: str, sound: settings.Sound) -> str:
+def _picture(plan: Plan, title: str, sound: Sound) -> str:
     bed = Ducking(plan, sound.duck).curve(plan.duration, sound.bed_level)
     return plot.svg(plan, title=title, bed_db=bed if sound.ambient != "none" else ())
 
@@ -398,7 +373,7 @@ def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] 
 PREVIEW_SECONDS = 20.0
 
 
-def preview_ambient(sound: settings.Sound, out: Path | None = None) -> Path:
+def preview_ambient(sound: Sound, out: Path | None = None) -> Path:
     """A short MP3 of the bed ``sound.ambient`` (with a bell) at the level it has in a
     session; returns its path."""
     ambient.check(sound.ambient)
@@ -444,8 +419,9 @@ def say(text: str, options: Options, out: Path | None = None, cache: Path | None
                             f"{SENTENCE_RULE}")
     path = out or DEFAULT_OUTPUT / "say.mp3"
     _check_output(path)
-    speaker = options.speaker(cache)
-    clips = speaker.speak(sentences)
+    check(options)
+    voice = speaker(options, cache)
+    clips = voice.speak(sentences)
     rate = settings.SAMPLE_RATE
     gap = settings.pace(options.pace).min_gap
     segments, at = [], SAY_LEAD
@@ -458,7 +434,7 @@ def say(text: str, options: Options, out: Path | None = None, cache: Path | None
     voice_only = dataclasses.replace(options.sound, ambient="none", bells=False,
                                      interval_bell=None, binaural=None)
     mixer = Mixer(plan, clips, voice_only, rate)
-    spoken = " ".join(speaker.spoken(sentence) for sentence in sentences)
+    spoken = " ".join(voice.spoken(sentence) for sentence in sentences)
     _write_sample(mixer, path, f"tre-audio says: {' '.join(sentences)}"[:120],
                   voice_only.loudness)
     return path, spoken

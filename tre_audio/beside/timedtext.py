@@ -12,7 +12,7 @@ WRAP_AT = 80
 """Sentences longer than this many characters are shown on two lines."""
 FORMAT_NAME = "tre-audio manifest"
 """The timeline's format, whatever its version: what the library takes for a session's."""
-FORMAT = f"{FORMAT_NAME} 1"
+FORMAT = f"{FORMAT_NAME} 2"
 
 
 @dataclass(frozen=True)

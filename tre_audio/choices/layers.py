@@ -8,17 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from . import planfile, profile as profiles
-from ..narration import render
-from ..options import settings
-from ..files import tomlfile
 from ..errors import InvalidOption, PlanError
-from ..session import Options
-
-SOUND_KEYS = ("ambient", "bed_level", "seed", "bells", "interval_bell", "binaural",
-              "loudness")
-RECIPE_KEYS = ("trusted", "limits", "eyes_open", "tremor", "returning", "pattern",
-               "exercises", "tune")
-
+from ..files import tomlfile
+from ..options import values
+from ..options.values import Options
+from ..session import check
 
 def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
     """The layers as one set of choices; None means 'not chosen here'. A programme
@@ -35,16 +29,11 @@ def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def build(choices: Mapping[str, Any]) -> Options:
-    """Options from merged choices (keys: Options' fields, and those of its sound and
-    recipe)."""
-    values = dict(choices)
-    sound = settings.Sound(**{k: values.pop(k) for k in SOUND_KEYS if k in values})
-    recipe_values = {k: values.pop(k) for k in RECIPE_KEYS if k in values}
-    if "limits" in recipe_values:
-        recipe_values["limits"] = frozenset(recipe_values["limits"])
-    if "exercises" in recipe_values:
-        recipe_values["exercises"] = tuple(recipe_values["exercises"])
-    return Options(sound=sound, recipe=render.Recipe(**recipe_values), **values)
+    """Options from merged choices (keys as in the option table), checked whole:
+    against the table, the registries, and what the programme takes."""
+    made = values.build(choices)
+    check(made)
+    return made
 
 
 def options(given: Mapping[str, Any], plan: Path | None = None,

@@ -6,62 +6,26 @@ settings, and the pace, level, tremor time, voice, sound and length.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..sound import ambient
-from ..narration import programmes, render
-from ..options import settings
-from ..files import tomlfile
+from .. import registries
 from ..errors import InvalidOption, PlanError
+from ..files import tomlfile
 from ..files.atomic import atomic_file, check_name
 from ..narration.script import one_line
-from ..speech.engine import engine_module
+from ..options import settings, table
+from ..sound import ambient
 
-KEYS = {
-    "programme": ("text", f"one of {', '.join(programmes.programmes())}"),
-    "exercises": ("a list of text", "exercise names in order (tre-audio list exercises)"),
-    "tremor": ("a number", "minutes of tremor, from 1 to the level's most"),
-    "level": ("text", f"one of {', '.join(settings.LEVELS)}"),
-    "pace": ("text", f"one of {', '.join(settings.PACES)}"),
-    "minutes": ("a number", f"above 0 and at most {settings.MAX_MINUTES}"),
-    "name": ("text", "your name"),
-    "engine": ("text", "a speech engine (tre-audio list voices)"),
-    "voice": ("text", "a voice name (tre-audio list voices)"),
-    "pattern": ("text", f"one of {', '.join(settings.PATTERNS)}"),
-    "ambient": ("text", f"one of {', '.join(ambient.AMBIENTS)}"),
-    "bells": ("true or false", "true or false"),
-    "interval_bell": ("a number", "seconds between chimes in long holds, 20 to 600"),
-    "loudness": ("a number", "-16, -19 or -23"),
-}
+KEYS = {option.key: option for option in table.where(table.PLAN) if option.key != "tune"}
+"""The keys a plan may set; settings of single exercises go in [exercise.NAME] tables."""
 TUNES = {
     "hold": "seconds of each working hold",
     "repetitions": "how many times the voice asks for",
     "breaths": "breaths in each place",
 }
-
-def _check_loudness(value: float) -> None:
-    settings.Sound(loudness=float(value))
-
-
-def _check_interval(value: float) -> None:
-    settings.Sound(interval_bell=value)
-
-
-def _check_name(value: str) -> None:
-    settings.check_text("--name", value)
-
-
-_CHECKS: dict[str, Callable[[Any], object]] = {
-    "programme": programmes.programme, "level": settings.level, "pace": settings.pace,
-    "minutes": settings.check_minutes, "name": _check_name, "engine": engine_module,
-    "pattern": settings.check_pattern, "ambient": ambient.check,
-    "loudness": _check_loudness, "interval_bell": _check_interval,
-}
-"""Checks of single values, so that a plan is checked whole even where the command
-line overrides it."""
 
 
 @dataclass(frozen=True)
@@ -72,27 +36,32 @@ class Planned:
 
 
 def load(path: Path) -> Planned:
-    """The plan file at ``path``, checked key by key."""
+    """The plan file at ``path``, checked key by key (so that a plan is checked whole
+    even where the command line overrides it)."""
     doc = tomlfile.read(path, PlanError, "plan")
     choices: dict[str, Any] = {"label": one_line(path.stem) or "plan"}
-    for key, value in doc.data.items():
-        if key == "exercise":
+    for written, value in doc.data.items():
+        if written == "exercise":
             choices["tune"] = _tunes(doc, value)
             continue
+        key = table.OLD_KEYS.get(written, written)
         if key not in KEYS:
-            raise PlanError(f"{doc.where(key)}: unknown key '{key}'; a plan may set: "
+            raise PlanError(f"{doc.where(written)}: unknown key '{written}'; a plan may set: "
                             f"{', '.join(KEYS)}, and [exercise.NAME] tables")
-        kind, allowed = KEYS[key]
-        choices[key] = tomlfile.check(doc, key, value, kind, allowed, PlanError)
+        option = KEYS[key]
+        tomlfile.check(doc, written, value, option.kind, option.allowed, PlanError)
         try:
-            _CHECKS.get(key, lambda value: None)(value)
+            table.check(key, value)
+            registries.check(option.registry, value)
         except InvalidOption as error:
             raise doc.refused(error, PlanError) from None
+        choices[key] = tuple(value) if isinstance(value, list) else value
     if "programme" in choices and "exercises" in choices:
         raise PlanError(f"{doc.where('exercises')}: a plan gives a programme or a list of "
                         "exercises, not both")
-    if "loudness" in choices:
-        choices["loudness"] = float(choices["loudness"])
+    for key in ("loudness", "bed_level", "interval_bell", "binaural", "minutes", "tremor"):
+        if key in choices:
+            choices[key] = float(choices[key])
     return Planned(doc, choices)
 
 
@@ -101,14 +70,14 @@ def _tunes(doc: tomlfile.Document, tables: Any) -> dict[str, dict[str, float]]:
         raise PlanError(f"{doc.where('exercise')}: exercise settings go in tables such as "
                         "[exercise.calves] with hold, repetitions or breaths")
     tunes: dict[str, dict[str, float]] = {}
-    for name, table in tables.items():
-        for key, value in table.items():
+    for name, given in tables.items():
+        for key, value in given.items():
             dotted = f"exercise.{name}.{key}"
             if key not in TUNES:
                 raise PlanError(f"{doc.where(dotted)}: unknown setting '{key}' for {name}; "
                                 f"choose from: {', '.join(TUNES)}")
             tomlfile.check(doc, dotted, value, "a number", TUNES[key], PlanError)
-        tunes[name] = dict(table)
+        tunes[name] = dict(given)
     return tunes
 
 
@@ -126,13 +95,21 @@ programme = "classic"
 
 # level = "first-time"   # {levels}
 # tremor = 5             # minutes of tremor, from 1 to the level's most
+# pattern = "box"        # the breathing programme's pattern: {patterns}
 # pace = "gentle"        # {paces}
 # minutes = 35           # fit the whole session to this length
 # name = "Sam"
+# trusted = "Alex"       # someone to call, named in the safety plan
+# limits = ["knees"]     # {limits}
+# eyes_open = true       # a soft gaze instead of closed eyes
+# engine = "piper"       # piper or system
 # voice = "en_US-joe-medium"
 # ambient = "pink"       # {ambients}
+# seed = 0               # another variation of the bed
+# bed_level = 20         # dB under the voice
 # bells = true
 # interval_bell = 60     # a soft chime every 60 seconds in long holds
+# binaural = 6           # a binaural beat in Hz (headphones)
 # loudness = -16         # -16, -19 or -23
 
 # Settings for single exercises: hold (seconds of each working hold), repetitions,
@@ -150,6 +127,8 @@ def example(name: str) -> str:
     """The commented example plan, as written by ``plan new``."""
     return EXAMPLE.format(name=name, levels=", ".join(settings.LEVELS),
                           paces=", ".join(settings.PACES),
+                          patterns=", ".join(settings.PATTERNS),
+                          limits=", ".join(settings.LIMITS),
                           ambients=", ".join(ambient.AMBIENTS))
 
 

@@ -6,7 +6,7 @@ Every key is optional; what the command line gives overrides it.
 
 from __future__ import annotations
 
-import dataclasses
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,83 +14,48 @@ from typing import Any
 
 import platformdirs
 
-from ..sound import ambient
-from ..options import settings
-from ..files import tomlfile
+from .. import registries
 from ..errors import InvalidOption, ProfileError
+from ..files import tomlfile
 from ..files.atomic import atomic_file
-from ..speech.engine import ENGINES, engine_module
+from ..options import table
 
 FILE_NAME = "profile.toml"
 
 
-@dataclass(frozen=True)
-class Key:
-    name: str
-    kind: str
-    about: str
-    example: Any
+KEYS = {option.key: option for option in table.where(table.PROFILE)}
+"""The keys a profile may set: every option general to all sessions (not a programme,
+its tremor or pattern, nor a path)."""
 
 
-KEYS = {
-    k.name: k
-    for k in (
-        Key("name", "text", "your name, said a few times in the sessions", "Sam"),
-        Key("trusted_person", "text", "someone you trust and may call after a session",
-            "Alex"),
-        Key("level", "text", f"one of {', '.join(settings.LEVELS)}", "first-time"),
-        Key("limits", "a list of text", f"body limits, any of: {', '.join(settings.LIMITS)}",
-            ["knees"]),
-        Key("eyes_open", "true or false", "keep your eyes open throughout", True),
-        Key("engine", "text", f"speech engine: {', '.join(ENGINES)}", "piper"),
-        Key("voice", "text", "a voice name (tre-audio list voices)", "en_US-joe-medium"),
-        Key("pace", "text", f"one of {', '.join(settings.PACES)}", "gentle"),
-        Key("ambient", "text", f"one of {', '.join(ambient.AMBIENTS)}", "pink"),
-        Key("minutes", "a number", f"session length, above 0 and at most "
-            f"{settings.MAX_MINUTES}", 30),
-        Key("loudness", "a number", "-16, -19 or -23 LUFS", -19),
-    )
-}
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Profile:
-    """What the profile sets; None (or empty) where it sets nothing."""
+    """What the profile sets, by key (old names read as the new)."""
 
-    name: str | None = None
-    trusted_person: str | None = None
-    level: str | None = None
-    limits: tuple[str, ...] | None = None
-    eyes_open: bool | None = None
-    engine: str | None = None
-    voice: str | None = None
-    pace: str | None = None
-    ambient: str | None = None
-    minutes: float | None = None
-    loudness: float | None = None
+    items: tuple[tuple[str, Any], ...]
 
-    def __post_init__(self) -> None:
-        if self.level is not None:
-            settings.level(self.level)
-        if self.pace is not None:
-            settings.pace(self.pace)
-        if self.limits is not None:
-            settings.check_limits(self.limits)
-        if self.ambient is not None:
-            ambient.check(self.ambient)
-        if self.engine is not None:
-            engine_module(self.engine)
-        if self.minutes is not None:
-            settings.check_minutes(self.minutes)
-        if self.loudness is not None and self.loudness not in settings.LOUDNESS_TARGETS:
-            raise InvalidOption("--loudness", "loudness must be -16, -19 or -23 LUFS")
-        for key in ("name", "trusted_person"):
-            if getattr(self, key) is not None:
-                settings.check_text(key, getattr(self, key))
+    def __init__(self, **values: Any) -> None:
+        items = {}
+        for written, value in values.items():
+            key = table.OLD_KEYS.get(written, written)
+            if key not in KEYS:
+                raise InvalidOption(written, f"unknown profile key '{written}'; choose from: "
+                                    f"{', '.join(KEYS)}")
+            if value is None:
+                continue
+            value = tuple(value) if isinstance(value, list) else value
+            table.check(key, value)
+            registries.check(KEYS[key].registry, value)
+            items[key] = value
+        object.__setattr__(self, "items", tuple((k, items[k]) for k in KEYS if k in items))
+
+    def get(self, key: str) -> Any:
+        """The value the profile sets for ``key``, or None."""
+        return dict(self.items).get(key)
 
     def values(self) -> dict[str, Any]:
         """The keys the profile sets, with their values."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        return dict(self.items)
 
 
 def default_path() -> Path:
@@ -105,17 +70,19 @@ def load(path: Path | None = None) -> Profile:
         return Profile()
     doc = tomlfile.read(path, ProfileError, "profile")
     values: dict[str, Any] = {}
-    for key, value in doc.data.items():
+    for written, value in doc.data.items():
+        key = table.OLD_KEYS.get(written, written)
         if key not in KEYS:
-            raise ProfileError(f"{doc.where(key)}: unknown key '{key}'; a profile may set: "
-                               f"{', '.join(KEYS)}")
-        spec = KEYS[key]
-        tomlfile.check(doc, key, value, spec.kind, spec.about, ProfileError)
-        values[key] = tuple(value) if isinstance(value, list) else value
+            raise ProfileError(f"{doc.where(written)}: unknown key '{written}'; a profile "
+                               f"may set: {', '.join(KEYS)}")
+        option = KEYS[key]
+        tomlfile.check(doc, written, value, option.kind, option.allowed, ProfileError)
+        values[written] = value
     try:
         return Profile(**values)
     except InvalidOption as error:
-        raise doc.refused(error, ProfileError) from None
+        names = {table.OLD_KEYS.get(k, k): k for k in values}
+        raise doc.refused(error, ProfileError, names) from None
 
 
 def text(profile: Profile) -> str:
@@ -126,12 +93,14 @@ def text(profile: Profile) -> str:
         "",
     ]
     set_ = profile.values()
-    for key in KEYS.values():
-        lines.append(f"# {key.about}")
-        if key.name in set_:
-            lines.append(f"{key.name} = {tomlfile.toml_value(set_[key.name])}")
+    for option in KEYS.values():
+        about = option.allowed if option.choices else option.plain_help
+        lines += textwrap.wrap(about, 86, initial_indent="# ", subsequent_indent="# ")
+        if option.key in set_:
+            lines.append(f"{option.key} = {tomlfile.toml_value(set_[option.key])}")
         else:
-            lines.append(f"# {key.name} = {tomlfile.toml_value(key.example)}")
+            example = option.default if option.example is None else option.example
+            lines.append(f"# {option.key} = {tomlfile.toml_value(example)}")
     return "\n".join(lines) + "\n"
 
 
@@ -149,31 +118,39 @@ def set_value(key: str, value: str, path: Path | None = None) -> Profile:
     """Set ``key`` to ``value`` (as typed on a command line; empty text unsets it) and
     write the profile; return it."""
     path = path or default_path()
+    key = table.OLD_KEYS.get(key, key)
     if key not in KEYS:
         raise InvalidOption("KEY", f"unknown profile key '{key}'; choose from: "
                             f"{', '.join(KEYS)}")
-    current = load(path)
-    new = dataclasses.replace(current, **{key: _parse(KEYS[key], value)})
+    values = load(path).values()
+    values[key] = _parse(KEYS[key], value)
+    try:
+        new = Profile(**values)
+    except InvalidOption as error:  # as a profile names it
+        raise InvalidOption("VALUE", str(error).removeprefix("--")) from None
     _write(path, new)
     return new
 
 
-def _parse(key: Key, value: str) -> Any:
+_ANSWERS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+def _parse(option: table.Option, value: str) -> Any:
     value = value.strip()
     if not value:
         return None
-    if key.kind == "a number":
+    if option.kind in ("a number", "a whole number"):
         try:
-            return float(value)
+            number = float(value) if option.kind == "a number" else int(value)
         except ValueError:
-            raise InvalidOption("VALUE", f"{key.name} must be a number: {key.about}") from None
-    if key.kind == "true or false":
-        answers = {"true": True, "yes": True, "on": True, "false": False, "no": False,
-                   "off": False}
-        if value.lower() not in answers:
-            raise InvalidOption("VALUE", f"{key.name} must be true or false")
-        return answers[value.lower()]
-    if key.kind == "a list of text":
+            raise InvalidOption("VALUE", f"{option.key} must be {option.kind}: "
+                                f"{option.allowed}") from None
+        return number
+    if option.kind == "true or false":
+        if value.lower() not in _ANSWERS:
+            raise InvalidOption("VALUE", f"{option.key} must be true or false")
+        return _ANSWERS[value.lower()]
+    if option.kind == "a list of text":
         return tuple(v.strip() for v in value.split(",") if v.strip()) or None
     return value
 
@@ -206,8 +183,5 @@ def show(profile: Profile, path: Path | None = None) -> str:
 
 
 def as_choices(profile: Profile) -> Mapping[str, Any]:
-    """The profile as choices for a session (keys as in ``choices.options``)."""
-    values = profile.values()
-    if "trusted_person" in values:
-        values["trusted"] = values.pop("trusted_person")
-    return values
+    """The profile as choices for a session (keys as in the option table)."""
+    return profile.values()

@@ -33,11 +33,13 @@ class Document:
         at = f"{self.path}, line {line}" if line else str(self.path)
         return f"{at}, {key}" if key else at
 
-    def refused(self, error: InvalidOption, kind: type[TreAudioError]) -> TreAudioError:
+    def refused(self, error: InvalidOption, kind: type[TreAudioError],
+                written: Mapping[str, str] | None = None) -> TreAudioError:
         """``error``, a value the library refused, as a ``kind`` naming the line of the
-        key it came from."""
+        key it came from (as ``written`` in the file, where an old name was used)."""
         message = str(error).removeprefix("--")
-        return kind(f"{self.where(key_for(error.option))}: {message}")
+        key = key_for(error.option)
+        return kind(f"{self.where((written or {}).get(key, key))}: {message}")
 
 
 def key_for(option: str) -> str:

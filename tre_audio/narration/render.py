@@ -39,6 +39,7 @@ import platformdirs
 from ..files import inputs
 from ..errors import InvalidOption, ScriptError
 from ..options.settings import DEFAULT_PATTERN, Level, Pace
+from ..options.values import Recipe
 from .programmes import classic_order, parts, programme
 
 try:
@@ -70,26 +71,6 @@ class Exercise:
     """The settings a plan may give it: hold, repetitions, breaths."""
     source: str
     """'shipped', 'yours' (added) or 'yours, replacing shipped'."""
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """What shapes the narration beyond pace, level and length."""
-
-    trusted: str = ""
-    """A trusted person the listener may call."""
-    limits: frozenset[str] = frozenset()
-    eyes_open: bool = False
-    tremor: float | None = None
-    """Minutes of tremor, in place of the level's range."""
-    returning: bool = False
-    """Briefer lead-ins, for someone who has heard the full ones (later course sessions)."""
-    pattern: str | None = None
-    """The breathing programme's pattern; None: ``DEFAULT_PATTERN``."""
-    exercises: tuple[str, ...] | None = None
-    """A custom list of exercises, framed by arrival and closing, in place of the programme."""
-    tune: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-    """Per exercise: hold (seconds), repetitions or breaths."""
 
 
 def default_templates() -> Path:

@@ -116,17 +116,6 @@ def level(name: str) -> Level:
         ) from None
 
 
-def check_minutes(minutes: float | None) -> float | None:
-    """``minutes`` if it is a usable session length, else an ``InvalidOption``."""
-    if minutes is None:
-        return None
-    if not math.isfinite(minutes) or not 0 < minutes <= MAX_MINUTES:
-        raise InvalidOption(
-            "--minutes", f"--minutes must be a number above 0 and at most {MAX_MINUTES}"
-        )
-    return minutes
-
-
 MAX_NAME = 60
 """Characters in a name (``--name``, ``--trusted``): room for a full name, no more."""
 LINE_BREAKS = "\n\r\t"
@@ -172,43 +161,6 @@ LOUDNESS_TARGETS = (-16.0, -19.0, -23.0)
 for quieter listening (-23 is the EBU R 128 broadcast level)."""
 
 
-@dataclass(frozen=True)
-class Sound:
-    """How the session sounds around the voice: bed, bells, tones and loudness."""
-
-    ambient: str = "pink"
-    seed: int = 0
-    bed_level: float = 20.0
-    """dB the bed sits under the voice, in the silences; it ducks further under speech."""
-    duck: float = 8.0
-    bells: bool = True
-    interval_bell: float | None = None
-    """Seconds between soft chimes during long holds; None for none."""
-    binaural: float | None = None
-    """Beat in Hz of a binaural tone under the bed (makes the session stereo)."""
-    loudness: float = -16.0
-
-    def __post_init__(self) -> None:
-        if not 6 <= self.bed_level <= 40:
-            raise InvalidOption("--bed-level", "--bed-level must be 6 to 40 dB under the voice")
-        if self.loudness not in LOUDNESS_TARGETS:
-            raise InvalidOption("--loudness", "--loudness must be -16, -19 or -23 LUFS")
-        if self.interval_bell is not None and not (
-            math.isfinite(self.interval_bell) and 20 <= self.interval_bell <= 600
-        ):
-            raise InvalidOption("--interval-bell", "--interval-bell must be 20 to 600 seconds")
-        if self.binaural is not None and not (
-            math.isfinite(self.binaural) and 1 <= self.binaural <= 30
-        ):
-            raise InvalidOption("--binaural", "--binaural must be a beat of 1 to 30 Hz")
-        if not 0 <= self.seed < 2**32:
-            raise InvalidOption("--seed", "--seed must be a whole number from 0 to 4294967295")
-
-    @property
-    def channels(self) -> int:
-        return 2 if self.binaural else 1
-
-
 LIMITS = {
     "knees": "tender or injured knees: shallower bends, more support",
     "lower-back": "a sensitive lower back: small movements, no deep folds or twists",
@@ -220,16 +172,6 @@ LIMITS = {
 """Body limits a person can set; each changes the content of the sessions."""
 
 
-def check_limits(limits: tuple[str, ...] | frozenset[str]) -> frozenset[str]:
-    """``limits`` as a set, if every one is known, else an ``InvalidOption``."""
-    unknown = sorted(set(limits) - set(LIMITS))
-    if unknown:
-        raise InvalidOption(
-            "--limit", f"unknown body limit '{unknown[0]}'; choose from: {', '.join(LIMITS)}"
-        )
-    return frozenset(limits)
-
-
 PATTERNS = {
     "box": "box breathing: in 4, hold 4, out 4, hold 4",
     "4-7-8": "in 4, hold 7, out 8; at most four rounds at first",
@@ -238,12 +180,3 @@ PATTERNS = {
 }
 """Breathing patterns of the ``breathing`` programme."""
 DEFAULT_PATTERN = "box"
-
-
-def check_pattern(name: str) -> str:
-    """``name`` if it is a breathing pattern, else an ``InvalidOption``."""
-    if name not in PATTERNS:
-        raise InvalidOption(
-            "--pattern", f"unknown pattern '{name}'; choose from: {', '.join(PATTERNS)}"
-        )
-    return name

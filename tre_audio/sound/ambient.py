@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import InvalidOption
+from ..options import table
 
 AMBIENTS = {
     "pink": "soft pink noise, like a steady breeze (default)",
@@ -22,7 +23,7 @@ AMBIENTS = {
     "rain": "soft, steady rain over a quiet hush",
     "none": "no bed: voice and bells only",
 }
-DEFAULT_AMBIENT = "pink"
+DEFAULT_AMBIENT: str = table.BY_KEY["ambient"].default
 LOOP_SECONDS = 60.0
 """Length of every loop; whole seconds, so tones of k / LOOP_SECONDS Hz fit it exactly."""
 

@@ -19,7 +19,7 @@ from . import ambient
 from . import tones
 from .bells import bell
 from ..narration.plan import Plan
-from ..options.settings import Sound
+from ..options.values import Sound
 from .clip import SPEECH_RMS_DB
 
 FADE_IN = 4.0

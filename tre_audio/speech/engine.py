@@ -24,12 +24,13 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import InvalidOption
+from ..options import table
 
 ENGINES = {
     "piper": "Piper neural voices (offline, natural; the default)",
     "system": "the system voices through pyttsx3 (espeak-ng on Linux, SAPI5, NSSpeech)",
 }
-DEFAULT_ENGINE = "piper"
+DEFAULT_ENGINE: str = table.BY_KEY["engine"].default
 
 
 @dataclass(frozen=True)
