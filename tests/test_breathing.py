@@ -320,7 +320,7 @@ def test_the_script_and_transcript_carry_the_breathing(box):
     text = annotated_script(events, plan, ["header"])
     assert "[breathe in 4s: In, two, three, four]" in text
     assert [format_event(e) for e in parse(text)] == [format_event(e) for e in events]
-    told = transcript(events, plan, "Box")
+    told = transcript(events, plan, "Box", "A notice.")
     assert ("(Breathing with the tones for 1:36: in 4 s, hold 4 s, out 4 s, hold 4 s; "
             "6 rounds, the first 3 counted aloud.)") in told
     assert "[breathe" not in told

@@ -51,7 +51,7 @@ def test_every_command_has_help_and_is_in_the_readme():
         ("paces", ["slow", "gentle", "steady"]),
         ("levels", ["first-time", "beginner", "regular"]),
         ("ambients", ["pink", "brown", "none"]),
-        ("voices", ["piper:en_US-joe-medium", "system:"]),
+        ("voices", ["joe "]),
     ],
 )
 def test_list_shows_every_choice_with_a_description(what, expected):

@@ -49,7 +49,7 @@ def script(private_folders) -> Path:
         (["generate", "--level", "expert"], ["'expert' is not one of"]),
         (["generate", "--engine", "robot"], ["'robot' is not one of"]),
         (["generate", "--ambient", "thunder"], ["'thunder' is not one of"]),
-        (["generate", "--voice", "nobody"], ["unknown piper voice 'nobody'", "list voices"]),
+        (["generate", "--voice", "nobody"], ["unknown voice 'nobody'", "list voices"]),
         (["generate", "--minutes", "0"], ["--minutes must be a number above 0"]),
         (["generate", "--minutes", "-5"], ["--minutes must be a number above 0"]),
         (["generate", "--minutes", "abc"], ["'abc' is not a valid float"]),

@@ -184,7 +184,7 @@ def test_a_broken_users_lexicon_does_not_stop_commands_that_speak_nothing(
         (["say", "   "], ["nothing to say"]),
         (["say", ""], ["nothing to say"]),
         (["say", "Hello.", "-o", "hello.wav"], ["must end in .mp3"]),
-        (["say", "Hello.", "--voice", "nobody"], ["unknown piper voice 'nobody'"]),
+        (["say", "Hello.", "--voice", "nobody"], ["unknown voice 'nobody'"]),
     ],
 )
 def test_usage_errors_exit_2(args, words, private_folders):

@@ -51,8 +51,10 @@ def test_clips_are_trimmed_levelled_and_their_peaks_limited(clips):
 def test_voices_in_the_voices_folder_are_listed_and_unknown_ones_refused(private_folders):
     (private_folders / "voices").mkdir()
     (private_folders / "voices" / "en_GB-test-low.onnx").write_bytes(b"x")
-    names = [v.name for v in piper.voices()]
-    assert names[0] == piper.BUNDLED and "en_GB-test-low" in names
+    voices = piper.voices()
+    names = [v.name for v in voices]
+    assert names[0] == piper.DEFAULT_VOICE and voices[0].aliases == (piper.BUNDLED,)
+    assert "en_GB-test-low" in names
     with pytest.raises(InvalidOption, match="unknown piper voice 'nobody'"):
         piper.model_path("nobody")
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from bounded import finishes
 
 from tre_audio.choices import layers as choices
-from tre_audio.narration import render
+from tre_audio.narration import programmes, render
 from tre_audio import session
 from tre_audio.cli import cli
 from tre_audio.errors import ScriptError
@@ -73,9 +73,66 @@ def test_an_override_replaces_the_shipped_exercise(mine):
     assert "[chapter: Calf raises]" in script_of(None)
 
 
+# "default:NAME": the shipped template NAME, even where the user's folder has one
+
+
+@pytest.mark.parametrize("how", ["include", "extends"])
+def test_an_override_can_reuse_the_shipped_exercise_it_replaces(mine, how):
+    """The shipped exercises define no blocks: extending one renders it whole (after what
+    comes before the ``extends``), as an include does."""
+    put(mine, "calves", "{# My calves #}\nFirst, find your wall.\n"
+        f'{{% {how} "default:exercises/calves.j2" %}}\n')
+    text = finishes(lambda: script_of(mine))
+    assert text.count("[chapter: Calf raises]") == 1
+    assert text.count("slowly rise onto your toes") == script_of(None).count(
+        "slowly rise onto your toes") > 0
+    assert text.count("First, find your wall.") == 1
+    result = run("script", "--templates", str(mine))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("[chapter: Calf raises]") == 1
+
+
+def test_the_shipped_macros_are_imported_by_their_prefix(mine):
+    """``default:_macros.j2`` is the shipped file, though the user's folder has its own
+    (which extends the shipped one, so the shipped exercises still find theirs)."""
+    (mine / "_macros.j2").write_text('{% extends "default:_macros.j2" %}\n'
+                                     "{% macro louder(text) %}{{ text|upper }}{% endmacro %}\n",
+                                     encoding="utf-8")
+    put(mine, "side-stretch", '{# Side stretch #}\n{% import "default:_macros.j2" as m %}\n'
+        '{% import "_macros.j2" as mine %}\n{{ m.chapter("Side stretch") }}\n'
+        '{{ mine.louder("lean") }} to the left{{ m.called(name) }}.\n'
+        "[hold 3 breaths]\n")
+    text = script_of(mine, exercises=["side-stretch", "calves"], name="Kim")
+    assert "[chapter: Side stretch]" in text and "LEAN to the left, Kim." in text
+    assert "[chapter: Calf raises]" in text
+    put(mine, "side-stretch", '{% import "default:_macros.j2" as m %}\n[chapter: X]\n'
+        "{{ m.louder('lean') }}\n")
+    with pytest.raises(ScriptError, match="'louder'"):  # not the user's
+        script_of(mine, exercises=["side-stretch"])
+
+
+@pytest.mark.parametrize("name", [
+    "default:exercises/nowhere.j2",
+    "default:exercises/side-stretch.j2",  # the user's own, which the prefix never reaches
+    "default:../../etc/passwd",
+    "default:exercises/../../../render.py",
+    "default:/etc/passwd",
+    "default:",
+])
+def test_a_prefixed_name_not_shipped_is_one_clear_line(mine, name):
+    put(mine, "side-stretch", STRETCH)
+    put(mine, "calves", f'[chapter: X]\n{{% include "{name}" %}}\n')
+    with pytest.raises(ScriptError) as caught:
+        script_of(mine)
+    assert str(caught.value) == f"programme 'classic': template not found: {name}"
+    result = run("script", "--templates", str(mine))
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert f"template not found: {name}" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_the_data_folder_is_the_default_templates_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    folder = render.default_templates()
+    folder = programmes.default_templates()
     (folder / "exercises").mkdir(parents=True)
     put(folder, "side-stretch", STRETCH)
     assert "side-stretch" in run("list", "exercises").stdout

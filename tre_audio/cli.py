@@ -27,7 +27,7 @@ from .options.values import Options
 from .session import (generate as make_session, plot_session, preview_ambient,
                       say as say_text, script_text)
 from .listen.server import DEFAULT_PORT, open_server
-from .speech.engine import DEFAULT_ENGINE, ENGINES, list_voices
+from .speech.engine import DEFAULT_ENGINE, ENGINES, voices as all_voices
 from .beside.texts import clock
 
 
@@ -275,8 +275,10 @@ def course(programme: str | None, weeks: int, per_week: int, out: Path | None,
 @cli.command()
 @click.argument("text")
 @click.option("--engine", type=click.Choice(list(ENGINES)),
-              help=f"Speech engine [default: your profile's, or {DEFAULT_ENGINE}].")
-@click.option("--voice", help="Voice name [default: your profile's] (tre-audio list voices).")
+              help=f"Speech engine; given with --voice, it must be the voice's [default: "
+                   f"your profile's, or the voice's, or {DEFAULT_ENGINE}].")
+@click.option("--voice", help="Voice, by its name in tre-audio list voices; it brings its "
+                              "engine [default: your profile's, or the engine's own].")
 @_lexicon_option
 @click.option("-o", "--out", type=click.Path(path_type=Path),
               help="MP3 to write [default: output/say.mp3].")
@@ -329,7 +331,7 @@ def preview_ambient_(name: str, out: Path | None, **values: Any) -> None:
 
 
 _LISTS: dict[str, Callable[[Path | None], Sequence[tuple[str, str]]]] = {
-    "programmes": lambda templates: list(registries.names("programmes").items()),
+    "programmes": lambda templates: list(registries.names("programmes", templates).items()),
     "exercises": lambda templates: [(e.name, _exercise_about(e))
                                     for e in render.exercises(templates).values()],
     "voices": lambda templates: _voice_rows(),
@@ -453,12 +455,15 @@ def feed(folder: Path, base_url: str | None) -> None:
 
 
 def _voice_rows() -> list[tuple[str, str]]:
-    rows = []
-    for engine in ENGINES:
-        try:
-            rows += [(f"{engine}:{v.name}", v.description) for v in list_voices(engine)]
-        except TreAudioError as error:
-            rows.append((f"{engine}:-", f"unavailable: {error}"))
+    """NAME, then ENGINE and the description (or why the voice is refused); an engine
+    that cannot list its voices, as '-' and why."""
+    found = all_voices()
+    width = max(len(engine) for engine in ENGINES)
+    rows = [(v.name, f"{v.engine.ljust(width)}  "
+             + (f"refused: {v.refused} ({v.description})" if v.refused else v.description))
+            for v in found.voices]
+    rows += [("-", f"{engine.ljust(width)}  unavailable: {why}")
+             for engine, why in found.unavailable]
     return rows
 
 

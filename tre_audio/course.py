@@ -36,12 +36,12 @@ from .options.values import Options
 from .errors import InvalidOption, OutputError
 from .files.atomic import (atomic_file, check_name, check_writable, folder_lock, lock,
                            release, remove_leftovers)
-from .narration import programmes
+from .narration import programmes, render
 from .narration.plan import estimate_speech, layout
 from .narration.script import Say
 from .session import Progress, Session, check, generate, narration, speaker
 from .beside.files import MP3, WRITTEN, suffixes_of
-from .beside.texts import NOTICE, clock
+from .beside.texts import clock
 
 MAX_WEEKS = 12
 MAX_PER_WEEK = 4
@@ -54,9 +54,10 @@ SENSITIVE_MAX = 3.0
 """The sensitive level's tremor never goes over this many minutes."""
 FULL_LEAD_INS = 2
 """At least this many sessions (and the whole first week) have the full instructions."""
-def with_tremor() -> tuple[str, ...]:
+def with_tremor(templates: Path | None = None) -> tuple[str, ...]:
     """The programmes with a tremor phase, which a course can follow."""
-    return tuple(p.name for p in programmes.programmes().values() if "tremor" in p.takes)
+    return tuple(p.name for p in programmes.programmes(templates).values()
+                 if "tremor" in p.takes)
 
 DAYS = {1: (1,), 2: (1, 4), 3: (1, 3, 5), 4: (1, 3, 5, 7)}
 """The days of a week (day 1 is the day the course starts) for each number of sessions:
@@ -84,10 +85,11 @@ class Course:
     def __post_init__(self) -> None:
         _check_count("--weeks", self.weeks, MAX_WEEKS, "weeks")
         _check_count("--per-week", self.per_week, MAX_PER_WEEK, "sessions a week")
-        if self.options.programme not in with_tremor():
+        takes = with_tremor(self.options.templates)
+        if self.options.programme not in takes:
             raise InvalidOption(
                 "PROGRAMME", f"a course needs a programme with a tremor phase: "
-                f"{', '.join(with_tremor())} (not '{self.options.programme}')"
+                f"{', '.join(takes)} (not '{self.options.programme}')"
             )
         if self.options.recipe.exercises is not None:
             raise InvalidOption("exercises", "a course follows a programme, not a custom "
@@ -120,8 +122,8 @@ class Planned:
     """Minutes of tremor."""
     returning: bool
     """Briefer lead-ins."""
-    changes: str
-    """What is new since the session before, in a few words."""
+    days: int
+    """Days since the session before (0 for the first)."""
     options: Options
 
     @property
@@ -157,7 +159,7 @@ def tremor_minutes(level: settings.Level, count: int, ceiling: float | None = No
 def plan(course: Course) -> tuple[Planned, ...]:
     """Every session of ``course``, in order (nothing is rendered or spoken)."""
     base = course.options
-    own = programmes.programme(base.programme).tremor_most
+    own = programmes.programme(base.programme, base.templates).tremor_most
     ceiling = min((c for c in (base.recipe.tremor, own) if c is not None), default=None)
     doses = tremor_minutes(settings.level(base.level), course.count, ceiling)
     full = max(course.per_week, FULL_LEAD_INS)
@@ -168,29 +170,21 @@ def plan(course: Course) -> tuple[Planned, ...]:
         day = DAYS[course.per_week][in_week]
         returning = number > full
         recipe = dataclasses.replace(base.recipe, tremor=tremor, returning=returning)
-        label = f"course {number:02d} (week {week + 1}, day {day}) {base.programme}"
+        label = _words(course, "course-session", number=number, week=week + 1, day=day,
+                       programme=base.programme)
         options = dataclasses.replace(base, recipe=recipe, label=label)
         before = planned[-1] if planned else None
-        changes = _changes(before, tremor, returning, (week * 7 + day) - (
-            before.course_day if before else 0))
+        days = (week * 7 + day) - before.course_day if before else 0
         planned.append(Planned(number, week + 1, in_week + 1, day, tremor, returning,
-                               changes, options))
+                               days, options))
     return tuple(planned)
 
 
-def _changes(before: Planned | None, tremor: float, returning: bool, days: int) -> str:
-    if before is None:
-        return f"first session: the full instructions, {tremor:g} min of tremor"
-    parts = []
-    if tremor > before.tremor:
-        parts.append(f"tremor up to {tremor:g} min")
-    if returning and not before.returning:
-        parts.append("shorter lead-ins from now on")
-    if not parts:
-        parts.append("as last time")
-    if days < 2:
-        parts.append("the day after the last one: rest a day first if you need to")
-    return "; ".join(parts)
+def _words(course: Course, template: str, **context: object) -> str:
+    """The text ``languages/LANGUAGE/TEMPLATE.j2`` makes, in the programme's language."""
+    options = course.options
+    language = programmes.programme(options.programme, options.templates).language
+    return render.text(language, template, context, options.templates)
 
 
 @dataclass(frozen=True)
@@ -393,15 +387,15 @@ class _Tally:
 
 
 def _title(p: Planned, course: Course) -> str:
-    who = f"{course.options.name.strip()}'s " if course.options.name.strip() else ""
-    return (f"{who}{p.number:02d}. Week {p.week}, day {p.day}: {course.options.programme}, "
-            f"tremor {p.tremor:g} min")
+    return _words(course, "course-entry", name=course.options.name.strip(), number=p.number,
+                  week=p.week, day=p.day, programme=course.options.programme,
+                  tremor=f"{p.tremor:g}")
 
 
 def playlist_text(course: Course, planned: Sequence[Planned], made: Sequence[Session]) -> str:
     """An extended M3U playlist (UTF-8) of the sessions in order, paths relative."""
-    weeks = f"{course.weeks} week{'s' if course.weeks > 1 else ''}"
-    lines = ["#EXTM3U", f"#PLAYLIST:tre-audio course, {weeks}, {course.per_week} a week"]
+    title = _words(course, "course-playlist", weeks=course.weeks, per_week=course.per_week)
+    lines = ["#EXTM3U", f"#PLAYLIST:{title}"]
     for p, session in zip(planned, made):
         lines += [f"#EXTINF:{round(session.plan.duration)},{_title(p, course)}",
                   session.path.name]
@@ -411,49 +405,19 @@ def playlist_text(course: Course, planned: Sequence[Planned], made: Sequence[Ses
 def schedule_text(course: Course, planned: Sequence[Planned], made: Sequence[Session]) -> str:
     """The course's schedule in Markdown: when to play what, and how to stay safe."""
     options = course.options
-    level = settings.level(options.level)
-    first, last = planned[0].tremor, planned[-1].tremor
-    doses = f"{first:g} minutes" if first == last else f"{first:g} rising to {last:g} minutes"
-    for_who = f" for {options.name.strip()}" if options.name.strip() else ""
-    lines = [
-        f"# Your TRE practice course{for_who}",
-        "",
-        f"{course.weeks} week{'s' if course.weeks > 1 else ''}, {course.per_week} "
-        f"session{'s' if course.per_week > 1 else ''} a week: the {options.programme} "
-        f"programme at the {options.pace} pace, {level.name} level; tremor {doses}.",
-        "",
-        f"> {NOTICE}",
-        "",
-        "## How to use it",
-        "",
-        "- Day 1 is whichever day you start. Play the sessions in order (the playlist "
-        f"`{PLAYLIST}` has them all).",
-        "- Rest at least one day between sessions: the body goes on settling after a "
-        "session, and mild twitches, soreness, or changes in mood, sleep or dreams can "
-        "come for a day or so. Drink water and keep some quiet time.",
-    ]
-    if course.per_week > 3:
-        lines.append("- Four sessions a week leave no rest day between the last session of "
-                     "a week and the first of the next. Sources differ on how often to "
-                     "practise: two or three times a week is the gentler advice, so skip or "
-                     "move a session whenever you like.")
-    lines += [
-        "- If a session felt like too much, halve the tremor next time: stretch your legs "
-        "out and stop it at about half the time, or play an earlier session with a "
-        "shorter tremor again. Going back is fine; it is not a race.",
-        "- You are in control: slow the tremor by bringing your knees together, stop it by "
-        "straightening your legs and rolling to one side. Stop whenever you like; "
-        "stopping early is a success. \"Not today\" is fine too.",
-        "- This is self-care, not treatment. If you are in danger, call your local "
-        "emergency number (112 works from most mobile phones); findahelpline.com lists "
-        "crisis lines by country.",
-        "",
-        "## Sessions",
-        "",
-        "| week | day | file | length | tremor | what changes |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for p, session in zip(planned, made):
-        lines.append(f"| {p.week} | {p.day} | {session.path.name} | "
-                     f"{clock(session.plan.duration)} | {p.tremor:g} min | {p.changes} |")
-    return "\n".join(lines) + "\n"
+    sessions = []
+    for index, (p, session) in enumerate(zip(planned, made)):
+        before = planned[index - 1] if index else None
+        sessions.append({
+            "week": p.week, "day": p.day, "file": session.path.name,
+            "length": clock(session.plan.duration), "tremor": f"{p.tremor:g}",
+            "before": f"{before.tremor:g}" if before else "",
+            "rises": before is not None and p.tremor > before.tremor,
+            "first_returning": p.returning and before is not None and not before.returning,
+            "days": p.days,
+        })
+    language = programmes.programme(options.programme, options.templates).language
+    return _words(course, "course-schedule", name=options.name.strip(), weeks=course.weeks,
+                  per_week=course.per_week, programme=options.programme, pace=options.pace,
+                  level=options.level, playlist=PLAYLIST, sessions=sessions,
+                  notice=render.text(language, "notice", {}, options.templates)) + "\n"

@@ -15,7 +15,7 @@ from .speech import engine
 def names(registry: str, templates: Path | None = None) -> dict[str, str]:
     """The choices of ``registry``, each with a line about it."""
     if registry == "programmes":
-        return {p.name: p.summary for p in programmes.programmes().values()}
+        return {p.name: p.summary for p in programmes.programmes(templates).values()}
     if registry == "exercises":
         return {e.name: e.summary for e in render.exercises(templates).values()}
     if registry == "ambients":
@@ -26,14 +26,13 @@ def names(registry: str, templates: Path | None = None) -> dict[str, str]:
 
 
 _CHECKS: dict[str, Callable[[str], object]] = {
-    "programmes": programmes.programme,
     "ambients": ambient.check,
     "engines": engine.engine_module,
 }
 
 
 def check(registry: str | None, value: object) -> None:
-    """Refuse ``value`` if ``registry`` has no such name. Exercises are checked with the
-    session, which knows the templates folder."""
+    """Refuse ``value`` if ``registry`` has no such name. Programmes and exercises are
+    checked with the session, which knows the templates folder."""
     if registry in _CHECKS and isinstance(value, str):
         _CHECKS[registry](value)

@@ -31,9 +31,9 @@ from .narration.plan import (BELL_SECONDS, ChapterMark, Plan, Segment, estimate_
 from .narration.script import (MAX_SENTENCE, SENTENCE_RULE, Event, one_line, parse, read,
                                split_sentences, spoken)
 from .speech.cache import ClipCache, default_folder
-from .speech.engine import engine_module
+from .speech.engine import engine_module, resolve as resolve_voice
 from .speech.speaker import Speaker
-from .beside.texts import NOTICE, annotated_script, transcript
+from .beside.texts import annotated_script, notice, transcript
 
 Progress = Callable[[str, int, int], None]
 """Called with a stage (speech, measuring, writing), the work done and the work in all."""
@@ -42,12 +42,13 @@ DEFAULT_OUTPUT = Path("output")
 
 
 def check(options: Options) -> None:
-    """Refuse ``options`` that name what no registry has (programme, bed, engine,
-    exercises) or that the session would not use (see ``programmes.check_fits``); the
-    value object checked the rest when it was made."""
-    programmes.programme(options.programme)
+    """Refuse ``options`` that name what no registry has (programme, bed, engine, voice,
+    exercises), an engine with another engine's voice, or that the session would not
+    use (see ``programmes.check_fits``); the value object checked the rest when it was
+    made."""
+    programmes.programme(options.programme, options.templates)
     ambient.check(options.sound.ambient)
-    engine_module(options.engine)
+    resolve_voice(options.engine, options.voice)  # the voice's engine, or refused
     _check_recipe(options.programme, options.recipe, settings.level(options.level),
                   options.templates)
 
@@ -87,7 +88,8 @@ def _check_recipe(programme: str, recipe: Recipe, level: settings.Level,
                                     "tre-audio list exercises")
             for key, value in values.items():
                 _check_tune(name, key, value, known[name].tunes)
-    programmes.check_fits(programmes.parts(programme, recipe.exercises), tremor=recipe.tremor,
+    made_of = programmes.parts(programme, recipe.exercises, templates)
+    programmes.check_fits(made_of, tremor=recipe.tremor,
                           tremor_most=level.tremor_high, level_name=level.name,
                           pattern=recipe.pattern, tune=recipe.tune)
 
@@ -174,7 +176,8 @@ def _fitting(options: Options, full: list[Event]) -> list[Event]:
     lengths = (f"{low / 60:.1f} to {short_reach[1] / 60:.1f} or {full_reach[0] / 60:.1f} "
                f"to {high / 60:.1f}" if not reaches(full_reach[0], low, short_reach[1])
                else f"{low / 60:.1f} to {high / 60:.1f}")
-    where = programmes.parts(options.programme, options.recipe.exercises).where
+    where = programmes.parts(options.programme, options.recipe.exercises,
+                             options.templates).where
     raise InvalidOption("--minutes", f"cannot fit {options.minutes:g} minutes: {where} at "
                         f"the {pace.name} pace and the {options.level} level can last "
                         f"{lengths} minutes")
@@ -277,12 +280,15 @@ def generate(
     if out is None:
         _check_output(path, beside=_beside(with_plot))
     _spare(inputs, path, with_plot)
-    title = _title(label, options, plan)
+    language = _language(options, script)
+    title = _title(label, options, plan, language)
+    said = notice(language, options.templates)
     tags = Tags(
         title=title,
-        album="tre-audio sessions",
+        album=render.text(language, "album", {}, options.templates),
         date=datetime.date.today().isoformat(),
-        comment=NOTICE,
+        comment=said,
+        language=programmes.id3_language(language),
     )
     beside = [path.with_suffix(suffix) for suffix in _beside(with_plot)]
     with atomic_files() as part:
@@ -291,7 +297,8 @@ def generate(
                           lambda: Mp3Writer(mp3, rate, mixer.channels),
                           lambda stage: _stage(progress, stage))
         tag_mp3(mp3, tags, plan.chapters)
-        texts = _side_texts(events, plan, title, path, options, mastered, lexicon)
+        texts = _side_texts(events, plan, title, path, options, mastered, lexicon,
+                            language, said)
         for final in beside:
             part(final).write_text(texts[final.suffix](), encoding="utf-8")
         for suffix in suffixes_of(SOME):  # of an earlier session of this name: not of this one
@@ -317,20 +324,21 @@ def _spare(inputs: Sequence[Path], mp3: Path, with_plot: bool) -> None:
 
 
 def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
-                options: Options, mastered: Mastered, lexicon: Lexicon | None
-                ) -> dict[str, Callable[[], str]]:
+                options: Options, mastered: Mastered, lexicon: Lexicon | None,
+                language: str, said: str) -> dict[str, Callable[[], str]]:
     """How to make each file that may go beside the MP3, by suffix."""
     about = {
         "id": str(uuid.uuid4()),
         "made": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "settings": options.settings(),
+        "language": language,
+        "settings": {**options.settings(), **_voice_used(options)},
         # its name only: the page and feed hand the timeline out, and a path names the user
         "lexicon": lexicon.source.name if lexicon and lexicon.source else None,
         "loudness_lufs": round(mastered.loudness, 2), "gain_db": round(mastered.gain, 2),
-        "notice": NOTICE,
+        "notice": said,
     }
     return {
-        ".txt": lambda: transcript(events, plan, title),
+        ".txt": lambda: transcript(events, plan, title, said),
         ".vtt": lambda: timedtext.webvtt(plan),
         ".srt": lambda: timedtext.srt(plan),
         ".json": lambda: timedtext.manifest(plan, title=title, audio=path.name,
@@ -352,16 +360,29 @@ def plot_session(options: Options, out: Path | None = None) -> Path:
     path = out or _output_path(None, label, options, planned).with_suffix(".svg")
     _check_output(path, ".svg")
     with atomic_file(path) as temporary:
-        temporary.write_text(_picture(planned, _title(label, options, planned), options.sound),
-                             encoding="utf-8")
+        title = _title(label, options, planned, _language(options, None))
+        temporary.write_text(_picture(planned, title, options.sound), encoding="utf-8")
     return path
 
 
-def _title(label: str, options: Options, plan: Plan) -> str:
-    who = f"{options.name.strip()}'s " if options.name.strip() else ""
-    minutes = round(plan.duration / 60)
-    what = label if label.lower().endswith("session") else f"{label} session"
-    return f"{who}{what}, {options.pace} pace, {minutes} min"
+def _voice_used(options: Options) -> dict[str, str]:
+    """The engine and voice the session spoke with, by the names ``--voice`` takes."""
+    engine, _ = resolve_voice(options.engine, options.voice)
+    return {"engine": engine, "voice": options.voice or engine_module(engine).DEFAULT_VOICE}
+
+
+def _language(options: Options, script: Path | None) -> str:
+    """The session's language: its programme's (a script or a list of exercises is in
+    the shipped exercises' English)."""
+    if script is not None or options.recipe.exercises is not None:
+        return "en"
+    return programmes.programme(options.programme, options.templates).language
+
+
+def _title(label: str, options: Options, plan: Plan, language: str) -> str:
+    return render.text(language, "title", {
+        "name": options.name.strip(), "label": label, "pace": options.pace,
+        "minutes": round(plan.duration / 60)}, options.templates)
 
 
 def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
@@ -395,7 +416,7 @@ def _write_sample(mixer: Mixer, path: Path, title: str, loudness: float) -> None
         with Mp3Writer(mp3, mixer.rate, mixer.channels) as writer:
             Master(mixer).run(loudness - SESSION_SPEECH_LUFS, writer)
         tag_mp3(mp3, Tags(title=title, album="tre-audio previews",
-                          date=datetime.date.today().isoformat(), comment=NOTICE),
+                          date=datetime.date.today().isoformat(), comment=notice()),
                 (ChapterMark(title, 0.0, mixer.length / mixer.rate),))
 
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pathlib import Path
+
+from ..narration import render
 from ..narration.plan import Plan
 from ..narration.script import Breathe, Chapter, Event, Hold, Pause, Say, format_event
 
-NOTICE = (
-    "Self-care, not treatment or crisis care. tre-audio is independent and not "
-    "affiliated with TRE for All, Inc., owner of the TRE trademark."
-)
+
+def notice(language: str = "en", templates: Path | None = None) -> str:
+    """The notice every session carries, in ``language`` (``languages/LANGUAGE/
+    notice.j2``): self-care, and who tre-audio is not. The page and the feed, which are
+    tre-audio's own, carry the English one."""
+    return render.text(language, "notice", {}, templates)
 
 
 def clock(seconds: float) -> str:
@@ -51,9 +56,9 @@ def annotated_script(events: Sequence[Event], plan: Plan, header: Sequence[str])
     return "\n".join(lines) + "\n"
 
 
-def transcript(events: Sequence[Event], plan: Plan, title: str) -> str:
+def transcript(events: Sequence[Event], plan: Plan, title: str, notice: str) -> str:
     """What the session says, under chapter headings with their times."""
-    lines = [title, NOTICE, ""]
+    lines = [title, notice, ""]
     run: list[tuple[Breathe, float]] = []
     for event, text, start, length in _paragraphs(events, plan):
         if isinstance(event, Breathe):

@@ -15,15 +15,16 @@ from ..options.values import Options
 from ..session import check
 
 def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
-    """The layers as one set of choices; None means 'not chosen here'. A programme
-    chosen in a later layer replaces an earlier list of exercises, and the reverse."""
+    """The layers as one set of choices; None means 'not chosen here'. Choices that go
+    together are made together: a programme chosen in a later layer replaces an earlier
+    list of exercises, and the reverse; a voice (which brings its engine) replaces an
+    earlier engine, and an engine an earlier voice."""
     merged: dict[str, Any] = {}
     for layer in layers:
         chosen = {k: v for k, v in layer.items() if v is not None}
-        if "programme" in chosen:
-            merged.pop("exercises", None)
-        if "exercises" in chosen:
-            merged.pop("programme", None)
+        for one, other in (("programme", "exercises"), ("voice", "engine")):
+            if (one in chosen) != (other in chosen):
+                merged.pop(other if one in chosen else one, None)
         merged.update(chosen)
     return merged
 

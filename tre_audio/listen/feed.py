@@ -11,6 +11,7 @@ import datetime
 import email.utils
 import json
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from ..errors import InvalidOption
 from ..files.atomic import atomic_file
 from .library import Entry, Library, clean_text
 from ..beside.files import CHAPTERS, WEBVTT
-from ..beside.texts import NOTICE
+from ..beside.texts import notice
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
@@ -30,7 +31,13 @@ ET.register_namespace("podcast", PODCAST)
 CHAPTERS_VERSION = "1.2.0"
 FEED_NAME = "feed.xml"
 TITLE = "tre-audio sessions"
-DESCRIPTION = f"Your own guided TRE sessions, made by tre-audio. {NOTICE}"
+DESCRIPTION = "Your own guided TRE sessions, made by tre-audio."
+
+
+def language(entries: Sequence[Entry]) -> str:
+    """The feed's one language: that of most of its sessions (English when none)."""
+    counts = Counter(entry.language for entry in entries)
+    return counts.most_common(1)[0][0] if counts else "en"
 
 
 def url_of(files_url: str, name: str) -> str:
@@ -55,8 +62,8 @@ def rss(entries: Sequence[Entry], files_url: str, link: str) -> str:
     channel = ET.SubElement(root, "channel")
     _text(channel, "title", TITLE)
     _text(channel, "link", link)
-    _text(channel, "description", DESCRIPTION)
-    _text(channel, "language", "en")
+    _text(channel, "description", f"{DESCRIPTION} {notice()}")
+    _text(channel, "language", language(entries))
     _text(channel, "generator", "tre-audio")
     _text(channel, f"{{{ITUNES}}}author", "tre-audio")
     _text(channel, f"{{{ITUNES}}}explicit", "false")
@@ -70,7 +77,8 @@ def rss(entries: Sequence[Entry], files_url: str, link: str) -> str:
         item = ET.SubElement(channel, "item")
         _text(item, "title", entry.title)
         chapters = "; ".join(c.title for c in entry.chapters)
-        _text(item, "description", f"{chapters}. {NOTICE}" if chapters else NOTICE)
+        said = entry.notice or notice()
+        _text(item, "description", f"{chapters}. {said}" if chapters else said)
         _text(item, "guid", f"tre-audio:{entry.id}:{int(entry.modified)}",
               isPermaLink="false")
         _text(item, "pubDate", _date(entry.modified))

@@ -36,6 +36,7 @@ from ..beside.files import CHAPTERS, MP3, WRITTEN, suffixes_of
 from ..beside.timedtext import FORMAT_NAME
 from ..errors import InvalidOption
 from ..files.inputs import TooLarge, read_bytes, size_text
+from ..narration.programmes import LANGUAGE
 from ..options.settings import control_character
 
 MAX_DEPTH = 2
@@ -83,6 +84,10 @@ class Entry:
     """Real paths by suffix: ``.mp3``, ``.json`` and whichever of the others exist."""
     identities: dict[str, tuple[int, int]] = field(compare=False, default_factory=dict)
     """``(st_dev, st_ino)`` of each file when it was listed, by suffix."""
+    language: str = "en"
+    """The session's language, from its timeline (``en`` for timelines before there)."""
+    notice: str = ""
+    """The notice the session carries, in its language ('' if its timeline has none)."""
 
     @property
     def mp3(self) -> Path:
@@ -362,10 +367,13 @@ def _describe(session_id: str, files: dict[str, Path],
             return None
         chapters = tuple(Chapter(clean_text(str(c["title"])), _seconds(c["start"]),
                                  _seconds(c["end"])) for c in timeline["chapters"])
+        language = str(timeline.get("language", "en"))
         return Entry(id=session_id, title=clean_text(str(timeline["title"])),
                      duration=_seconds(timeline["duration"]), modified=mp3.st_mtime,
                      size=mp3.st_size, chapters=chapters, files=files,
-                     identities=identities)
+                     identities=identities,
+                     language=language if LANGUAGE.fullmatch(language) else "en",
+                     notice=clean_text(str(timeline.get("notice", ""))))
     except (KeyError, TypeError, ValueError):
         return None
 

@@ -15,7 +15,7 @@ import jinja2
 
 from .library import Entry, clean_text
 from ..beside.files import MP3, WRITTEN
-from ..beside.texts import NOTICE, clock
+from ..beside.texts import clock, notice
 from ..beside.timedtext import read_webvtt
 
 ASSETS = {"style.css": "text/css; charset=utf-8",
@@ -58,7 +58,8 @@ def index(entries: Sequence[Entry], prefix: str, feed_url: str) -> str:
     sessions = [{"title": e.title, "href": session_href(prefix, e), "length": clock(e.duration),
                  "chapters": len(e.chapters), **_when(e)} for e in entries]
     return _environment.get_template("index.html").render(
-        sessions=sessions, prefix=prefix, feed_url=feed_url, notice=NOTICE)
+        sessions=sessions, prefix=prefix, feed_url=feed_url, notice=notice(),
+        language="en")
 
 
 def session(entry: Entry, prefix: str, vtt: str | None) -> str:
@@ -74,4 +75,5 @@ def session(entry: Entry, prefix: str, vtt: str | None) -> str:
                  for kind in DOWNLOADS if kind.suffix in entry.files]
     return _environment.get_template("session.html").render(
         title=entry.title, length=clock(entry.duration), audio=audio, chapters=chapters,
-        cues=cues, downloads=downloads, prefix=prefix, notice=NOTICE, **_when(entry))
+        cues=cues, downloads=downloads, prefix=prefix, notice=entry.notice or notice(),
+        language=entry.language, **_when(entry))

@@ -59,6 +59,8 @@ class Tags:
     date: str
     comment: str
     artist: str = "tre-audio"
+    language: str = "eng"
+    """Of the comment: ISO 639-2."""
 
 
 def _encoder_failed(error: BaseException) -> OutputError:
@@ -354,7 +356,7 @@ def tag_mp3(path: Path, tags: Tags, chapters: Sequence[ChapterMark]) -> None:
     id3.add(TALB(encoding=3, text=tags.album))
     id3.add(TDRC(encoding=3, text=tags.date))
     id3.add(TCON(encoding=3, text="Speech"))
-    id3.add(COMM(encoding=3, lang="eng", desc="", text=tags.comment))
+    id3.add(COMM(encoding=3, lang=tags.language, desc="", text=tags.comment))
     ids = [f"ch{i:02d}" for i in range(len(chapters))]
     id3.add(
         CTOC(

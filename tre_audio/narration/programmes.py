@@ -1,22 +1,31 @@
-"""The built-in programmes (``templates/programmes.toml``) and what each one takes.
+"""The programmes (``templates/programmes.toml``, and the user's own beside their
+templates) and what each one takes.
 
 A programme is either one template or a list of exercise templates framed by the
-arrival and the closing (as a custom list of exercises is). Most options shape every
-programme; a few only those that have the part they change: a tremor phase (and a
-programme's own shorter tremor), a breathing pattern, settings of single exercises.
-A session never silently ignores such a choice: ``check_fits`` refuses it.
+arrival and the closing (as a custom list of exercises is), in one language: its texts
+beside the narration (the notice, titles, a course's schedule) come from
+``languages/LANGUAGE/`` among the templates. Most options shape every programme; a few
+only those that have the part they change: a tremor phase (and a programme's own
+shorter tremor), a breathing pattern, settings of single exercises. A session never
+silently ignores such a choice: ``check_fits`` refuses it.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
+from typing import Any
 
-from ..errors import InvalidOption
+import platformdirs
+
+from ..errors import InvalidOption, ScriptError
+from ..files import tomlfile
 
 FRAME = ("arrival", "closing")
 """The exercises that open and close every list: they hold the safety content."""
@@ -37,46 +46,112 @@ class Programme:
     """Which of ``TAKEN_BY_SOME`` it takes."""
     tremor_most: float | None = None
     """The most minutes of tremor it gives, below the level's, if it has its own."""
+    language: str = "en"
+    """Its language (an IETF tag such as ``en`` or ``de-CH``)."""
 
     def __post_init__(self) -> None:
         if (self.template is None) == (self.exercises is None):
             raise ValueError(f"programme {self.name}: give a template or exercises")
         if not set(self.takes) <= set(TAKEN_BY_SOME):
             raise ValueError(f"programme {self.name}: takes only {TAKEN_BY_SOME}")
+        if not LANGUAGE.fullmatch(self.language):
+            raise ValueError(f"programme {self.name}: a language is a tag such as en or de")
+
+
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
+_ISO_639_2 = {"ar": "ara", "cs": "ces", "da": "dan", "de": "deu", "el": "ell", "en": "eng",
+              "es": "spa", "fi": "fin", "fr": "fra", "he": "heb", "hi": "hin", "hu": "hun",
+              "it": "ita", "ja": "jpn", "ko": "kor", "nb": "nob", "nl": "nld", "no": "nor",
+              "pl": "pol", "pt": "por", "ro": "ron", "ru": "rus", "sv": "swe", "tr": "tur",
+              "uk": "ukr", "zh": "zho"}
+
+
+def id3_language(language: str) -> str:
+    """``language`` as ID3 names it (ISO 639-2: ``eng``); ``und`` if it is not known."""
+    primary = language.split("-")[0]
+    return primary if len(primary) == 3 else _ISO_639_2.get(primary, "und")
+ENTRY_KEYS = {"summary": "text", "template": "text", "exercises": "a list of text",
+              "takes": "a list of text", "tremor_most": "a number", "language": "text"}
+
+
+def default_templates() -> Path:
+    """The user's own templates folder (it need not exist)."""
+    return Path(platformdirs.user_data_dir("tre-audio")) / "templates"
+
+
+def user_folder(templates: Path | None) -> Path | None:
+    """The templates folder to search first: ``templates`` (which must exist) or the
+    default one if it exists."""
+    if templates is None:
+        folder = default_templates()
+        return folder if folder.is_dir() else None
+    if not templates.is_dir():
+        raise InvalidOption("--templates", f"templates folder not found: {templates}")
+    return templates
+
+
+def _entry(name: str, entry: Mapping[str, Any]) -> Programme:
+    exercises = entry.get("exercises")
+    takes = set(entry.get("takes", ()))
+    if exercises is not None:
+        takes |= {"tune", *(["tremor"] if "tremor" in exercises else [])}
+    return Programme(name, entry["summary"], entry.get("template"),
+                     None if exercises is None else tuple(exercises), frozenset(takes),
+                     entry.get("tremor_most"), entry.get("language", "en"))
 
 
 @cache
-def programmes() -> dict[str, Programme]:
-    """The built-in programmes, by name."""
+def _shipped() -> dict[str, Programme]:
     data = tomllib.loads(
         files(__package__).joinpath("templates/programmes.toml").read_text("utf-8"))
-    found = {}
-    for name, entry in data.items():
-        exercises = entry.get("exercises")
-        takes = set(entry.get("takes", ()))
-        if exercises is not None:
-            takes |= {"tune", *(["tremor"] if "tremor" in exercises else [])}
-        found[name] = Programme(
-            name, entry["summary"], entry.get("template"),
-            None if exercises is None else tuple(exercises), frozenset(takes),
-            entry.get("tremor_most"))
+    return {name: _entry(name, entry) for name, entry in data.items()}
+
+
+def programmes(templates: Path | None = None) -> dict[str, Programme]:
+    """The programmes by name: the shipped ones, then those the user's templates
+    folder adds in its own ``programmes.toml``."""
+    shipped = _shipped()
+    folder = user_folder(templates)
+    path = folder / "programmes.toml" if folder is not None else None
+    if path is None or not path.exists():
+        return shipped
+    doc = tomlfile.read(path, ScriptError, "programmes file")
+    found = dict(shipped)
+    for name, entry in doc.data.items():
+        if name in shipped:
+            raise ScriptError(f"{doc.where(name)}: '{name}' is a shipped programme; give "
+                              "yours another name")
+        if not isinstance(entry, dict):
+            raise ScriptError(f"{doc.where(name)}: a programme is a table such as [{name}] "
+                              "with a summary and a template")
+        for key, value in entry.items():
+            if key not in ENTRY_KEYS:
+                raise ScriptError(f"{doc.where(name + '.' + key)}: unknown key '{key}'; a "
+                                  f"programme may set: {', '.join(ENTRY_KEYS)}")
+            tomlfile.check(doc, f"{name}.{key}", value, ENTRY_KEYS[key],
+                           "see tre_audio/narration/templates/programmes.toml", ScriptError)
+        try:
+            found[name] = _entry(name, {"summary": "", **entry})
+        except ValueError as error:
+            raise ScriptError(f"{doc.where(name)}: {error}") from None
     return found
 
 
-def programme(name: str) -> Programme:
+def programme(name: str, templates: Path | None = None) -> Programme:
     """The programme called ``name``."""
+    known = programmes(templates)
     try:
-        return programmes()[name]
+        return known[name]
     except KeyError:
         raise InvalidOption(
             "PROGRAMME",
-            f"unknown programme '{name}'; choose from: {', '.join(programmes())}",
+            f"unknown programme '{name}'; choose from: {', '.join(known)}",
         ) from None
 
 
 def classic_order() -> tuple[str, ...]:
     """The exercises in the order of the classic session, framed."""
-    return (FRAME[0], *(programme("classic").exercises or ()), FRAME[1])
+    return (FRAME[0], *(_shipped()["classic"].exercises or ()), FRAME[1])
 
 
 @dataclass(frozen=True)
@@ -90,13 +165,14 @@ class Parts:
     tremor_most: float | None = None
 
 
-def parts(name: str, exercises: tuple[str, ...] | None) -> Parts:
+def parts(name: str, exercises: tuple[str, ...] | None, templates: Path | None = None
+          ) -> Parts:
     """What the programme ``name``, or the custom list ``exercises``, is made of."""
     if exercises is not None:
         return Parts("your list of exercises",
                      frozenset({"tune", *(["tremor"] if "tremor" in exercises else [])}),
                      (FRAME[0], *exercises, FRAME[1]))
-    chosen = programme(name)
+    chosen = programme(name, templates)
     listed = (FRAME[0], *chosen.exercises, FRAME[1]) if chosen.exercises else ()
     return Parts(f"programme '{name}'", chosen.takes, listed, chosen.tremor_most)
 

@@ -4,7 +4,9 @@ Templates render in Jinja's sandbox with strict undefined names. A user template
 folder (``--templates DIR``, or ``templates`` in the data folder) is searched before
 the shipped templates, so it can override any of them or add exercises. Only regular
 files inside that folder are read (no symlink out of it), of at most
-``MAX_TEMPLATE_BYTES``.
+``MAX_TEMPLATE_BYTES``. ``default:NAME`` is always the shipped template NAME (never the
+user's), so that a template of the user's can include, import or extend the shipped
+one it overrides.
 
 A rendering is bounded: ``RENDER_SECONDS``, ``MAX_TEXT`` characters of script, and
 ``RENDER_MEMORY`` more memory (where the system can cap it: Linux). The sandbox refuses
@@ -40,7 +42,7 @@ from ..files import inputs
 from ..errors import InvalidOption, ScriptError
 from ..options.settings import DEFAULT_PATTERN, Level, Pace
 from ..options.values import Recipe
-from .programmes import classic_order, parts, programme
+from .programmes import classic_order, parts, programme, user_folder
 
 try:
     import resource
@@ -59,6 +61,8 @@ MAX_NUMBER_BITS = 65_536
 """The largest whole number a template may make (some 20,000 digits)."""
 RENDER_MEMORY = 512 * 2**20
 """Bytes of address space a rendering may add to the process, where it can be capped."""
+SHIPPED_PREFIX = "default"
+"""``default:NAME`` in an include, import or extends is the shipped template NAME."""
 
 
 @dataclass(frozen=True)
@@ -71,22 +75,6 @@ class Exercise:
     """The settings a plan may give it: hold, repetitions, breaths."""
     source: str
     """'shipped', 'yours' (added) or 'yours, replacing shipped'."""
-
-
-def default_templates() -> Path:
-    """The user's own templates folder (it need not exist)."""
-    return Path(platformdirs.user_data_dir("tre-audio")) / "templates"
-
-
-def user_folder(templates: Path | None) -> Path | None:
-    """The templates folder to search first: ``templates`` (which must exist) or the
-    default one if it exists."""
-    if templates is None:
-        folder = default_templates()
-        return folder if folder.is_dir() else None
-    if not templates.is_dir():
-        raise InvalidOption("--templates", f"templates folder not found: {templates}")
-    return templates
 
 
 _TUNES = re.compile(r"\[tunes:(?P<tunes>[a-z ,]*)\]$")
@@ -190,6 +178,25 @@ class _UserLoader(jinja2.BaseLoader):
         return text, str(path), lambda: _version(path) == version
 
 
+class _Prefixed(jinja2.PrefixLoader):
+    """``default:NAME``: the shipped template NAME and nothing else (not found there, it
+    is not found: the user's folder is never searched for it); any other name: ``own``
+    (the user's folder first, then the shipped templates)."""
+
+    def __init__(self, own: jinja2.BaseLoader, shipped: jinja2.BaseLoader) -> None:
+        super().__init__({SHIPPED_PREFIX: shipped}, delimiter=":")
+        self.own = own
+
+    def get_loader(self, template: str) -> tuple[jinja2.BaseLoader, str]:
+        prefix, delimiter, name = template.partition(self.delimiter)
+        if delimiter and prefix in self.mapping:
+            return self.mapping[prefix], name
+        return self.own, template
+
+    def list_templates(self) -> list[str]:
+        return sorted({*super().list_templates(), *self.own.list_templates()})
+
+
 def _version(path: Path) -> tuple[int, ...] | None:
     """What changes when the file at ``path`` is changed or replaced."""
     try:
@@ -207,7 +214,7 @@ def _environment(folder: Path | None, root: Path | None) -> jinja2.Environment:
     loader = shipped if folder is None or root is None else jinja2.ChoiceLoader(
         [_UserLoader(folder, root), shipped])
     return _Sandbox(
-        loader=loader,
+        loader=_Prefixed(loader, shipped),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,
@@ -524,17 +531,35 @@ def render(
         "pattern": recipe.pattern or DEFAULT_PATTERN,
         "tune": {key: dict(value) for key, value in recipe.tune.items()},
     }
+    made_of = parts(name, recipe.exercises, templates)
+    top = programme(name, templates).template if recipe.exercises is None else None
+    return _bounded_render(top or _listed(made_of.exercises), top is not None, context,
+                           templates, made_of.where)
+
+
+def text(language: str, name: str, context: Mapping[str, Any],
+         templates: Path | None = None) -> str:
+    """The text ``languages/LANGUAGE/NAME.j2`` makes for ``context`` (the user's
+    templates first, as for the narration), without the spaces around it: the words
+    beside the narration (notice, titles, a course's schedule) in a programme's
+    language."""
+    made = _bounded_render(f"languages/{language}/{name}.j2", True, context, templates,
+                           f"the {language} texts")
+    return made.strip()
+
+
+def _bounded_render(source: str, named: bool, context: Mapping[str, Any],
+                    templates: Path | None, where: str) -> str:
+    """The template named ``source`` (or, not ``named``, the template text ``source``),
+    rendered within the bounds; any problem is one ``ScriptError`` saying ``where``."""
     folder = user_folder(templates)
     environment = _environment(folder, folder.resolve() if folder else None)
-    made_of = parts(name, recipe.exercises)
-    top = programme(name).template if recipe.exercises is None else None
-    where = made_of.where
     try:
         # the cap outermost: the deadline is past (its exception raised or dropped) by
         # the time the cap is lifted, so that nothing can keep it on
         with _memory_cap(RENDER_MEMORY), _deadline(RENDER_SECONDS):
-            template = (environment.get_template(top) if top else
-                        environment.from_string(_listed(made_of.exercises)))
+            template = (environment.get_template(source) if named else
+                        environment.from_string(source))
             return _text(template, context)
     except _OverBudget as error:
         at = error.where or _origin(error.__traceback__, where)

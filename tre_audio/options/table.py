@@ -139,9 +139,11 @@ OPTIONS: tuple[Option, ...] = (
            None, f"`{settings.DEFAULT_PATTERN}`", ONE_SESSION, "recipe",
            choices=tuple(settings.PATTERNS), noun="pattern"),
     Option("engine", "text", "`piper` (neural, natural) or `system` (pyttsx3: espeak-ng, "
-           "SAPI5, NSSpeech)", "piper", "`piper`", registry="engines"),
-    Option("voice", "text", "a voice of that engine (`tre-audio list voices`)", None,
-           "`joe` / system default", most_characters=None, example="en_US-joe-medium"),
+           "SAPI5, NSSpeech); given with a voice, it must be the voice's", None,
+           "the voice's, else `piper`", registry="engines", example="piper"),
+    Option("voice", "text", "a voice by its name in `tre-audio list voices`, which brings "
+           "its engine", None, "`joe`, or the engine's own", most_characters=None,
+           example="joe"),
     Option("ambient", "text", "the bed: `pink` or `brown` noise, `drone` (a slowly breathing "
            "chord), `surf` (slow swells), `rain` (soft droplets over a hush), or `none`",
            "pink", "`pink`", part="sound", registry="ambients"),

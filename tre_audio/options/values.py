@@ -83,7 +83,8 @@ class Options:
     level: str = _D["level"]
     minutes: float | None = _D["minutes"]
     name: str = _D["name"]
-    engine: str = _D["engine"]
+    engine: str | None = _D["engine"]
+    """None: the voice's engine, or the default one."""
     voice: str | None = _D["voice"]
     sound: Sound = Sound()
     lexicon: Path | None = _D["lexicon"]

@@ -1,45 +1,66 @@
 """The interface every speech engine implements, and the registry that opens them.
 
-An engine module (``piper``, ``system``) provides four things (``EngineModule``):
+An engine module (``piper``, ``system``) provides five things (``EngineModule``):
 
 - ``DEFAULT_VOICE``: the voice used when none is asked for;
-- ``voices() -> list[Voice]``: the voices it can use here;
+- ``SHIPPED``: the names of the voices that come with it, kept for them;
+- ``voices() -> list[Voice]``: the voices it can use here, found without running a model;
 - ``fingerprint(voice: str) -> str``: what names the voice's exact version in cache keys;
 - ``open_engine(voice: str, wpm: float) -> Engine``: a ready engine speaking at about
   ``wpm`` words a minute (the rate of the sentences themselves, without the gaps).
 
 Engine modules import their third-party library lazily, so a missing one becomes an
 ``EngineError`` that says how to install it rather than an ``ImportError``.
+
+A voice has one name across the engines (``voices``: what ``tre-audio list voices``
+prints and ``--voice`` takes), and its engine follows from it (``resolve``).
 """
 
 from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 
-from ..errors import InvalidOption
-from ..options import table
+from ..errors import InvalidOption, TreAudioError
 
 ENGINES = {
     "piper": "Piper neural voices (offline, natural; the default)",
     "system": "the system voices through pyttsx3 (espeak-ng on Linux, SAPI5, NSSpeech)",
 }
-DEFAULT_ENGINE: str = table.BY_KEY["engine"].default
+"""The engines, in the order their voices take names (see ``voices``)."""
+DEFAULT_ENGINE = "piper"
+"""The engine of a session that chooses neither an engine nor a voice."""
 
 
 @dataclass(frozen=True)
 class Voice:
-    """A voice an engine can speak with; ``name`` is what ``--voice`` takes."""
+    """A voice an engine can speak with, by its one name: the name ``tre-audio list
+    voices`` prints and ``--voice`` takes."""
 
     engine: str
     name: str
     description: str
+    opens: str = ""
+    """What the engine itself calls it, where that is not ``name`` (espeak-ng's file
+    ``en`` for ``en-gb``)."""
+    aliases: tuple[str, ...] = ()
+    """Older names, still read where no other voice has them."""
+    shipped: bool = False
+    """It comes with tre-audio or with its engine (``EngineModule.SHIPPED``)."""
+    variants: bool = False
+    """It takes a variant after a '+' (espeak-ng: ``en-gb+m3``)."""
+    refused: str = ""
+    """Why it cannot be used ('' if it can)."""
+
+    def names(self) -> tuple[str, ...]:
+        """Every name it answers to: its own, then its older ones."""
+        return (self.name, *self.aliases)
 
 
 class Engine(Protocol):
@@ -70,9 +91,13 @@ class EngineModule(Protocol):
 
     DEFAULT_VOICE: str
     """The voice used when none is asked for."""
+    SHIPPED: tuple[str, ...]
+    """The names (and older names) of the voices that come with it: no other voice may
+    take them, whether or not the voice is listed here."""
 
     def voices(self) -> list[Voice]:
-        """The voices it can use here."""
+        """The voices it can use here (and those it ships that it cannot, refused with the
+        reason), found without running a model."""
         ...
 
     def fingerprint(self, voice: str) -> str:
@@ -153,13 +178,144 @@ def engine_module(name: str) -> EngineModule:
 
 
 def open_engine(name: str, voice: str | None, wpm: float) -> Engine:
-    """Open engine ``name`` with ``voice`` (or its default) at ``wpm``."""
+    """Open engine ``name`` with ``voice`` (its own name for it, or its default) at ``wpm``."""
     module = engine_module(name)
     engine: Engine = module.open_engine(voice or module.DEFAULT_VOICE, wpm)
     return engine
 
 
-def list_voices(name: str) -> list[Voice]:
-    """The voices engine ``name`` can use on this machine."""
-    voices: list[Voice] = engine_module(name).voices()
-    return voices
+@dataclass(frozen=True)
+class Voices:
+    """Every voice on this machine, by its one name (``voices``)."""
+
+    voices: tuple[Voice, ...]
+    """In the engines' order; those ``refused`` say why."""
+    unavailable: tuple[tuple[str, str], ...]
+    """The engines that could not list their voices, and why."""
+
+
+def voices() -> Voices:
+    """Every voice of every engine, each by its one name, its engine, a description, and
+    whether it may be used (``Voice.refused``). Listing runs no model.
+
+    The naming rule: a name belongs to one voice. The names of the shipped voices
+    (``EngineModule.SHIPPED``: Piper's bundled ``joe``, the system engine's default) are
+    theirs first; then each engine's voices take their names in the order of ``ENGINES``
+    (Piper's voice files, then the system's voices). A voice whose name is taken is
+    refused, saying by which voice; an older name (``Voice.aliases``) that is taken is
+    simply not read as this voice's.
+    """
+    listed: list[Voice] = []
+    unavailable: list[tuple[str, str]] = []
+    for found in _named(_listings(ENGINES)):
+        if isinstance(found, Voice):
+            listed.append(found)
+        else:
+            unavailable.append(found)
+    return Voices(tuple(listed), tuple(unavailable))
+
+
+def resolve(engine: str | None, voice: str | None) -> tuple[str, str]:
+    """The engine, and its own name for the voice, that a choice of ``engine`` and
+    ``voice`` (either None: not chosen) makes: a voice's name brings its engine; an engine
+    alone, its default voice; neither, the default engine's default voice. An engine and
+    a voice of another engine are refused, and so is a name no voice has; with an engine
+    given, a name no engine lists is left to that engine (the older names it reads).
+    Lists no more engines than it needs to."""
+    if engine is not None:
+        engine_module(engine)  # an unknown engine is refused first
+    if voice is None:
+        chosen = engine or DEFAULT_ENGINE
+        return chosen, engine_module(chosen).DEFAULT_VOICE
+    shipped = _shipped()
+    if voice in shipped:
+        return _matched(engine, voice, shipped[voice]), voice
+    unavailable, refused = [], None
+    for found in _named(_listings(ENGINES), shipped):
+        if not isinstance(found, Voice):
+            unavailable.append(found)
+        elif (opens := _opens(found, voice)) is not None:
+            if not found.refused:
+                return _matched(engine, voice, found.engine), opens
+            refused = refused or found
+    if engine is not None:
+        return engine, voice
+    if refused is not None:
+        raise InvalidOption("--voice", f"--voice '{voice}' is the {refused.engine} voice "
+                            f"'{refused.name}', which is refused: {refused.refused}; see: "
+                            "tre-audio list voices")
+    why = "".join(f" (the {name} voices could not be listed: {error})"
+                  for name, error in unavailable)
+    raise InvalidOption("--voice", f"unknown voice '{voice}'; see: tre-audio list voices{why}")
+
+
+def _matched(engine: str | None, voice: str, owner: str) -> str:
+    """``owner``, the engine of ``voice``, if it is ``engine`` or no engine was chosen."""
+    if engine is not None and engine != owner:
+        raise InvalidOption("--voice", f"--voice '{voice}' is a {owner} voice, not a "
+                            f"{engine} one: give the voice alone (it brings its engine) or "
+                            f"a {engine} voice; see: tre-audio list voices")
+    return owner
+
+
+def _opens(found: Voice, voice: str) -> str | None:
+    """What ``found``'s engine opens for the name ``voice``; None if it is not its name."""
+    own = found.opens or found.name
+    if voice in found.names():
+        return own
+    base, plus, variant = voice.partition("+")
+    if found.variants and plus and variant and base in found.names():
+        return f"{own}+{variant}"
+    return None
+
+
+def _shipped() -> dict[str, str]:
+    """The shipped voices' names, each with its engine."""
+    return {name: engine for engine in ENGINES for name in engine_module(engine).SHIPPED}
+
+
+def _listings(engines: Iterable[str]) -> Iterator[tuple[str, list[Voice] | TreAudioError]]:
+    """Each engine's own list of voices (or why it has none), listed as asked for."""
+    for engine in engines:
+        try:
+            yield engine, engine_module(engine).voices()
+        except TreAudioError as error:
+            yield engine, error
+
+
+def _named(listings: Iterable[tuple[str, list[Voice] | TreAudioError]],
+           shipped: dict[str, str] | None = None) -> Iterator[Voice | tuple[str, str]]:
+    """The voices of ``listings`` by the naming rule (see ``voices``): each voice with
+    the older names it keeps, or refused (it claims no name) if its name is taken; an
+    engine that could not list, as its name and why."""
+    shipped = _shipped() if shipped is None else shipped
+    owners: dict[str, Voice] = {}
+    for engine, listed in listings:
+        if isinstance(listed, TreAudioError):
+            yield engine, str(listed)
+            continue
+        for voice in listed:
+            if voice.refused:
+                yield voice
+                continue
+            taken = _taken(voice, owners, shipped)
+            if taken:
+                yield replace(voice, refused=taken)
+                continue
+            kept = tuple(name for name in voice.aliases if name not in owners
+                         and (voice.shipped or name not in shipped))
+            voice = replace(voice, aliases=kept)
+            for name in voice.names():
+                owners[name] = voice
+            yield voice
+
+
+def _taken(voice: Voice, owners: dict[str, Voice], shipped: dict[str, str]) -> str:
+    """Why ``voice``'s name is not its own ('' if it is)."""
+    if voice.name in shipped and not (voice.shipped and shipped[voice.name] == voice.engine):
+        return f"'{voice.name}' is a name of a shipped {shipped[voice.name]} voice"
+    owner = owners.get(voice.name)
+    if owner is not None:
+        which = "listed above" if owner.name == voice.name else f"'{owner.name}'"
+        return f"'{voice.name}' already names the {owner.engine} voice {which}"
+    return ""

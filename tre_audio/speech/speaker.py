@@ -9,7 +9,8 @@ import numpy as np
 from ..errors import EngineError, LexiconError
 from .cache import ClipCache, voice_identity
 from ..sound.clip import PEAK_OVER_RMS_DB, SPEECH_RMS_DB, prepare
-from .engine import Engine, engine_module, letters_at_most, open_engine, synthesize_all
+from .engine import (Engine, engine_module, letters_at_most, open_engine, resolve,
+                     synthesize_all)
 
 Progress = Callable[[int, int], None]
 
@@ -17,20 +18,21 @@ Progress = Callable[[int, int], None]
 class Speaker:
     """One engine, voice and rate, with the engine opened only on a cache miss.
 
+    ``engine`` and ``voice`` are as chosen (either may be None: see ``engine.resolve``):
+    ``engine_name`` and ``voice`` become the engine and its own name for the voice.
     ``lexicon``, if given, respells each sentence before it is spoken (see
     ``tre_audio.lexicon``); the cache is keyed by what is spoken, the clips by the
     sentence as written.
     """
 
-    def __init__(self, engine: str, voice: str | None, wpm: float, cache: ClipCache,
+    def __init__(self, engine: str | None, voice: str | None, wpm: float, cache: ClipCache,
                  lexicon: Callable[[str], str] | None = None) -> None:
-        module = engine_module(engine)
-        self.engine_name = engine
-        self.voice = voice or module.DEFAULT_VOICE
+        self.engine_name, self.voice = resolve(engine, voice)
+        module = engine_module(self.engine_name)
         self.wpm = wpm
         self.cache = cache
         self.lexicon = lexicon
-        self.identity = voice_identity(engine, module.fingerprint(self.voice), wpm)
+        self.identity = voice_identity(self.engine_name, module.fingerprint(self.voice), wpm)
 
     def spoken(self, text: str) -> str:
         """What the engine is asked to say for the sentence ``text``."""

@@ -37,6 +37,7 @@ DEFAULT_VOICE = "en-us+f2" if ESPEAK else "default"
 offline speech recogniser (PocketSphinx) missed about half as many words as with the
 default voice or with f3 (espeak-ng 1.51, 140-200 words a minute). Elsewhere the
 system's own default voice."""
+SHIPPED: tuple[str, ...] = (DEFAULT_VOICE,)
 PYTTSX3_HINT = "the system engine needs pyttsx3: pip install pyttsx3"
 ESPEAK_HINT = "the system engine needs espeak-ng: sudo apt-get install espeak-ng"
 TRIES = 3
@@ -175,8 +176,37 @@ class _Worker:
 
 
 def voices() -> list[Voice]:
-    """The system voices; on Linux the English espeak-ng voices."""
+    """The system voices (on Linux the English espeak-ng voices), the default first.
+    espeak-ng's voices are named by their language (``en-gb``), which espeak-ng itself
+    does not take for every voice (the file ``en`` speaks ``en-gb``): the file's name
+    is what opens it, and a name still read; a variant may follow a '+'."""
     _require_pyttsx3()
+    listed = _listed()
+    if ESPEAK:
+        default = ("English (America), variant f2, the clearest measured (the system "
+                   "engine's default); any voice below takes a variant such as +f5 or +m3")
+    else:
+        default = "the system's default voice (the system engine's default)"
+    found = [Voice("system", DEFAULT_VOICE, default, shipped=True, variants=ESPEAK)]
+    languages = [language for _, _, language in listed]
+    files = {name for name, _, _ in listed}
+    for name, description, language in listed:
+        if name == DEFAULT_VOICE:
+            continue
+        if ESPEAK and language and language != name and languages.count(language) == 1 \
+                and language not in files:
+            found.append(Voice("system", language, description, opens=name, aliases=(name,),
+                               variants=True))
+        else:
+            found.append(Voice("system", name, description, variants=ESPEAK))
+    return found
+
+
+@cache
+def _listed() -> tuple[tuple[str, str, str], ...]:
+    """What the worker lists: each voice's name as it opens it, a description, and its
+    language ('' where not known). Asked once a process: a voice named in a plan is
+    looked up when the plan is checked and again when it speaks."""
     worker = _Worker(system_worker.DEFAULT_SPEAKER, subprocess.DEVNULL)
     try:
         listed = worker.call(["voices"], TIMEOUT)
@@ -184,15 +214,12 @@ def voices() -> list[Voice]:
         raise EngineError(f"could not list the system voices: {fault}") from None
     finally:
         worker.stop()
-    if ESPEAK:
-        default = ("English (America), variant f2, the clearest measured (the default); "
-                   "any voice below takes a variant such as +f5 or +m3")
-    else:
-        default = "the system's default voice (the default)"
-    return [Voice("system", DEFAULT_VOICE, default)] + [
-        Voice("system", name, description) for name, description in listed
-        if name != DEFAULT_VOICE
-    ]
+    rows = []
+    for entry in listed:
+        name, description, *language = entry
+        rows.append((str(name), str(description), str(language[0]).lower() if language
+                     else ""))
+    return tuple(rows)
 
 
 def read_audio(path: str) -> tuple[np.ndarray, int]:

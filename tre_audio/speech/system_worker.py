@@ -7,7 +7,8 @@ request a line from stdin and answers each with ``["ok", value]`` or
 
 - ``["open", voice, wpm, warm_up_path]``: select the voice and rate once and speak a
   warm-up into ``warm_up_path``; value: a dict describing the choice;
-- ``["voices"]``: value: ``[[name, description], ...]``;
+- ``["voices"]``: value: ``[[name, description, language], ...]`` (the language may
+  be left out);
 - ``["speak", text, path]``: write ``text`` to the WAV file ``path``; value: ``null``;
 - ``null``: exit.
 
@@ -86,18 +87,23 @@ class Pyttsx3Speaker:
         self._completed = bool(completed)
         self._finished.set()
 
-    def voices(self) -> list[tuple[str, str]]:
-        """The voices, by the name ``open`` takes (English ones only for espeak)."""
+    def voices(self) -> list[tuple[str, str, str]]:
+        """The voices, by the name ``open`` takes, with a description and the language
+        (English ones only for espeak)."""
         listed = []
         for voice in self.engine.getProperty("voices"):
             if self.driver == "espeak":
                 # The file name, unlike the language code ("en-gb" is the file "en"),
                 # is a name espeak-ng always accepts.
                 name = str(voice.id).rpartition("/")[2].lower()
+                languages = list(voice.languages or [])
+                language = languages[0] if languages else ""
+                if isinstance(language, bytes):
+                    language = language.decode("ascii", "replace")
                 if name.startswith("en"):
-                    listed.append((name, f"{voice.name} (espeak-ng)"))
+                    listed.append((name, f"{voice.name} (espeak-ng)", str(language)))
             else:
-                listed.append((voice.name, str(voice.id)))
+                listed.append((voice.name, str(voice.id), ""))
         return listed
 
     def open(self, voice: str, wpm: float, warm_up: str) -> dict[str, Any]:

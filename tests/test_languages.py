@@ -1,0 +1,89 @@
+"""A programme in another language, added from a templates folder: its session, made
+for real, carries none of tre-audio's English, and says its language where files can."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from mutagen.id3 import ID3
+
+from tre_audio.cli import cli
+from tre_audio.narration import programmes, render
+
+PROGRAMMES = """\
+[stille]
+template = "stille/session.j2"
+summary = "zehn ruhige Minuten zum Ankommen"
+language = "de"
+"""
+SESSION = """\
+[chapter: Ankommen]
+[bell]
+Willkommen{% if name %}, {{ name }}{% endif %}. Setz dich bequem hin.
+[pause 1 breath]
+Atme ruhig ein und wieder aus.
+[hold 20-40s]
+[chapter: Abschluss]
+Du kannst jederzeit aufhören. Aufhören ist ein Erfolg.
+[bell]
+"""
+GERMAN = {
+    "notice.j2": "Selbstfürsorge, keine Behandlung und keine Krisenhilfe. tre-audio ist "
+                 "unabhängig und nicht mit TRE for All, Inc. verbunden.",
+    "title.j2": "{% if name %}{{ name }}: {% endif %}{{ label }}, {{ minutes }} Minuten",
+    "album.j2": "tre-audio Sitzungen",
+}
+ENGLISH = [render.text("en", "notice", {}), render.text("en", "album", {}), "session",
+           " pace", " min", "Self-care", "treatment", "Welcome", "breath"]
+"""What tre-audio says in English around a session: none of it may reach this one."""
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    made = tmp_path / "templates"
+    (made / "stille").mkdir(parents=True)
+    (made / "languages" / "de").mkdir(parents=True)
+    (made / "programmes.toml").write_text(PROGRAMMES, encoding="utf-8")
+    (made / "stille" / "session.j2").write_text(SESSION, encoding="utf-8")
+    for name, text in GERMAN.items():
+        (made / "languages" / "de" / name).write_text(text, encoding="utf-8")
+    return made
+
+
+def test_a_programme_from_the_templates_folder_is_listed_in_its_language(folder):
+    assert programmes.programme("stille", folder).language == "de"
+    result = CliRunner().invoke(cli, ["list", "programmes", "--templates", str(folder)])
+    assert "stille" in result.stdout and "zehn ruhige Minuten" in result.stdout
+
+
+def test_a_session_in_another_language_carries_no_english_of_tre_audios(
+        folder, private_folders):
+    out = private_folders / "out" / "stille.mp3"
+    result = CliRunner().invoke(cli, ["generate", "stille", "--templates", str(folder),
+                                      "--name", "Sam", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    texts = {suffix: out.with_suffix(suffix).read_text(encoding="utf-8")
+             for suffix in (".txt", ".vtt", ".srt", ".json")}
+    tags = ID3(out)
+    said = [str(tags[key]) for key in ("TIT2", "TALB")] + [
+        c.text[0] for c in tags.getall("COMM")] + [
+        str(sub) for chapter in tags.getall("CHAP") for sub in chapter.sub_frames.values()]
+    for where, text in [*texts.items(), *(("tag", t) for t in said)]:
+        for english in ENGLISH:
+            assert english not in text, (where, english)
+    assert "Sam: stille" in said[0] and "Minuten" in said[0]
+    assert {c.lang for c in tags.getall("COMM")} == {"deu"}
+    timeline = json.loads(texts[".json"])
+    assert timeline["language"] == "de" and timeline["notice"] == GERMAN["notice.j2"]
+    assert "Selbstfürsorge" in texts[".txt"]
+
+
+def test_a_language_without_its_texts_is_one_clear_line(folder, private_folders):
+    (folder / "languages" / "de" / "title.j2").unlink()
+    result = CliRunner().invoke(cli, ["generate", "stille", "--templates", str(folder)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().endswith("template not found: languages/de/title.j2")
+    assert result.stderr.count("\n") == 1
