@@ -4,6 +4,8 @@ for real, carries none of tre-audio's English, and says its language where files
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from mutagen.id3 import ID3
 
 from tre_audio.cli import cli
 from tre_audio.narration import programmes, render
+from tre_audio.speech import piper
 
 PROGRAMMES = """\
 [stille]
@@ -59,8 +62,32 @@ def test_a_programme_from_the_templates_folder_is_listed_in_its_language(folder)
     assert "stille" in result.stdout and "zehn ruhige Minuten" in result.stdout
 
 
+@pytest.fixture
+def german_voice(private_folders: Path) -> str:
+    """A Piper voice named as German, in the folder's voices/ (Joe's model, linked:
+    what it sounds like does not matter here, which voice is chosen does)."""
+    model = piper._bundled_model()
+    assert model is not None
+    (private_folders / "voices").mkdir()
+    for source, suffix in ((model, ".onnx"), (model.with_name(model.name + ".json"),
+                                              ".onnx.json")):
+        target = private_folders / "voices" / f"de_DE-probe-medium{suffix}"
+        try:
+            os.link(source, target)
+        except OSError:  # another file system
+            shutil.copyfile(source, target)
+    return "de_DE-probe-medium"
+
+
+def test_without_a_voice_of_its_language_the_session_is_refused(folder, private_folders):
+    result = CliRunner().invoke(cli, ["generate", "stille", "--templates", str(folder)])
+    assert result.exit_code == 2
+    assert "no voice here speaks de, the language of programme 'stille'" in result.stderr
+    assert result.stderr.count("\n") == 1 and not (private_folders / "output").exists()
+
+
 def test_a_session_in_another_language_carries_no_english_of_tre_audios(
-        folder, private_folders):
+        folder, private_folders, german_voice):
     out = private_folders / "out" / "stille.mp3"
     result = CliRunner().invoke(cli, ["generate", "stille", "--templates", str(folder),
                                       "--name", "Sam", "-o", str(out)])
@@ -78,10 +105,12 @@ def test_a_session_in_another_language_carries_no_english_of_tre_audios(
     assert {c.lang for c in tags.getall("COMM")} == {"deu"}
     timeline = json.loads(texts[".json"])
     assert timeline["language"] == "de" and timeline["notice"] == GERMAN["notice.j2"]
+    assert timeline["settings"]["voice"] == german_voice  # the language's own voice
     assert "Selbstfürsorge" in texts[".txt"]
 
 
-def test_a_language_without_its_texts_is_one_clear_line(folder, private_folders):
+def test_a_language_without_its_texts_is_one_clear_line(folder, private_folders,
+                                                        german_voice):
     (folder / "languages" / "de" / "title.j2").unlink()
     result = CliRunner().invoke(cli, ["generate", "stille", "--templates", str(folder)])
     assert result.exit_code == 1

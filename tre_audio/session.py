@@ -31,7 +31,7 @@ from .narration.plan import (BELL_SECONDS, ChapterMark, Plan, Segment, estimate_
 from .narration.script import (MAX_SENTENCE, SENTENCE_RULE, Event, one_line, parse, read,
                                split_sentences, spoken)
 from .speech.cache import ClipCache, default_folder
-from .speech.engine import engine_module, resolve as resolve_voice
+from .speech.engine import engine_module, resolve as resolve_voice, speaking
 from .speech.speaker import Speaker
 from .beside.texts import annotated_script, notice, transcript
 
@@ -56,7 +56,24 @@ def check(options: Options) -> None:
 def speaker(options: Options, cache: Path | None = None) -> Speaker:
     """The voice ``options`` speak with (and their lexicon, read now), its clips kept in
     ``cache``."""
-    return _speaker(options, cache, find_lexicon(options.lexicon))
+    return _speaker(in_language(options), cache, find_lexicon(options.lexicon))
+
+
+def in_language(options: Options, script: Path | None = None) -> Options:
+    """``options``, with the first voice that speaks their programme's language where
+    they name neither voice nor engine and that language is not English (the default
+    voice's); no such voice here is refused in one line."""
+    if options.voice is not None or options.engine is not None:
+        return options
+    language = _language(options, script)
+    if language.split("-")[0] == "en":
+        return options
+    found = speaking(language)
+    if found is None:
+        raise InvalidOption("--voice", f"no voice here speaks {language}, the language of "
+                            f"programme '{options.programme}': add a Piper voice for it to "
+                            "voices/, or give --voice; see: tre-audio list voices")
+    return dataclasses.replace(options, voice=found.name)
 
 
 def _speaker(options: Options, cache: Path | None, lexicon: Lexicon | None) -> Speaker:
@@ -258,6 +275,7 @@ def generate(
     Neither ``script``, the lexicon nor the files in ``keep`` (the plan it came from)
     may be overwritten by them; an earlier session's picture or chapters there go."""
     events, label = narration(options, script)
+    options = in_language(options, script)
     pace = settings.pace(options.pace)
     layout(events, pace, estimate_speech, options.minutes)  # fails fast if unfittable
     inputs = [p for p in (script, options.lexicon, *keep) if p is not None]

@@ -19,6 +19,7 @@ prints and ``--voice`` takes), and its engine follows from it (``resolve``).
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
@@ -61,6 +62,13 @@ class Voice:
     def names(self) -> tuple[str, ...]:
         """Every name it answers to: its own, then its older ones."""
         return (self.name, *self.aliases)
+
+    @property
+    def language(self) -> str:
+        """The primary language it speaks (``en``), from the name the engine knows it by:
+        Piper's files are named ``en_US-joe-medium``, espeak-ng's voices ``en-gb``."""
+        own = self.opens or (self.aliases[0] if self.aliases else self.name)
+        return re.split(r"[-_+]", own.lower(), maxsplit=1)[0]
 
 
 class Engine(Protocol):
@@ -213,6 +221,14 @@ def voices() -> Voices:
         else:
             unavailable.append(found)
     return Voices(tuple(listed), tuple(unavailable))
+
+
+def speaking(language: str) -> Voice | None:
+    """The first usable voice, in the engines' order, that speaks ``language`` (its
+    primary part: ``de`` for ``de-CH``), or None."""
+    primary = language.lower().split("-")[0]
+    return next((v for v in voices().voices if not v.refused and v.language == primary),
+                None)
 
 
 def resolve(engine: str | None, voice: str | None) -> tuple[str, str]:
