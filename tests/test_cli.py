@@ -133,7 +133,7 @@ def test_a_recursion_or_memory_error_is_one_line(error, message, monkeypatch):
     def fails(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(session, "narration", fails)
+    monkeypatch.setattr(session, "_narration", fails)
     result = run("script")
     assert (result.exit_code, result.stderr, result.stdout) == (1, f"tre-audio: {message}\n", "")
 

@@ -41,43 +41,60 @@ Progress = Callable[[str, int, int], None]
 DEFAULT_OUTPUT = Path("output")
 
 
-def check(options: Options) -> None:
-    """Refuse ``options`` that name what no registry has (programme, bed, engine, voice,
-    exercises), an engine with another engine's voice, or that the session would not
-    use (see ``programmes.check_fits``); the value object checked the rest when it was
-    made."""
-    programmes.programme(options.programme, options.templates)
+@dataclass(frozen=True)
+class Resolved:
+    """A session's options with every name turned into what it names, once, at the edge
+    (``resolve``): what the stages are given. ``options`` stay as chosen, by name."""
+
+    options: Options
+    pace: settings.Pace
+    level: settings.Level
+    made_of: programmes.Parts
+    language: str
+    engine: str
+    voice: str
+    """By the name ``--voice`` takes (the engine's default's, if none was chosen)."""
+
+
+def resolve(options: Options, script: Path | None = None) -> Resolved:
+    """``options`` resolved: refused if they name what no registry has (programme, bed,
+    engine, voice, exercises), an engine with another engine's voice, or what the
+    session would not use (``programmes.check_fits``); the value object checked the rest
+    when it was made. Without a voice or engine chosen, a programme in another language
+    than English speaks with the first voice of its language (none here: refused)."""
+    made_of = programmes.parts(options.programme, options.recipe.exercises,
+                               options.templates)
     ambient.check(options.sound.ambient)
-    resolve_voice(options.engine, options.voice)  # the voice's engine, or refused
-    _check_recipe(options.programme, options.recipe, settings.level(options.level),
-                  options.templates)
+    level = settings.level(options.level)
+    _check_recipe(made_of, options.recipe, level, options.templates)
+    language = "en" if script is not None or options.recipe.exercises is not None else \
+        programmes.programme(options.programme, options.templates).language
+    engine, voice = options.engine, options.voice
+    if voice is None and engine is None and language.split("-")[0] != "en":
+        found = speaking(language)
+        if found is None:
+            raise InvalidOption("--voice", f"no voice here speaks {language}, the language "
+                                f"of programme '{options.programme}': add a Piper voice for "
+                                "it to voices/, or give --voice; see: tre-audio list voices")
+        voice = found.name
+    engine, _ = resolve_voice(engine, voice)  # the voice's engine, or refused
+    return Resolved(options, settings.pace(options.pace), level, made_of, language, engine,
+                    voice or engine_module(engine).DEFAULT_VOICE)
+
+
+def check(options: Options) -> None:
+    """Refuse ``options`` that ``resolve`` refuses."""
+    resolve(options)
 
 
 def speaker(options: Options, cache: Path | None = None) -> Speaker:
     """The voice ``options`` speak with (and their lexicon, read now), its clips kept in
     ``cache``."""
-    return _speaker(in_language(options), cache, find_lexicon(options.lexicon))
+    return _speaker(resolve(options), cache, find_lexicon(options.lexicon))
 
 
-def in_language(options: Options, script: Path | None = None) -> Options:
-    """``options``, with the first voice that speaks their programme's language where
-    they name neither voice nor engine and that language is not English (the default
-    voice's); no such voice here is refused in one line."""
-    if options.voice is not None or options.engine is not None:
-        return options
-    language = _language(options, script)
-    if language.split("-")[0] == "en":
-        return options
-    found = speaking(language)
-    if found is None:
-        raise InvalidOption("--voice", f"no voice here speaks {language}, the language of "
-                            f"programme '{options.programme}': add a Piper voice for it to "
-                            "voices/, or give --voice; see: tre-audio list voices")
-    return dataclasses.replace(options, voice=found.name)
-
-
-def _speaker(options: Options, cache: Path | None, lexicon: Lexicon | None) -> Speaker:
-    return Speaker(options.engine, options.voice, settings.VOICE_WPM,
+def _speaker(resolved: Resolved, cache: Path | None, lexicon: Lexicon | None) -> Speaker:
+    return Speaker(resolved.engine, resolved.voice, settings.VOICE_WPM,
                    ClipCache(cache or default_folder(), settings.SAMPLE_RATE), lexicon)
 
 
@@ -86,7 +103,7 @@ MAX_BREATHS = 20
 MAX_EXERCISE_HOLD = 600
 
 
-def _check_recipe(programme: str, recipe: Recipe, level: settings.Level,
+def _check_recipe(made_of: programmes.Parts, recipe: Recipe, level: settings.Level,
                   templates: Path | None) -> None:
     if recipe.exercises is not None or recipe.tune:
         known = render.exercises(templates)
@@ -105,7 +122,6 @@ def _check_recipe(programme: str, recipe: Recipe, level: settings.Level,
                                     "tre-audio list exercises")
             for key, value in values.items():
                 _check_tune(name, key, value, known[name].tunes)
-    made_of = programmes.parts(programme, recipe.exercises, templates)
     programmes.check_fits(made_of, tremor=recipe.tremor,
                           tremor_most=level.tremor_high, level_name=level.name,
                           pattern=recipe.pattern, tune=recipe.tune)
@@ -145,23 +161,28 @@ def narration(options: Options, script: Path | None = None) -> tuple[list[Event]
     """The session's script events (from ``script``, or rendered from the programme)
     and its label (the script's name or the programme's). Rendered to fit
     ``options.minutes``: with the full lead-ins wherever they fit, else the shorter ones.
-    The options are checked against the registries first (``check``)."""
-    check(options)
+    The options are resolved first (``resolve``)."""
+    return _narration(resolve(options, script), script)
+
+
+def _narration(resolved: Resolved, script: Path | None) -> tuple[list[Event], str]:
+    options = resolved.options
     if script is not None:
         return read(script), one_line(script.stem) or "script"
     label = options.label or ("custom" if options.recipe.exercises is not None
                               else options.programme)
-    full = _rendered(options, short=False)
+    full = _rendered(resolved, short=False)
     if options.minutes is None:
         return full, label
-    return _fitting(options, full), label
+    return _fitting(resolved, full), label
 
 
-def _rendered(options: Options, *, short: bool) -> list[Event]:
+def _rendered(resolved: Resolved, *, short: bool) -> list[Event]:
+    options = resolved.options
     text = render.render(
         options.programme,
-        pace=settings.pace(options.pace),
-        level=settings.level(options.level),
+        pace=resolved.pace,
+        level=resolved.level,
         minutes=options.minutes,
         listener=options.name,
         binaural=options.sound.binaural is not None,
@@ -172,10 +193,10 @@ def _rendered(options: Options, *, short: bool) -> list[Event]:
     return parse(text, source=f"programme '{options.programme}'")
 
 
-def _fitting(options: Options, full: list[Event]) -> list[Event]:
+def _fitting(resolved: Resolved, full: list[Event]) -> list[Event]:
     """``full`` if it can last ``options.minutes``, else the shorter wording if that can
     (estimated speech); else an ``InvalidOption`` naming what the two can last."""
-    pace = settings.pace(options.pace)
+    options, pace = resolved.options, resolved.pace
     target = (options.minutes or 0) * 60
 
     def reach(events: list[Event]) -> tuple[float, float]:
@@ -185,7 +206,7 @@ def _fitting(options: Options, full: list[Event]) -> list[Event]:
     full_reach = reach(full)
     if reaches(target, *full_reach):
         return full
-    short = _rendered(options, short=True)
+    short = _rendered(resolved, short=True)
     short_reach = reach(short)
     if target < full_reach[0] and reaches(target, *short_reach):
         return short
@@ -193,8 +214,7 @@ def _fitting(options: Options, full: list[Event]) -> list[Event]:
     lengths = (f"{low / 60:.1f} to {short_reach[1] / 60:.1f} or {full_reach[0] / 60:.1f} "
                f"to {high / 60:.1f}" if not reaches(full_reach[0], low, short_reach[1])
                else f"{low / 60:.1f} to {high / 60:.1f}")
-    where = programmes.parts(options.programme, options.recipe.exercises,
-                             options.templates).where
+    where = resolved.made_of.where
     raise InvalidOption("--minutes", f"cannot fit {options.minutes:g} minutes: {where} at "
                         f"the {pace.name} pace and the {options.level} level can last "
                         f"{lengths} minutes")
@@ -202,9 +222,10 @@ def _fitting(options: Options, full: list[Event]) -> list[Event]:
 
 def script_text(options: Options) -> str:
     """The narration script with its cues and planned timings (nothing is spoken)."""
-    events, label = narration(options, None)
-    pace = settings.pace(options.pace)
-    planned = layout(events, pace, estimate_speech, options.minutes, options.sound.interval_bell)
+    resolved = resolve(options)
+    events, label = _narration(resolved, None)
+    planned = layout(events, resolved.pace, estimate_speech, options.minutes,
+                     options.sound.interval_bell)
     header = [
         f"tre-audio narration script: {label}, {options.pace} pace, {options.level} level",
         "Edit the words freely and keep the [cues]; make audio with:",
@@ -274,9 +295,9 @@ def generate(
     a picture, ``with_plot``); return where they are, the plan and the mastering.
     Neither ``script``, the lexicon nor the files in ``keep`` (the plan it came from)
     may be overwritten by them; an earlier session's picture or chapters there go."""
-    events, label = narration(options, script)
-    options = in_language(options, script)
-    pace = settings.pace(options.pace)
+    resolved = resolve(options, script)
+    events, label = _narration(resolved, script)
+    pace = resolved.pace
     layout(events, pace, estimate_speech, options.minutes)  # fails fast if unfittable
     inputs = [p for p in (script, options.lexicon, *keep) if p is not None]
     if out is not None:
@@ -287,7 +308,7 @@ def generate(
 
     sentences = spoken(events)  # sentences, and the words that count breaths
     lexicon = find_lexicon(options.lexicon)
-    clips = _speaker(options, cache, lexicon).speak(sentences, _stage(progress, "speech"))
+    clips = _speaker(resolved, cache, lexicon).speak(sentences, _stage(progress, "speech"))
     rate = settings.SAMPLE_RATE
     plan = layout(events, pace, lambda text: len(clips[text]) / rate, options.minutes,
                   options.sound.interval_bell)
@@ -298,8 +319,8 @@ def generate(
     if out is None:
         _check_output(path, beside=_beside(with_plot))
     _spare(inputs, path, with_plot)
-    language = _language(options, script)
-    title = _title(label, options, plan, language)
+    language = resolved.language
+    title = _title(label, resolved, plan)
     said = notice(language, options.templates)
     tags = Tags(
         title=title,
@@ -315,8 +336,7 @@ def generate(
                           lambda: Mp3Writer(mp3, rate, mixer.channels),
                           lambda stage: _stage(progress, stage))
         tag_mp3(mp3, tags, plan.chapters)
-        texts = _side_texts(events, plan, title, path, options, mastered, lexicon,
-                            language, said)
+        texts = _side_texts(events, plan, title, path, resolved, mastered, lexicon, said)
         for final in beside:
             part(final).write_text(texts[final.suffix](), encoding="utf-8")
         for suffix in suffixes_of(SOME):  # of an earlier session of this name: not of this one
@@ -342,14 +362,16 @@ def _spare(inputs: Sequence[Path], mp3: Path, with_plot: bool) -> None:
 
 
 def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
-                options: Options, mastered: Mastered, lexicon: Lexicon | None,
-                language: str, said: str) -> dict[str, Callable[[], str]]:
+                resolved: Resolved, mastered: Mastered, lexicon: Lexicon | None,
+                said: str) -> dict[str, Callable[[], str]]:
     """How to make each file that may go beside the MP3, by suffix."""
+    options = resolved.options
     about = {
         "id": str(uuid.uuid4()),
         "made": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "language": language,
-        "settings": {**options.settings(), **_voice_used(options)},
+        "language": resolved.language,
+        # as chosen, with the engine and voice that spoke
+        "settings": {**options.settings(), "engine": resolved.engine, "voice": resolved.voice},
         # its name only: the page and feed hand the timeline out, and a path names the user
         "lexicon": lexicon.source.name if lexicon and lexicon.source else None,
         "loudness_lufs": round(mastered.loudness, 2), "gain_db": round(mastered.gain, 2),
@@ -372,33 +394,21 @@ def _picture(plan: Plan, title: str, sound: Sound) -> str:
 
 def plot_session(options: Options, out: Path | None = None) -> Path:
     """Draw the planned session (speech timings estimated) as an SVG; return its path."""
-    events, label = narration(options, None)
-    planned = layout(events, settings.pace(options.pace), estimate_speech, options.minutes,
+    resolved = resolve(options)
+    events, label = _narration(resolved, None)
+    planned = layout(events, resolved.pace, estimate_speech, options.minutes,
                      options.sound.interval_bell)
     path = out or _output_path(None, label, options, planned).with_suffix(".svg")
     _check_output(path, ".svg")
     with atomic_file(path) as temporary:
-        title = _title(label, options, planned, _language(options, None))
+        title = _title(label, resolved, planned)
         temporary.write_text(_picture(planned, title, options.sound), encoding="utf-8")
     return path
 
 
-def _voice_used(options: Options) -> dict[str, str]:
-    """The engine and voice the session spoke with, by the names ``--voice`` takes."""
-    engine, _ = resolve_voice(options.engine, options.voice)
-    return {"engine": engine, "voice": options.voice or engine_module(engine).DEFAULT_VOICE}
-
-
-def _language(options: Options, script: Path | None) -> str:
-    """The session's language: its programme's (a script or a list of exercises is in
-    the shipped exercises' English)."""
-    if script is not None or options.recipe.exercises is not None:
-        return "en"
-    return programmes.programme(options.programme, options.templates).language
-
-
-def _title(label: str, options: Options, plan: Plan, language: str) -> str:
-    return render.text(language, "title", {
+def _title(label: str, resolved: Resolved, plan: Plan) -> str:
+    options = resolved.options
+    return render.text(resolved.language, "title", {
         "name": options.name.strip(), "label": label, "pace": options.pace,
         "minutes": round(plan.duration / 60)}, options.templates)
 
@@ -458,11 +468,11 @@ def say(text: str, options: Options, out: Path | None = None, cache: Path | None
                             f"{SENTENCE_RULE}")
     path = out or DEFAULT_OUTPUT / "say.mp3"
     _check_output(path)
-    check(options)
-    voice = speaker(options, cache)
+    resolved = resolve(options)
+    voice = _speaker(resolved, cache, find_lexicon(options.lexicon))
     clips = voice.speak(sentences)
     rate = settings.SAMPLE_RATE
-    gap = settings.pace(options.pace).min_gap
+    gap = resolved.pace.min_gap
     segments, at = [], SAY_LEAD
     for sentence in sentences:
         segments.append(Segment("speech", at, len(clips[sentence]) / rate, 0, sentence))
