@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from mutagen.id3 import ID3
 
 from tre_audio.cli import cli
+from tre_audio.errors import InvalidOption
 from tre_audio.narration import programmes, render
 from tre_audio.speech import piper
 
@@ -116,3 +117,17 @@ def test_a_language_without_its_texts_is_one_clear_line(folder, private_folders,
     assert result.exit_code == 1
     assert result.stderr.strip().endswith("template not found: languages/de/title.j2")
     assert result.stderr.count("\n") == 1
+
+
+def test_an_engine_chosen_alone_still_speaks_the_programmes_language(folder, german_voice):
+    from tre_audio.choices import layers, profile
+    from tre_audio.session import resolve
+
+    def voice(**given):
+        return resolve(layers.options({"programme": "stille", "templates": folder, **given},
+                                      profile=profile.Profile())).voice
+
+    assert voice(engine="piper") == german_voice
+    with pytest.raises(InvalidOption, match="no system voice here speaks de"):
+        voice(engine="system")
+    assert voice(voice="joe") == "joe"  # a voice chosen by name is the person's choice

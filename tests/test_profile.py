@@ -46,7 +46,7 @@ def test_path_init_show_set(profile_file):
     assert profiles.load() == profiles.Profile(
         name="Sam", trusted="Alex", level="beginner", limits=("knees", "lower-back"),
         eyes_open=True, pace="slow", ambient="rain", minutes=30.0, loudness=-19.0,
-        engine="system", voice="en-us")
+        voice="en-us")  # set after the engine, the voice (which brings its own) cleared it
     shown = run("profile", "show").stdout
     assert re.search(r"^limits +knees, lower-back$", shown, re.M)
     assert re.search(r"^eyes_open +true$", shown, re.M)

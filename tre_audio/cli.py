@@ -223,7 +223,7 @@ def cli() -> None:
 @click.option("--script", "script_file", metavar="FILE",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Speak a narration script you edited (tre-audio script) instead of a "
-                   "programme.")
+                   "programme; the options that shape words then do not apply.")
 @click.option("--plot", "with_plot", is_flag=True,
               help="Also draw the session as an SVG picture beside the MP3.")
 @_lexicon_option
@@ -232,6 +232,10 @@ def generate(programme: str | None, out: Path | None, script_file: Path | None,
     """Make a session MP3, with transcript, subtitles and timeline beside it."""
     if script_file and (programme or values.get("plan")):
         raise click.UsageError("give a PROGRAMME, --plan or --script, not more than one")
+    shaping = [table.BY_KEY[k].option for k in table.WORDS if values.get(k) not in (None, ())]
+    if script_file and shaping:
+        raise click.UsageError(f"{shaping[0]} does not apply to --script: a script's words "
+                               "are already written")
     plan = values.get("plan")
     options = _options(programme, **values)
     with _library_errors(), _Progress() as progress:

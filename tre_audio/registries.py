@@ -10,6 +10,7 @@ from pathlib import Path
 from .narration import programmes, render
 from .sound import ambient
 from .speech import engine
+from .speech.engine import resolve as engine_module_voice
 
 
 def names(registry: str, templates: Path | None = None) -> dict[str, str]:
@@ -29,6 +30,12 @@ _CHECKS: dict[str, Callable[[str], object]] = {
     "ambients": ambient.check,
     "engines": engine.engine_module,
 }
+
+
+def check_voice(engine: str | None, voice: str | None) -> None:
+    """Refuse a voice no engine has, or an engine with another engine's voice (this lists
+    the voices: the system engine's through its worker)."""
+    engine_module_voice(engine, voice)
 
 
 def check(registry: str | None, value: object) -> None:

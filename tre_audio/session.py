@@ -17,7 +17,7 @@ from .sound import ambient
 from .beside import plot, timedtext
 from .beside.files import BESIDE, EVERY, PICTURE, SOME, suffixes_of
 from .narration import programmes, render
-from .options import settings
+from .options import settings, table
 from .options.values import Options, Recipe, Sound
 from .files.atomic import (atomic_file, atomic_files, check_name, check_replaceable,
                            check_writable)
@@ -54,6 +54,8 @@ class Resolved:
     engine: str
     voice: str
     """By the name ``--voice`` takes (the engine's default's, if none was chosen)."""
+    from_script: bool = False
+    """Made from a script, whose words no option shapes."""
 
 
 def resolve(options: Options, script: Path | None = None) -> Resolved:
@@ -66,20 +68,22 @@ def resolve(options: Options, script: Path | None = None) -> Resolved:
                                options.templates)
     ambient.check(options.sound.ambient)
     level = settings.level(options.level)
-    _check_recipe(made_of, options.recipe, level, options.templates)
+    if script is None:  # a script's words are written: what would shape them is not used
+        _check_recipe(made_of, options.recipe, level, options.templates)
     language = "en" if script is not None or options.recipe.exercises is not None else \
         programmes.programme(options.programme, options.templates).language
     engine, voice = options.engine, options.voice
-    if voice is None and engine is None and language.split("-")[0] != "en":
-        found = speaking(language)
+    if voice is None and language.split("-")[0] != "en":
+        found = speaking(language, engine)
         if found is None:
-            raise InvalidOption("--voice", f"no voice here speaks {language}, the language "
+            which = f"{engine} voice" if engine else "voice"
+            raise InvalidOption("--voice", f"no {which} here speaks {language}, the language "
                                 f"of programme '{options.programme}': add a Piper voice for "
                                 "it to voices/, or give --voice; see: tre-audio list voices")
         voice = found.name
     engine, _ = resolve_voice(engine, voice)  # the voice's engine, or refused
     return Resolved(options, settings.pace(options.pace), level, made_of, language, engine,
-                    voice or engine_module(engine).DEFAULT_VOICE)
+                    voice or engine_module(engine).DEFAULT_VOICE, script is not None)
 
 
 def check(options: Options) -> None:
@@ -107,10 +111,8 @@ def _check_recipe(made_of: programmes.Parts, recipe: Recipe, level: settings.Lev
                   templates: Path | None) -> None:
     if recipe.exercises is not None or recipe.tune:
         known = render.exercises(templates)
+        programmes.check_list(recipe.exercises or (), _exercises_refused)
         for name in recipe.exercises or ():
-            if name in programmes.FRAME:
-                raise InvalidOption("exercises", f"'{name}' opens or closes every session "
-                                    "by itself; leave it out of the list")
             if name not in known:
                 raise InvalidOption("exercises", f"unknown exercise '{name}'; see: "
                                     "tre-audio list exercises")
@@ -125,6 +127,10 @@ def _check_recipe(made_of: programmes.Parts, recipe: Recipe, level: settings.Lev
     programmes.check_fits(made_of, tremor=recipe.tremor,
                           tremor_most=level.tremor_high, level_name=level.name,
                           pattern=recipe.pattern, tune=recipe.tune)
+
+
+def _exercises_refused(message: str) -> InvalidOption:
+    return InvalidOption("exercises", message)
 
 
 def _check_tune(name: str, key: str, value: float, tunes: tuple[str, ...]) -> None:
@@ -366,12 +372,15 @@ def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
                 said: str) -> dict[str, Callable[[], str]]:
     """How to make each file that may go beside the MP3, by suffix."""
     options = resolved.options
+    chosen = options.settings()
+    if resolved.from_script:  # its words were written already: nothing shaped them here
+        chosen = {k: v for k, v in chosen.items() if k not in table.WORDS}
     about = {
         "id": str(uuid.uuid4()),
         "made": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "language": resolved.language,
         # as chosen, with the engine and voice that spoke
-        "settings": {**options.settings(), "engine": resolved.engine, "voice": resolved.voice},
+        "settings": {**chosen, "engine": resolved.engine, "voice": resolved.voice},
         # its name only: the page and feed hand the timeline out, and a path names the user
         "lexicon": lexicon.source.name if lexicon and lexicon.source else None,
         "loudness_lufs": round(mastered.loudness, 2), "gain_db": round(mastered.gain, 2),
@@ -408,9 +417,14 @@ def plot_session(options: Options, out: Path | None = None) -> Path:
 
 def _title(label: str, resolved: Resolved, plan: Plan) -> str:
     options = resolved.options
-    return render.text(resolved.language, "title", {
+    title = one_line(render.text(resolved.language, "title", {
         "name": options.name.strip(), "label": label, "pace": options.pace,
-        "minutes": round(plan.duration / 60)}, options.templates)
+        "minutes": round(plan.duration / 60)}, options.templates))
+    return title[:MAX_TITLE]
+
+
+MAX_TITLE = 200
+"""Characters of a session's title (a template of the user's makes it)."""
 
 
 def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:

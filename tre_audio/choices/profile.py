@@ -124,8 +124,12 @@ def set_value(key: str, value: str, path: Path | None = None) -> Profile:
                             f"{', '.join(KEYS)}")
     values = load(path).values()
     values[key] = _parse(KEYS[key], value)
+    if key in ("voice", "engine") and values[key] is not None:
+        values.pop("engine" if key == "voice" else "voice", None)  # a voice brings its engine
     try:
         new = Profile(**values)
+        if key in ("voice", "engine") and values[key] is not None:
+            registries.check_voice(new.get("engine"), new.get("voice"))
     except InvalidOption as error:  # as a profile names it
         raise InvalidOption("VALUE", str(error).removeprefix("--")) from None
     _write(path, new)

@@ -37,8 +37,11 @@ class Document:
                 written: Mapping[str, str] | None = None) -> TreAudioError:
         """``error``, a value the library refused, as a ``kind`` naming the line of the
         key it came from (as ``written`` in the file, where an old name was used)."""
-        message = str(error).removeprefix("--")
         key = key_for(error.option)
+        message = str(error).removeprefix("--")
+        dashed = error.option.removeprefix("--")
+        if error.option.startswith("--") and message.startswith(dashed):
+            message = key + message[len(dashed):]  # as the file names it: bed_level
         return kind(f"{self.where((written or {}).get(key, key))}: {message}")
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -50,12 +50,37 @@ class Programme:
     """Its language (an IETF tag such as ``en`` or ``de-CH``)."""
 
     def __post_init__(self) -> None:
+        if not NAME.fullmatch(self.name):
+            raise ValueError(f"'{self.name}' is not a programme name: letters, digits, '-' "
+                             "and '_' only, at most 40")
         if (self.template is None) == (self.exercises is None):
             raise ValueError(f"programme {self.name}: give a template or exercises")
         if not set(self.takes) <= set(TAKEN_BY_SOME):
-            raise ValueError(f"programme {self.name}: takes only {TAKEN_BY_SOME}")
+            raise ValueError(f"programme {self.name}: takes may list only tremor and "
+                             "pattern")
         if not LANGUAGE.fullmatch(self.language):
             raise ValueError(f"programme {self.name}: a language is a tag such as en or de")
+        if self.tremor_most is not None and not (
+                math.isfinite(self.tremor_most) and 1 <= self.tremor_most <= 15):
+            raise ValueError(f"programme {self.name}: tremor_most is 1 to 15 minutes")
+        if self.exercises is not None:
+            check_list(self.exercises, ValueError)
+
+
+NAME = re.compile(r"[^\W_][\w-]{0,39}")
+"""A programme's name: it becomes part of file names, so no '/', '.' or space."""
+
+
+def check_list(exercises: tuple[str, ...], error: Callable[[str], Exception]) -> None:
+    """Refuse a list of exercises with the arrival or closing in it (they frame every
+    list by themselves) or with more than one tremor: one tremor phase a session."""
+    for name in exercises:
+        if name in FRAME:
+            raise error(f"'{name}' opens or closes every session by itself; leave it out "
+                        "of the list")
+    if exercises.count("tremor") > 1:
+        raise error("'tremor' may come once in a list of exercises: one tremor phase a "
+                    "session, at the level's dose")
 
 
 LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
@@ -112,9 +137,15 @@ def programmes(templates: Path | None = None) -> dict[str, Programme]:
     folder adds in its own ``programmes.toml``."""
     shipped = _shipped()
     folder = user_folder(templates)
-    path = folder / "programmes.toml" if folder is not None else None
-    if path is None or not path.exists():
+    if folder is None or not (folder / "programmes.toml").exists():
         return shipped
+    path = folder / "programmes.toml"
+    try:
+        inside = path.resolve(strict=True).is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        raise ScriptError(f"programmes file {path} leads out of the templates folder")
     doc = tomlfile.read(path, ScriptError, "programmes file")
     found = dict(shipped)
     for name, entry in doc.data.items():

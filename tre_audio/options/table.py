@@ -133,7 +133,8 @@ OPTIONS: tuple[Option, ...] = (
            "one spot instead", False, "", part="recipe", example=True),
     Option("tremor", "a number", "minutes of tremor, from 1 to the level's most (`seated`: "
            "at most 3); refused by a programme without a tremor phase", None,
-           "the level's range", ONE_SESSION, "recipe", metavar="MIN"),
+           "the level's range", ONE_SESSION, "recipe", must="a number of minutes",
+           metavar="MIN"),
     Option("pattern", "text", "the breathing pattern of the `breathing` programme: "
            + ", ".join(f"`{name}`" for name in settings.PATTERNS) + "; refused by the others",
            None, f"`{settings.DEFAULT_PATTERN}`", ONE_SESSION, "recipe",
@@ -142,7 +143,7 @@ OPTIONS: tuple[Option, ...] = (
            "SAPI5, NSSpeech); given with a voice, it must be the voice's", None,
            "the voice's, else `piper`", registry="engines", example="piper"),
     Option("voice", "text", "a voice by its name in `tre-audio list voices`, which brings "
-           "its engine", None, "`joe`, or the engine's own", most_characters=None,
+           "its engine", None, "`joe`, or the engine's own", most_characters=200,
            example="joe"),
     Option("ambient", "text", "the bed: `pink` or `brown` noise, `drone` (a slowly breathing "
            "chord), `surf` (slow swells), `rain` (soft droplets over a hush), or `none`",
@@ -177,6 +178,10 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 BY_KEY = {option.key: option for option in OPTIONS}
+WORDS = ("programme", "exercises", "tune", "level", "tremor", "pattern", "limits",
+         "eyes_open", "trusted", "templates")
+"""The options that shape only the narration's words, which a script has already
+written: a session from a script takes none of them."""
 OLD_KEYS = {old: option.key for option in OPTIONS for old in option.old}
 
 

@@ -223,12 +223,12 @@ def voices() -> Voices:
     return Voices(tuple(listed), tuple(unavailable))
 
 
-def speaking(language: str) -> Voice | None:
-    """The first usable voice, in the engines' order, that speaks ``language`` (its
-    primary part: ``de`` for ``de-CH``), or None."""
+def speaking(language: str, engine: str | None = None) -> Voice | None:
+    """The first usable voice, in the engines' order (of ``engine`` only, if given), that
+    speaks ``language`` (its primary part: ``de`` for ``de-CH``), or None."""
     primary = language.lower().split("-")[0]
-    return next((v for v in voices().voices if not v.refused and v.language == primary),
-                None)
+    return next((v for v in voices().voices if not v.refused and v.language == primary
+                 and engine in (None, v.engine)), None)
 
 
 def resolve(engine: str | None, voice: str | None) -> tuple[str, str]:
