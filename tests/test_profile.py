@@ -131,3 +131,20 @@ def test_the_profile_shapes_what_the_command_line_makes(profile_file):
     assert "steady pace, regular level" in run(
         "script", "--pace", "steady", "--level", "regular").stdout.splitlines()[0]
     assert "Sam" in run("script").stdout
+
+
+def test_a_profile_length_out_of_reach_is_left_out_saying_so(profile_file, private_folders):
+    """A profile is general: its 30 minutes cannot fit the ten-minute grounding, which
+    then has its natural length; given on the command line or in a plan, it is refused."""
+    run("profile", "set", "minutes", "30")
+    result = run("script", "grounding")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("tre-audio: warning: your profile's length of 30 minutes")
+    assert "natural length" in result.stderr and result.stderr.count("\n") == 1
+    one_line(run("script", "grounding", "--minutes", "30"), 2, "cannot fit 30 minutes")
+    (private_folders / "p.toml").write_text('programme = "grounding"\nminutes = 60\n',
+                                            encoding="utf-8")
+    one_line(run("script", "--plan", "p.toml"), 1, "p.toml, line 2, minutes: cannot fit 60")
+    assert "warning" not in run("script", "classic").stderr  # 30 minutes fit the classic
+    run("profile", "set", "minutes", "")
+    assert run("script", "grounding").stdout == result.stdout  # its natural length

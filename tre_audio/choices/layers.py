@@ -3,16 +3,18 @@ then a plan file, then the command line; a later layer wins."""
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from . import planfile, profile as profiles
-from ..errors import InvalidOption, PlanError
+from ..errors import InvalidOption, PlanError, TreAudioWarning
 from ..files import tomlfile
 from ..options import values
 from ..options.values import Options
-from ..session import check
+from ..session import check, narration
 
 def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
     """The layers as one set of choices; None means 'not chosen here'. Choices that go
@@ -40,17 +42,36 @@ def build(choices: Mapping[str, Any]) -> Options:
 def options(given: Mapping[str, Any], plan: Path | None = None,
             profile: profiles.Profile | None = None) -> Options:
     """The options for a session: ``given`` (the command line) over the ``plan`` file
-    over the ``profile`` (default: the user's) over the defaults."""
-    base = profiles.as_choices(profile if profile is not None else profiles.load())
-    if plan is None:
-        return build(merge(base, given))
-    planned = planfile.load(plan)
+    over the ``profile`` (default: the user's) over the defaults. A profile is general:
+    its length, out of reach for this programme, is left out, saying so."""
+    base = dict(profiles.as_choices(profile if profile is not None else profiles.load()))
+    planned = planfile.load(plan) if plan is not None else None
+    layers = (base, planned.choices if planned else {}, given)
     try:
-        return build(merge(base, planned.choices, given))
+        made = build(merge(*layers))
+        if "minutes" in base and all(layer.get("minutes") is None for layer in layers[1:]):
+            made = _general_length(made, base["minutes"])
+        elif planned and "minutes" in planned.choices and given.get("minutes") is None:
+            narration(made)  # a plan's length out of reach names the plan's line
+        return made
     except InvalidOption as error:
         key = tomlfile.key_for(error.option)
         given_keys = {k for k, v in given.items() if v is not None}
-        if key in planned.choices or key.startswith("exercise."):
+        if planned and (key in planned.choices or key.startswith("exercise.")):
             if key.split(".")[0] not in given_keys:
                 raise planned.doc.refused(error, PlanError) from None
         raise
+
+
+def _general_length(made: Options, minutes: float) -> Options:
+    """``made``, or without the profile's length where this session cannot reach it."""
+    try:
+        narration(made)
+    except InvalidOption as error:
+        if error.option != "--minutes":
+            raise
+        warnings.warn(f"your profile's length of {minutes:g} minutes is out of reach here "
+                      f"({str(error).split(': ', 1)[1]}); this session has its natural "
+                      "length", TreAudioWarning, stacklevel=2)
+        return dataclasses.replace(made, minutes=None)
+    return made
