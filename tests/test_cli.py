@@ -319,9 +319,7 @@ def option_rows() -> list[str]:
     for param in generate.params:
         option = table.BY_KEY.get(param.name or "")
         if option is not None:
-            spelling = option.flag if option.flag == "PROGRAMME" else (
-                f"{option.flag or option.option} {option.metavar}".strip())
-            rows.append(f"| `{spelling}` | {option.help} | {option.shown_default} |")
+            rows.append(f"| `{option.spelling}` | {option.help} | {option.shown_default} |")
             continue
         assert isinstance(param, click.Option) and param.help, param.name
         said = re.fullmatch(r"(.+?)(?: \[default: (.+)\])?\.", param.help)

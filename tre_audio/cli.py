@@ -135,11 +135,8 @@ def _from_table(option: table.Option) -> Callable[..., Any]:
     helped = option.plain_help[:1].upper() + option.plain_help[1:]
     extra: dict[str, Any] = {
         "help": f"{helped} [default: {shown}]." if shown not in ("", "none") else f"{helped}."}
-    if option.kind == "true or false":
-        if option.flag.startswith("--no-"):
-            return click.option(option.flag, option.key, flag_value=False, default=None,
-                                **extra)
-        return click.option(option.option, option.key, is_flag=True, default=None, **extra)
+    if option.kind == "true or false":  # either way, to undo a profile's or a plan's
+        return click.option(option.spelling, option.key, default=None, **extra)
     if option.choices and option.kind == "a number":
         extra["type"] = click.Choice([f"{c:g}" for c in option.choices])
         extra["callback"] = lambda ctx, param, value: None if value is None else float(value)

@@ -76,9 +76,15 @@ class Option:
     @property
     def option(self) -> str:
         """How messages name it: its command-line spelling."""
-        if self.flag and not self.flag.startswith("--no-"):
-            return self.flag
-        return "--" + self.key.replace("_", "-")
+        return self.flag or "--" + self.key.replace("_", "-")
+
+    @property
+    def spelling(self) -> str:
+        """Its command-line spelling as help shows it: ``--bells/--no-bells``, ``--minutes
+        N``, ``PROGRAMME``."""
+        if self.kind == "true or false":
+            return f"{self.option}/--no-{self.option.removeprefix('--')}"
+        return f"{self.option} {self.metavar}".strip()
 
     @property
     def plain_help(self) -> str:
@@ -129,8 +135,8 @@ OPTIONS: tuple[Option, ...] = (
            + ", ".join(f"`{name}`" for name in settings.LIMITS), (),
            "none", part="recipe", choices=tuple(settings.LIMITS), noun="body limit",
            flag="--limit", metavar="L", example=["knees"]),
-    Option("eyes_open", "true or false", "no invitation to close the eyes; a soft gaze on "
-           "one spot instead", False, "", part="recipe", example=True),
+    Option("eyes_open", "true or false", "eyes open: no invitation to close them, a soft "
+           "gaze on one spot instead", False, "closed", part="recipe", example=True),
     Option("tremor", "a number", "minutes of tremor, from 1 to the level's most (`seated`: "
            "at most 3); refused by a programme without a tremor phase", None,
            "the level's range", ONE_SESSION, "recipe", must="a number of minutes",
@@ -154,8 +160,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("bed_level", "a number", "how far under the voice the bed sits in the silences; "
            "it dips 8 dB further while the voice speaks", 20.0, "`20`", part="sound",
            low=6, high=40, must="6 to 40 dB under the voice", metavar="DB"),
-    Option("bells", "true or false", "no bells (the start, chapter and end bells have their "
-           "own tones)", True, "bells", part="sound", flag="--no-bells"),
+    Option("bells", "true or false", "the bells (the start, chapter and end bells have "
+           "their own tones); --no-bells leaves them out", True, "bells", part="sound"),
     Option("interval_bell", "a number", "a very soft chime every S seconds inside long "
            "holds, so you know time is passing", None, "none", part="sound", low=20,
            high=600, must="20 to 600 seconds", metavar="S", example=60),
