@@ -38,6 +38,7 @@ def add_voices(folder, *names: str) -> None:
     (folder / "voices").mkdir()
     for name in names:
         (folder / "voices" / f"{name}.onnx").write_bytes(b"not read when listing")
+        (folder / "voices" / f"{name}.onnx.json").write_bytes(b"{}")
 
 
 def test_every_name_listed_as_usable_is_taken_by_voice(private_folders):
@@ -151,6 +152,7 @@ def test_the_same_file_name_in_two_folders_lists_the_second_as_refused(private_f
     for folder in (first, second):
         folder.mkdir()
         (folder / "twin.onnx").write_bytes(b"x")
+        (folder / "twin.onnx.json").write_bytes(b"{}")
     monkeypatch.setattr(piper, "voice_folders", lambda: [first, second])
     twins = [v for v in engine.voices().voices if v.name == "twin"]
     assert [bool(v.refused) for v in twins] == [False, True]
@@ -227,3 +229,16 @@ def test_say_speaks_with_a_system_voice_named_alone(private_folders):
         result = CliRunner().invoke(cli, ["say", "Hello.", *args, "-o", "hi.mp3"])
         assert result.exit_code == 0, result.stderr
         assert (private_folders / "hi.mp3").stat().st_size > 0
+
+
+def test_a_voice_file_that_cannot_work_or_be_typed_back_is_listed_as_refused(
+        private_folders):
+    (private_folders / "voices").mkdir()
+    (private_folders / "voices" / "lonely.onnx").write_bytes(b"no config beside it")
+    (private_folders / "voices" / "ctl\x07x.onnx").write_bytes(b"")
+    (private_folders / "voices" / "ctl\x07x.onnx.json").write_bytes(b"{}")
+    rows = {name: rest for name, _, rest in listed()}
+    assert rows["lonely"].startswith("refused: lonely.onnx.json, its config, is not beside")
+    assert rows["ctl\\x07x"].startswith("refused: its file name is not plain text")
+    with pytest.raises(InvalidOption, match="which is refused: lonely.onnx.json"):
+        resolve(None, "lonely")

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import platformdirs
 
+from ..options.settings import control_character
 from ..errors import EngineError, InvalidOption, VoiceError
 from ..files.inputs import read_bytes, size_text
 from .cache import default_folder, keep, voice_identity
@@ -87,8 +88,19 @@ def voices() -> list[Voice]:
                     "default)", aliases=(BUNDLED,), shipped=True)
     if _bundled_model() is None:
         bundled = replace(bundled, refused=f"it is not installed: {INSTALL_HINT}")
-    return [bundled] + [Voice("piper", model.stem, f"your Piper voice, in {model.parent}")
-                        for model in _files()]
+    return [bundled] + [_yours(model) for model in _files()]
+
+
+def _yours(model: Path) -> Voice:
+    """A voice file of the user's, refused where it cannot work or be typed back: no
+    config beside it, or a name that is not plain text (at most 200 characters)."""
+    voice = Voice("piper", model.stem, f"your Piper voice, in {model.parent}")
+    if control_character(model.stem) is not None or len(model.stem) > 200:
+        return replace(voice, name=model.stem.encode("unicode_escape").decode()[:60],
+                       refused="its file name is not plain text of at most 200 characters")
+    if not model.with_name(model.name + ".json").exists():
+        return replace(voice, refused=f"{model.name}.json, its config, is not beside it")
+    return voice
 
 
 def model_path(voice: str) -> Path:
