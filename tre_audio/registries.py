@@ -10,7 +10,6 @@ from pathlib import Path
 from .narration import programmes, render
 from .sound import ambient
 from .speech import engine
-from .speech.engine import resolve as engine_module_voice
 
 
 def names(registry: str, templates: Path | None = None) -> dict[str, str]:
@@ -32,10 +31,10 @@ _CHECKS: dict[str, Callable[[str], object]] = {
 }
 
 
-def check_voice(engine: str | None, voice: str | None) -> None:
+def check_voice(engine_name: str | None, voice: str | None) -> None:
     """Refuse a voice no engine has, or an engine with another engine's voice (this lists
     the voices: the system engine's through its worker)."""
-    engine_module_voice(engine, voice)
+    engine.resolve(engine_name, voice)
 
 
 def check(registry: str | None, value: object) -> None:

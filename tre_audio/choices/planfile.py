@@ -44,12 +44,9 @@ def load(path: Path) -> Planned:
         if written == "exercise":
             choices["tune"] = _tunes(doc, value)
             continue
-        key = table.OLD_KEYS.get(written, written)
-        if key not in KEYS:
-            raise PlanError(f"{doc.where(written)}: unknown key '{written}'; a plan may set: "
-                            f"{', '.join(KEYS)}, and [exercise.NAME] tables")
-        option = KEYS[key]
-        tomlfile.check(doc, written, value, option.kind, option.allowed, PlanError)
+        option = tomlfile.option_of(doc, written, value, KEYS, PlanError, "plan",
+                                    ", and [exercise.NAME] tables")
+        key = option.key
         try:
             table.check(key, value)
             registries.check(option.registry, value)

@@ -71,12 +71,7 @@ def load(path: Path | None = None) -> Profile:
     doc = tomlfile.read(path, ProfileError, "profile")
     values: dict[str, Any] = {}
     for written, value in doc.data.items():
-        key = table.OLD_KEYS.get(written, written)
-        if key not in KEYS:
-            raise ProfileError(f"{doc.where(written)}: unknown key '{written}'; a profile "
-                               f"may set: {', '.join(KEYS)}")
-        option = KEYS[key]
-        tomlfile.check(doc, written, value, option.kind, option.allowed, ProfileError)
+        tomlfile.option_of(doc, written, value, KEYS, ProfileError, "profile")
         values[written] = value
     try:
         return Profile(**values)

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import inputs
 from ..errors import InvalidOption, TreAudioError
+from ..options import table
 
 MAX_BYTES = 256 * 1024
 """The most a plan or profile may hold: a few hundred lines is plenty."""
@@ -182,6 +183,20 @@ def check(doc: Document, key: str, value: Any, kind: str, allowed: str,
     if not fits:
         raise error(f"{doc.where(key)}: {key} must be {_article(kind)}: {allowed}")
     return value
+
+
+def option_of(doc: Document, written: str, value: Any, keys: Mapping[str, table.Option],
+              error: type[TreAudioError], what: str, also: str = "") -> table.Option:
+    """The option of the table a ``what`` (plan, profile) sets with key ``written`` (an
+    older name read as the new), its ``value`` checked for its kind; else an ``error``
+    naming the line and the keys it may set (and ``also``)."""
+    key = table.OLD_KEYS.get(written, written)
+    if key not in keys:
+        raise error(f"{doc.where(written)}: unknown key '{written}'; a {what} may set: "
+                    f"{', '.join(keys)}{also}")
+    option = keys[key]
+    check(doc, written, value, option.kind, option.allowed, error)
+    return option
 
 
 def _article(kind: str) -> str:
