@@ -2,7 +2,7 @@
 table and generate's own options); paste it over the table in the README (the test
 tests/test_cli.py checks it).
 
-    .venv/bin/python scripts/options_table.py
+    .venv/bin/python scripts/options_table.py   (after scripts/install --test: it reads the tests)
 """
 
 from __future__ import annotations

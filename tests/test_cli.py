@@ -79,6 +79,7 @@ def test_an_edited_script_is_spoken_as_edited(private_folders):
     out = private_folders / "output" / "mine-gentle-20min.mp3"
     info = probe(out)
     assert [c["tags"]["title"] for c in info["chapters"]] == chapters
+    assert info["format"]["tags"]["genre"] == "Speech"
     assert abs(float(info["format"]["duration"]) - 1200) <= 1200 * 0.03
     assert "Thank you, from all of us." in out.with_suffix(".txt").read_text(encoding="utf-8")
 
@@ -120,7 +121,7 @@ def test_a_signal_mid_render_stops_cleanly(signum, private_folders, tmp_path):
     assert child.returncode == 130
     assert stderr.strip() == "tre-audio: interrupted; no session was written"
     assert stdout == ""
-    assert [p.name for p in (private_folders / "out").iterdir()] == []
+    assert not (private_folders / "out").exists()  # made for it, and gone with it
 
 
 @pytest.mark.parametrize(("error", "message"), [
@@ -248,7 +249,9 @@ def test_a_voice_file_that_is_a_fifo_is_refused_at_once(which, private_folders):
             path.symlink_to(f"{bundled}{suffix[5:]}")
     done = subprocess.run([str(TOOL), "say", "Hello.", "--voice", "en_US-pipe-medium"],
                           cwd=private_folders, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 1 and "not a regular file" in done.stderr, done.stderr
+    # a config is read when voices are listed (refused: a usage error), a model when used
+    code = 2 if which == ".onnx.json" else 1
+    assert done.returncode == code and "not a regular file" in done.stderr, done.stderr
     assert len(done.stderr.splitlines()) == 1
 
 

@@ -789,3 +789,18 @@ def test_a_cache_folder_that_cannot_be_made_still_gives_the_session(where, work,
     folder = {"under a file": work / "s.txt" / "cache", "in /proc": Path("/proc/self/cache")}
     monkeypatch.setenv("TRE_AUDIO_CACHE", str(folder[where]))
     assert_rerun_succeeds(work)
+
+
+def test_a_failed_run_leaves_no_folder_it_made_for_its_output(work, monkeypatch):
+    from tre_audio.speech.speaker import Speaker
+    from tre_audio.errors import EngineError
+
+    def broken(self, sentences, progress=None):
+        raise EngineError("the voice failed")
+
+    monkeypatch.setattr(Speaker, "speak", broken)
+    (work / "kept").mkdir()
+    for out in ("new/deeper/x.mp3", "kept/new/x.mp3"):
+        result = CliRunner().invoke(cli, ["generate", "--script", "s.txt", "-o", out])
+        assert result.exit_code == 1 and "the voice failed" in result.stderr
+    assert not (work / "new").exists() and list((work / "kept").iterdir()) == []

@@ -41,7 +41,7 @@ GERMAN = {
     "album.j2": "tre-audio Sitzungen",
 }
 ENGLISH = [render.text("en", "notice", {}), render.text("en", "album", {}), "session",
-           " pace", " min", "Self-care", "treatment", "Welcome", "breath"]
+           " pace", " min", "Self-care", "treatment", "Welcome", "breath", "Chapter", "Speech"]
 """What tre-audio says in English around a session: none of it may reach this one."""
 
 
@@ -95,28 +95,51 @@ def test_a_session_in_another_language_carries_no_english_of_tre_audios(
     assert result.exit_code == 0, result.output
     texts = {suffix: out.with_suffix(suffix).read_text(encoding="utf-8")
              for suffix in (".txt", ".vtt", ".srt", ".json")}
-    tags = ID3(out)
+    tags = ID3(out, translate=False)  # as written: mutagen would name genre 101 itself
     said = [str(tags[key]) for key in ("TIT2", "TALB")] + [
         c.text[0] for c in tags.getall("COMM")] + [
-        str(sub) for chapter in tags.getall("CHAP") for sub in chapter.sub_frames.values()]
+        str(sub) for element in (*tags.getall("CHAP"), *tags.getall("CTOC"))
+        for sub in element.sub_frames.values()] + tags["TCON"].text
     for where, text in [*texts.items(), *(("tag", t) for t in said)]:
         for english in ENGLISH:
             assert english not in text, (where, english)
     assert "Sam: stille" in said[0] and "Minuten" in said[0]
     assert {c.lang for c in tags.getall("COMM")} == {"deu"}
+    assert tags["TCON"].genres == ["Speech"]  # by its number, which players name
+    assert "TYER" in tags and "TDRC" not in tags  # a v2.3 tag's date, as eyeD3 reads it
     timeline = json.loads(texts[".json"])
     assert timeline["language"] == "de" and timeline["notice"] == GERMAN["notice.j2"]
     assert timeline["settings"]["voice"] == german_voice  # the language's own voice
     assert "Selbstfürsorge" in texts[".txt"]
 
 
-def test_a_language_without_its_texts_is_one_clear_line(folder, private_folders,
-                                                        german_voice):
+def test_a_language_without_its_texts_is_one_clear_line_before_anything_is_made(
+        folder, private_folders, german_voice):
     (folder / "languages" / "de" / "title.j2").unlink()
-    result = CliRunner().invoke(cli, ["generate", "stille", "--templates", str(folder)])
-    assert result.exit_code == 1
-    assert result.stderr.strip().endswith("template not found: languages/de/title.j2")
-    assert result.stderr.count("\n") == 1
+    for command in (["generate", "stille"], ["list", "programmes"]):
+        result = CliRunner().invoke(cli, [*command, "--templates", str(folder)])
+        assert result.exit_code == 1
+        assert result.stderr.strip().endswith(
+            "stille: a programme in 'de' needs its texts beside it: languages/de/title.j2 "
+            "not found")
+        assert result.stderr.count("\n") == 1
+    assert not (private_folders / "output").exists()
+
+
+def test_a_course_in_a_language_without_its_course_texts_is_refused_first(
+        folder, private_folders, german_voice):
+    from tre_audio.choices import layers, profile
+    from tre_audio.course import Course
+    from tre_audio.errors import ScriptError
+
+    with (folder / "programmes.toml").open("a", encoding="utf-8") as toml:
+        toml.write('[zittern]\nexercises = ["tremor"]\nsummary = "Zittern"\n'
+                   'language = "de"\n')
+    options = layers.options({"programme": "zittern", "templates": folder},
+                             profile=profile.Profile())
+    with pytest.raises(ScriptError, match="a course in 'de' needs its texts among the "
+                       "templates: languages/de/course-session.j2, "):
+        Course(options)
 
 
 def test_an_engine_chosen_alone_still_speaks_the_programmes_language(folder, german_voice):

@@ -124,6 +124,11 @@ BAD_PLANS = [
     ('loudness = -14\n', "line 1, loudness", "-16, -19 or -23"),
     ('bells = "no"\n', "line 1, bells", "true or false"),
     ('pace = \n', "line 1", "not valid TOML"),
+    ('trusted = "A"\ntrusted_person = "B"\n', "line 2, trusted_person",
+     "'trusted_person' is the older name of 'trusted', which is also given: keep one"),
+    ('exercises = ["calves"]\n[exercise.calves]\nrepetitions = 2.5\n',
+     "line 3, exercise.calves.repetitions", "must be a whole number"),
+    ('interval_bell = 10\n', "line 1, interval_bell", "20 to 600 seconds, or 0 for none"),
 ]
 
 

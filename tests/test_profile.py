@@ -123,6 +123,19 @@ def test_command_line_over_plan_over_profile_over_defaults(profile_file, tmp_pat
     assert choices.options({}, profile=profiles.Profile()).pace == "gentle"
 
 
+def test_zero_turns_off_a_profiles_binaural_beat_and_interval_chime(profile_file):
+    profile = profiles.Profile(binaural=6.0, interval_bell=60.0)
+    sound = choices.options({}, profile=profile).sound
+    assert (sound.binaural, sound.interval_bell, sound.channels) == (6.0, 60.0, 2)
+    sound = choices.options({"binaural": 0, "interval_bell": 0}, profile=profile).sound
+    assert (sound.binaural, sound.interval_bell, sound.channels) == (None, None, 1)
+    run("profile", "set", "binaural", "6")
+    assert "headphones" in run("script").stdout
+    assert "headphones" not in run("script", "--binaural", "0").stdout
+    one_line(run("script", "--binaural", "0.5"), 2, "--binaural must be a beat of 1 to 30 "
+             "Hz, or 0 for none")
+
+
 def test_the_profile_shapes_what_the_command_line_makes(profile_file):
     run("profile", "set", "level", "beginner")
     run("profile", "set", "name", "Sam")

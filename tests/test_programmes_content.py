@@ -605,6 +605,10 @@ def test_a_length_out_of_reach_names_one_range_whichever_side_it_misses():
         assert "tre-audio narration script" in _script({"programme": "classic",
                                                         "minutes": minutes})
     assert not reaches(10 * 60, low * 60, high * 60)
+    with pytest.raises(InvalidOption, match=r"the first-time level, with 3 minutes of "
+                       r"tremor and the body limits ankles/knees, can last [\d.]+ to "):
+        _script({"programme": "classic", "minutes": 5.0, "tremor": 3.0,
+                 "limits": frozenset({"knees", "ankles"})})
 
 
 def test_the_full_lead_ins_are_used_wherever_they_fit():

@@ -170,9 +170,11 @@ def test_identity_names_engine_version_voice_and_rate() -> None:
         engine.close()
 
 
-@pytest.mark.parametrize("voice", ["no-such-voice", "en-us+nosuchvariant"])
-def test_unknown_voice_is_an_invalid_option(voice: str) -> None:
-    message = f"unknown system voice '{voice}'; see: tre-audio list voices"
+@pytest.mark.parametrize("voice, message", [
+    ("no-such-voice", "unknown system voice 'no-such-voice'; see: tre-audio list voices"),
+    ("en-us+zz", "unknown voice variant '+zz'; espeak-ng's include +f1 to +f5 and +m1 "
+                 "to +m7; see: tre-audio list voices")])
+def test_unknown_voice_is_an_invalid_option(voice: str, message: str) -> None:
     with pytest.raises(InvalidOption, match=f"^{re.escape(message)}$") as info:
         system.open_engine(voice, 170)
     assert info.value.option == "--voice"

@@ -148,7 +148,7 @@ def test_long_sentences_wrap_on_two_lines_keeping_every_word(plan):
 
 def test_vtt_notes_where_each_chapter_begins(plan):
     notes = [line for line in webvtt(plan).splitlines() if line.startswith("NOTE")]
-    assert notes == ["NOTE Chapter 1: Arrival", "NOTE Chapter 2: Tremor"]
+    assert notes == ["NOTE 1. Arrival", "NOTE 2. Tremor"]
 
 
 def test_unicode_markup_and_empty_sentences_survive():

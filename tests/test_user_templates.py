@@ -124,7 +124,9 @@ def test_a_prefixed_name_not_shipped_is_one_clear_line(mine, name):
     put(mine, "calves", f'[chapter: X]\n{{% include "{name}" %}}\n')
     with pytest.raises(ScriptError) as caught:
         script_of(mine)
-    assert str(caught.value) == f"programme 'classic': template not found: {name}"
+    # named with the template that included it
+    assert str(caught.value) == f"{mine / 'exercises' / 'calves.j2'}, line 2: template not " \
+                                f"found: {name}"
     result = run("script", "--templates", str(mine))
     assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.stderr
     assert f"template not found: {name}" in result.stderr and "Traceback" not in result.stderr
@@ -361,3 +363,14 @@ def test_what_a_template_may_do_within_the_bounds_it_still_does(mine):
         "{{ '%d breaths'|format(3) }}, {{ 'calm'|center(8)|trim }}, {{ 'a-b'|replace('-', ' ') }}"
         ", {{ 'ho' * 2 }}, {{ 2 ** 10 }}, {{ '{:>3}'.format(7)|trim }}, {{ '%02d' % 5 }}.\n")
     assert "3 breaths, calm, a b, hoho, 1024, 7, 05." in script_of(mine)
+
+
+def test_an_old_classic_session_template_is_said_to_be_unread_once(mine):
+    (mine / "classic").mkdir()
+    (mine / "classic" / "session.j2").write_text("[chapter: Mine]\nHello.\n", encoding="utf-8")
+    result = run("script", "--templates", str(mine))
+    assert result.exit_code == 0
+    warning = f"warning: {mine / 'classic' / 'session.j2'} is not read: programme 'classic' " \
+              "is a list of exercises"
+    assert result.stderr.count(warning) == 1, result.stderr
+    assert "[chapter: Mine]" not in result.stdout

@@ -34,11 +34,15 @@ def listed() -> list[tuple[str, str, str]]:
     return rows
 
 
+CONFIG = b'{"audio": {"sample_rate": 22050}, "phoneme_id_map": {}}'
+"""The least of a Piper voice's config that listing checks."""
+
+
 def add_voices(folder, *names: str) -> None:
     (folder / "voices").mkdir()
     for name in names:
         (folder / "voices" / f"{name}.onnx").write_bytes(b"not read when listing")
-        (folder / "voices" / f"{name}.onnx.json").write_bytes(b"{}")
+        (folder / "voices" / f"{name}.onnx.json").write_bytes(CONFIG)
 
 
 def test_every_name_listed_as_usable_is_taken_by_voice(private_folders):
@@ -152,7 +156,7 @@ def test_the_same_file_name_in_two_folders_lists_the_second_as_refused(private_f
     for folder in (first, second):
         folder.mkdir()
         (folder / "twin.onnx").write_bytes(b"x")
-        (folder / "twin.onnx.json").write_bytes(b"{}")
+        (folder / "twin.onnx.json").write_bytes(CONFIG)
     monkeypatch.setattr(piper, "voice_folders", lambda: [first, second])
     twins = [v for v in engine.voices().voices if v.name == "twin"]
     assert [bool(v.refused) for v in twins] == [False, True]
@@ -201,6 +205,13 @@ def test_profiles_and_plans_follow_the_same_rule(private_folders):
         layers.options({}, plan, profile=Profile())
     plan.write_text('voice = "en_US-joe-medium"\n', encoding="utf-8")  # an old plan
     assert layers.options({}, plan, profile=Profile()).voice == "en_US-joe-medium"
+    from tre_audio.session import resolve as resolve_session
+
+    made = layers.options({}, plan, profile=Profile())
+    assert resolve_session(made).voice == "joe"  # what the timeline keeps: the listed name
+    if system.ESPEAK:
+        made = layers.options({"voice": "en+f3"}, profile=Profile())
+        assert resolve_session(made).voice == "en-gb+f3"  # espeak-ng's file: its language
 
 
 def test_say_refuses_a_mismatch_and_an_unknown_name_in_one_line():
@@ -236,8 +247,12 @@ def test_a_voice_file_that_cannot_work_or_be_typed_back_is_listed_as_refused(
     (private_folders / "voices").mkdir()
     (private_folders / "voices" / "lonely.onnx").write_bytes(b"no config beside it")
     (private_folders / "voices" / "ctl\x07x.onnx").write_bytes(b"")
-    (private_folders / "voices" / "ctl\x07x.onnx.json").write_bytes(b"{}")
+    (private_folders / "voices" / "ctl\x07x.onnx.json").write_bytes(CONFIG)
+    (private_folders / "voices" / "odd.onnx").write_bytes(b"")
+    (private_folders / "voices" / "odd.onnx.json").write_bytes(b'{"audio": []}')
     rows = {name: rest for name, _, rest in listed()}
+    assert rows["odd"].startswith("refused: odd.onnx.json, its config, is not a Piper "
+                                  "voice's config")
     assert rows["lonely"].startswith("refused: lonely.onnx.json, its config, is not beside")
     assert rows["ctl\\x07x"].startswith("refused: its file name is not plain text")
     with pytest.raises(InvalidOption, match="which is refused: lonely.onnx.json"):

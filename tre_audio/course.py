@@ -33,7 +33,7 @@ from pathlib import Path
 
 from .options import settings
 from .options.values import Options
-from .errors import InvalidOption, OutputError
+from .errors import InvalidOption, OutputError, ScriptError
 from .files.atomic import (atomic_file, check_name, check_writable, folder_lock, lock,
                            release, remove_leftovers)
 from .narration import programmes, render
@@ -95,6 +95,13 @@ class Course:
             raise InvalidOption("exercises", "a course follows a programme, not a custom "
                                 "list of exercises")
         check(self.options)
+        language = programmes.programme(self.options.programme,
+                                        self.options.templates).language
+        missing = programmes.missing_texts(language, programmes.COURSE_TEXTS,
+                                           programmes.user_folder(self.options.templates))
+        if missing:
+            raise ScriptError(f"a course in '{language}' needs its texts among the "
+                              f"templates: {', '.join(missing)} not found")
 
     @property
     def count(self) -> int:

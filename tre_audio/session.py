@@ -9,7 +9,8 @@ import dataclasses
 import datetime
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from .narration.plan import (BELL_SECONDS, ChapterMark, Plan, Segment, estimate_
 from .narration.script import (MAX_SENTENCE, SENTENCE_RULE, Event, one_line, parse, read,
                                split_sentences, spoken)
 from .speech.cache import ClipCache, default_folder
-from .speech.engine import engine_module, resolve as resolve_voice, speaking
+from .speech.engine import engine_module, listed_name, resolve as resolve_voice, speaking
 from .speech.speaker import Speaker
 from .beside.texts import annotated_script, notice, transcript
 
@@ -53,7 +54,7 @@ class Resolved:
     language: str
     engine: str
     voice: str
-    """By the name ``--voice`` takes (the engine's default's, if none was chosen)."""
+    """By the name ``list voices`` prints (the engine's default's, if none was chosen)."""
     from_script: bool = False
     """Made from a script, whose words no option shapes."""
 
@@ -82,8 +83,9 @@ def resolve(options: Options, script: Path | None = None) -> Resolved:
                                 "it to voices/, or give --voice; see: tre-audio list voices")
         voice = found.name
     engine, _ = resolve_voice(engine, voice)  # the voice's engine, or refused
+    voice = listed_name(engine, voice) if voice else engine_module(engine).DEFAULT_VOICE
     return Resolved(options, settings.pace(options.pace), level, made_of, language, engine,
-                    voice or engine_module(engine).DEFAULT_VOICE, script is not None)
+                    voice, script is not None)
 
 
 def check(options: Options) -> None:
@@ -220,10 +222,15 @@ def _fitting(resolved: Resolved, full: list[Event]) -> list[Event]:
     lengths = (f"{low / 60:.1f} to {short_reach[1] / 60:.1f} or {full_reach[0] / 60:.1f} "
                f"to {high / 60:.1f}" if not reaches(full_reach[0], low, short_reach[1])
                else f"{low / 60:.1f} to {high / 60:.1f}")
-    where = resolved.made_of.where
-    raise InvalidOption("--minutes", f"cannot fit {options.minutes:g} minutes: {where} at "
-                        f"the {pace.name} pace and the {options.level} level can last "
-                        f"{lengths} minutes")
+    recipe = options.recipe
+    shaping = [f"{recipe.tremor:g} minutes of tremor" if recipe.tremor else "",
+               f"the {recipe.pattern} pattern" if recipe.pattern else "",
+               "the body limits " + "/".join(sorted(recipe.limits)) if recipe.limits else "",
+               "your exercise settings" if recipe.tune else ""]
+    also = ", with " + " and ".join(filter(None, shaping)) + "," if any(shaping) else ""
+    raise InvalidOption("--minutes", f"cannot fit {options.minutes:g} minutes: "
+                        f"{resolved.made_of.where} at the {pace.name} pace and the "
+                        f"{options.level} level{also} can last {lengths} minutes")
 
 
 def script_text(options: Options) -> str:
@@ -260,9 +267,26 @@ def free_name(path: Path, suffixes: Sequence[str] = suffixes_of(BESIDE)) -> Path
     return candidate
 
 
-def _check_output(path: Path, suffix: str = ".mp3", beside: Sequence[str] = ()) -> None:
+@contextmanager
+def _tidy_on_failure() -> Iterator[list[Path]]:
+    """A list to note the folders made for an output in; if the block fails, those of
+    them left empty are removed, the deepest first."""
+    made: list[Path] = []
+    try:
+        yield made
+    except BaseException:
+        for folder in reversed(made):
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or gone): left as it is
+                break
+        raise
+
+
+def _check_output(path: Path, suffix: str = ".mp3", beside: Sequence[str] = (),
+                  made: list[Path] | None = None) -> None:
     """Fail early, before any speech is made, if ``path``, or a file beside it with the
-    suffixes ``beside``, cannot be written."""
+    suffixes ``beside``, cannot be written; note in ``made`` the folders made for it."""
     if not path.name:
         raise InvalidOption("--out", f"the output needs a file name ending in {suffix}")
     check_name(path)
@@ -277,10 +301,13 @@ def _check_output(path: Path, suffix: str = ".mp3", beside: Sequence[str] = ()) 
     for above in (folder, *folder.parents):
         if above.exists() and not above.is_dir():
             raise OutputError(f"cannot write {path}: {above} is a file, not a folder")
+    missing = [above for above in (folder, *folder.parents) if not above.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError(f"cannot create output folder {folder}: {error.strerror}") from None
+    if made is not None:
+        made.extend(reversed(missing))
     check_writable(folder)
     for each in (path, *(path.with_suffix(s) for s in beside)):
         if each.is_dir():
@@ -305,50 +332,53 @@ def generate(
     events, label = _narration(resolved, script)
     pace = resolved.pace
     layout(events, pace, estimate_speech, options.minutes)  # fails fast if unfittable
-    inputs = [p for p in (script, options.lexicon, *keep) if p is not None]
-    if out is not None:
-        _check_output(out, beside=_beside(with_plot))
-        _spare(inputs, out, with_plot)
-    else:
-        _check_output(DEFAULT_OUTPUT / f"{label}.mp3")
+    with _tidy_on_failure() as made:  # folders made for it go again if it fails
+        inputs = [p for p in (script, options.lexicon, *keep) if p is not None]
+        if out is not None:
+            _check_output(out, beside=_beside(with_plot), made=made)
+            _spare(inputs, out, with_plot)
+        else:
+            _check_output(DEFAULT_OUTPUT / f"{label}.mp3", made=made)
 
-    sentences = spoken(events)  # sentences, and the words that count breaths
-    lexicon = find_lexicon(options.lexicon)
-    clips = _speaker(resolved, cache, lexicon).speak(sentences, _stage(progress, "speech"))
-    rate = settings.SAMPLE_RATE
-    plan = layout(events, pace, lambda text: len(clips[text]) / rate, options.minutes,
-                  options.sound.interval_bell)
-    mixer = Mixer(plan, clips, options.sound, rate)
+        sentences = spoken(events)  # sentences, and the words that count breaths
+        lexicon = find_lexicon(options.lexicon)
+        clips = _speaker(resolved, cache, lexicon).speak(sentences, _stage(progress, "speech"))
+        rate = settings.SAMPLE_RATE
+        plan = layout(events, pace, lambda text: len(clips[text]) / rate, options.minutes,
+                      options.sound.interval_bell)
+        mixer = Mixer(plan, clips, options.sound, rate)
 
-    default = _output_path(out, label, options, plan)
-    path = default if out is not None else free_name(default)
-    if out is None:
-        _check_output(path, beside=_beside(with_plot))
-    _spare(inputs, path, with_plot)
-    language = resolved.language
-    title = _title(label, resolved, plan)
-    said = notice(language, options.templates)
-    tags = Tags(
-        title=title,
-        album=render.text(language, "album", {}, options.templates),
-        date=datetime.date.today().isoformat(),
-        comment=said,
-        language=programmes.id3_language(language),
-    )
-    beside = [path.with_suffix(suffix) for suffix in _beside(with_plot)]
-    with atomic_files() as part:
-        mp3 = part(path, new=out is None)  # another run may take the free name meanwhile
-        mastered = master(mixer, options.sound.loudness,
-                          lambda: Mp3Writer(mp3, rate, mixer.channels),
-                          lambda stage: _stage(progress, stage))
-        tag_mp3(mp3, tags, plan.chapters)
-        texts = _side_texts(events, plan, title, path, resolved, mastered, lexicon, said)
-        for final in beside:
-            part(final).write_text(texts[final.suffix](), encoding="utf-8")
-        for suffix in suffixes_of(SOME):  # of an earlier session of this name: not of this one
-            if suffix not in _beside(with_plot):
-                part.drop(path.with_suffix(suffix))
-    return Session(path, tuple(beside), plan, mastered, default if path != default else None)
+        default = _output_path(out, label, options, plan)
+        path = default if out is not None else free_name(default)
+        if out is None:
+            _check_output(path, beside=_beside(with_plot), made=made)
+        _spare(inputs, path, with_plot)
+        language = resolved.language
+        title = _title(label, resolved, plan)
+        said = notice(language, options.templates)
+        tags = Tags(
+            title=title,
+            album=render.text(language, "album", {}, options.templates),
+            date=datetime.date.today().isoformat(),
+            comment=said,
+            language=programmes.id3_language(language),
+        )
+        beside = [path.with_suffix(suffix) for suffix in _beside(with_plot)]
+        with atomic_files() as part:
+            mp3 = part(path, new=out is None)  # another run may take the free name meanwhile
+            mastered = master(mixer, options.sound.loudness,
+                              lambda: Mp3Writer(mp3, rate, mixer.channels),
+                              lambda stage: _stage(progress, stage))
+            tag_mp3(mp3, tags, plan.chapters)
+            texts = _side_texts(events, plan, title, path, resolved, mastered, lexicon, said)
+            for final in beside:
+                part(final).write_text(texts[final.suffix](), encoding="utf-8")
+            # of an earlier session of this name: not of this one
+            for suffix in suffixes_of(SOME):
+                if suffix not in _beside(with_plot):
+                    part.drop(path.with_suffix(suffix))
+        return Session(path, tuple(beside), plan, mastered,
+                       default if path != default else None)
 
 
 def _beside(with_plot: bool) -> tuple[str, ...]:

@@ -66,7 +66,7 @@ def webvtt(plan: Plan) -> str:
     noted = 0
     for cue in _cues(plan):
         while noted <= cue.chapter and noted < len(plan.chapters):
-            blocks.append(f"NOTE Chapter {noted + 1}: {_no_arrow(plan.chapters[noted].title)}")
+            blocks.append(f"NOTE {noted + 1}. {_no_arrow(plan.chapters[noted].title)}")
             noted += 1
         text = "\n".join(
             line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -73,7 +73,8 @@ def _tunes(doc: tomlfile.Document, tables: Any) -> dict[str, dict[str, float]]:
             if key not in TUNES:
                 raise PlanError(f"{doc.where(dotted)}: unknown setting '{key}' for {name}; "
                                 f"choose from: {', '.join(TUNES)}")
-            tomlfile.check(doc, dotted, value, "a number", TUNES[key], PlanError)
+            kind = "a number" if key == "hold" else "a whole number"
+            tomlfile.check(doc, dotted, value, kind, TUNES[key], PlanError)
         tunes[name] = dict(given)
     return tunes
 

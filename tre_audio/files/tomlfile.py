@@ -194,6 +194,9 @@ def option_of(doc: Document, written: str, value: Any, keys: Mapping[str, table.
     if key not in keys:
         raise error(f"{doc.where(written)}: unknown key '{written}'; a {what} may set: "
                     f"{', '.join(keys)}{also}")
+    if key != written and key in doc.data:
+        raise error(f"{doc.where(written)}: '{written}' is the older name of '{key}', "
+                    f"which is also given: keep one")
     option = keys[key]
     check(doc, written, value, option.kind, option.allowed, error)
     return option

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -24,7 +25,7 @@ from typing import Any
 
 import platformdirs
 
-from ..errors import InvalidOption, ScriptError
+from ..errors import InvalidOption, ScriptError, TreAudioWarning
 from ..files import tomlfile
 
 FRAME = ("arrival", "closing")
@@ -99,6 +100,22 @@ ENTRY_KEYS = {"summary": "text", "template": "text", "exercises": "a list of tex
               "takes": "a list of text", "tremor_most": "a number", "language": "text"}
 
 
+SESSION_TEXTS = ("notice", "title", "album")
+"""The texts every session in a language needs, in ``languages/LANGUAGE/NAME.j2``."""
+COURSE_TEXTS = ("course-session", "course-entry", "course-playlist", "course-schedule")
+"""The texts a course in a language needs besides."""
+
+
+def missing_texts(language: str, names: tuple[str, ...], folder: Path | None
+                  ) -> list[str]:
+    """The texts of ``names`` that neither ``folder`` nor tre-audio has in ``language``."""
+    shipped = files(__package__).joinpath("templates", "languages", language)
+    return [f"languages/{language}/{name}.j2" for name in names
+            if not shipped.joinpath(f"{name}.j2").is_file()
+            and not (folder is not None
+                     and (folder / "languages" / language / f"{name}.j2").is_file())]
+
+
 def default_templates() -> Path:
     """The user's own templates folder (it need not exist)."""
     return Path(platformdirs.user_data_dir("tre-audio")) / "templates"
@@ -165,6 +182,10 @@ def programmes(templates: Path | None = None) -> dict[str, Programme]:
             found[name] = _entry(name, {"summary": "", **entry})
         except ValueError as error:
             raise ScriptError(f"{doc.where(name)}: {error}") from None
+        missing = missing_texts(found[name].language, SESSION_TEXTS, folder)
+        if missing:
+            raise ScriptError(f"{doc.where(name)}: a programme in '{found[name].language}' "
+                              f"needs its texts beside it: {', '.join(missing)} not found")
     return found
 
 
@@ -205,7 +226,18 @@ def parts(name: str, exercises: tuple[str, ...] | None, templates: Path | None =
                      (FRAME[0], *exercises, FRAME[1]))
     chosen = programme(name, templates)
     listed = (FRAME[0], *chosen.exercises, FRAME[1]) if chosen.exercises else ()
+    folder = user_folder(templates)
+    if listed and folder is not None and (folder / name / "session.j2").is_file():
+        _unread(folder / name / "session.j2", name)
     return Parts(f"programme '{name}'", chosen.takes, listed, chosen.tremor_most)
+
+
+@cache  # said once a run, however often the programme is looked up
+def _unread(path: Path, name: str) -> None:
+    warnings.warn(TreAudioWarning(
+        f"{path} is not read: programme '{name}' is a list of exercises; change their "
+        "templates (tre-audio list exercises), or add a programme of your own"),
+        stacklevel=3)
 
 
 def check_fits(made_of: Parts, *, tremor: float | None, tremor_most: float,

@@ -571,7 +571,8 @@ def _bounded_render(source: str, named: bool, context: Mapping[str, Any],
     except _Unusable as error:  # it names the template
         raise ScriptError(str(error)) from None
     except jinja2.TemplateNotFound as error:
-        raise ScriptError(f"{where}: template not found: {error.name}") from None
+        at = _origin(error.__traceback__, where)  # the template that included it
+        raise ScriptError(f"{at}: template not found: {error.name}") from None
     except jinja2.TemplateSyntaxError as error:
         at = f"{error.filename or error.name or where}, line {error.lineno}"
         raise ScriptError(f"template {at}: {error.message}") from None

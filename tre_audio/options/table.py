@@ -57,6 +57,8 @@ class Option:
     high: float | None = None
     above: bool = False
     """Whether ``low`` itself is out (above 0)."""
+    off: bool = False
+    """Whether 0 turns it off, over a profile's or plan's choice."""
     must: str = ""
     """The rule, as the error says it: '--bed-level must be 6 to 40 dB under the voice'."""
     flag: str = ""
@@ -163,12 +165,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("bells", "true or false", "the bells (the start, chapter and end bells have "
            "their own tones); --no-bells leaves them out", True, "bells", part="sound"),
     Option("interval_bell", "a number", "a very soft chime every S seconds inside long "
-           "holds, so you know time is passing", None, "none", part="sound", low=20,
-           high=600, must="20 to 600 seconds", metavar="S", example=60),
+           "holds, so you know time is passing; 0 for none", None, "none", part="sound", low=20,
+           high=600, off=True, must="20 to 600 seconds, or 0 for none", metavar="S",
+           example=60),
     Option("binaural", "a number", "a binaural beat of HZ (1-30) on a low 200 Hz carrier "
-           "under the bed; the session becomes stereo and says to use headphones", None,
-           "none", part="sound", low=1, high=30, must="a beat of 1 to 30 Hz", metavar="HZ",
-           example=6),
+           "under the bed; the session becomes stereo and says to use headphones; 0 for none",
+           None, "none", part="sound", low=1, high=30, off=True,
+           must="a beat of 1 to 30 Hz, or 0 for none", metavar="HZ", example=6),
     Option("loudness", "a number", "`-16` (phones, podcasts), `-19` or `-23` LUFS "
            "integrated", -16.0, "`-16`", part="sound",
            choices=settings.LOUDNESS_TARGETS,
@@ -226,6 +229,8 @@ def _check_number(option: Option, value: Any) -> None:
     fits = (not isinstance(value, bool) and isinstance(value, int | float)
             and (not whole or isinstance(value, int) or float(value).is_integer())
             and math.isfinite(value))
+    if fits and option.off and value == 0:
+        return
     if fits and option.choices:
         fits = value in option.choices
     if fits and option.low is not None:

@@ -126,6 +126,10 @@ def build(choices: Mapping[str, Any]) -> Options:
         parts[name] = {k: values.pop(k) for k in keys if k in values}
     if "returning" in values:
         parts["recipe"]["returning"] = values.pop("returning")
+    for part in parts.values():
+        for key, value in part.items():
+            if key in table.BY_KEY and table.BY_KEY[key].off and value == 0:
+                part[key] = None  # 0 said "none" over a profile's choice
     recipe = parts["recipe"]
     if "limits" in recipe:
         recipe["limits"] = frozenset(recipe["limits"])

@@ -265,6 +265,17 @@ def resolve(engine: str | None, voice: str | None) -> tuple[str, str]:
     raise InvalidOption("--voice", f"unknown voice '{voice}'; see: tre-audio list voices{why}")
 
 
+def listed_name(engine: str, voice: str) -> str:
+    """The name ``tre-audio list voices`` prints for ``voice`` of ``engine``: an older
+    name (``en_US-joe-medium``, espeak-ng's file ``en``) becomes the listed one, with
+    its variant."""
+    base, plus, variant = voice.partition("+")
+    for found in engine_module(engine).voices():
+        if base in found.names() and not found.refused:
+            return found.name + plus + variant
+    return voice
+
+
 def _matched(engine: str | None, voice: str, owner: str) -> str:
     """``owner``, the engine of ``voice``, if it is ``engine`` or no engine was chosen."""
     if engine is not None and engine != owner:

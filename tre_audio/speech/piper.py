@@ -93,13 +93,27 @@ def voices() -> list[Voice]:
 
 def _yours(model: Path) -> Voice:
     """A voice file of the user's, refused where it cannot work or be typed back: no
-    config beside it, or a name that is not plain text (at most 200 characters)."""
+    Piper config beside it (its JSON is read, the model is not), or a name that is not
+    plain text (at most 200 characters)."""
     voice = Voice("piper", model.stem, f"your Piper voice, in {model.parent}")
     if control_character(model.stem) is not None or len(model.stem) > 200:
         return replace(voice, name=model.stem.encode("unicode_escape").decode()[:60],
                        refused="its file name is not plain text of at most 200 characters")
-    if not model.with_name(model.name + ".json").exists():
-        return replace(voice, refused=f"{model.name}.json, its config, is not beside it")
+    config = model.with_name(model.name + ".json")
+    if not config.exists():
+        return replace(voice, refused=f"{config.name}, its config, is not beside it")
+    try:
+        data = json.loads(read_bytes(config, MAX_CONFIG))
+    except OSError as error:
+        return replace(voice, refused=f"{config.name}, its config, cannot be read: "
+                                      f"{error.strerror}")
+    except (ValueError, RecursionError):
+        data = None
+    if not (isinstance(data, dict) and isinstance(data.get("audio"), dict)
+            and isinstance(data["audio"].get("sample_rate"), int)
+            and isinstance(data.get("phoneme_id_map"), dict)):
+        return replace(voice, refused=f"{config.name}, its config, is not a Piper voice's "
+                                      "config")
     return voice
 
 

@@ -144,6 +144,10 @@ class _Worker:
             raise InvalidOption(
                 "--voice", f"unknown system voice '{message}'; see: tre-audio list voices"
             )
+        if kind == "unknown-variant":  # of a voice the user may have named another way
+            raise InvalidOption(
+                "--voice", f"unknown voice variant '+{message}'; espeak-ng's include +f1 to "
+                "+f5 and +m1 to +m7; see: tre-audio list voices")
         if kind == "missing-pyttsx3":
             raise EngineError(PYTTSX3_HINT)
         if kind == "missing-espeak":

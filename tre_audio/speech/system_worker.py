@@ -39,8 +39,8 @@ SETTLE = 0.05
 
 
 class SetupError(Exception):
-    """The speaker cannot start; ``kind`` is "missing-pyttsx3", "missing-espeak" or
-    "unknown-voice"."""
+    """The speaker cannot start; ``kind`` is "missing-pyttsx3", "missing-espeak",
+    "unknown-voice" or "unknown-variant"."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -147,7 +147,7 @@ class Pyttsx3Speaker:
         current = espeak.GetCurrentVoice().contents.identifier.decode("utf-8", "replace")
         variant = voice.partition("+")[2]
         if variant and not current.endswith(f"+{variant}"):
-            raise SetupError("unknown-voice", voice)
+            raise SetupError("unknown-variant", variant)
         return voice
 
     def _find_voice(self, voice: str) -> str | None:
