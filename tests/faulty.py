@@ -68,11 +68,13 @@ class Empty(Fake):
 
 
 def cli() -> None:
-    """``tre-audio`` with Piper's sentences (not its calibration) broken by ``$FAULT``."""
+    """``tre-audio`` with the neural voices' sentences (not their calibration) broken by
+    ``$FAULT``."""
     import piper
+    from hibari import Hibari
 
     from tre_audio.cli import main
-    from tre_audio.speech.piper import _CALIBRATION
+    from tre_audio.speech.rate import CALIBRATION as _CALIBRATION
 
     real = piper.PiperVoice.synthesize
     fault = os.environ[FAULT]
@@ -87,6 +89,16 @@ def cli() -> None:
         return real(self, text, *args, **kwargs)
 
     piper.PiperVoice.synthesize = synthesize
+    spoken = Hibari.__call__
+
+    def call(self, text, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if fault == "hang" and text not in _CALIBRATION:
+            Path(os.environ[STUCK]).touch()
+            while True:
+                time.sleep(1)
+        return spoken(self, text, *args, **kwargs)
+
+    Hibari.__call__ = call
     if fault == "deaf":  # a signal comes while Python runs a __del__, which cannot raise
         from tre_audio.speech.speaker import Speaker
 

@@ -40,3 +40,11 @@ def missing(events: list[script.Event], phrases: dict[str, list[str]]) -> list[s
         for phrase in wanted
         if phrase not in norm(spoken(parts.get(title, [])))
     ]
+
+
+def as_spoken(text: str) -> str:
+    """``text`` as every voice is asked to say it: with the shipped lexicon's
+    respellings (112 is said "one one two")."""
+    from tre_audio.speech import lexicon
+
+    return lexicon.shipped("", "en")(text)

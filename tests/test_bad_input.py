@@ -89,6 +89,9 @@ CASES = [
     Case("an output that would overwrite the script", ("generate", "--script", "s.txt",
                                                        "-o", "s.mp3"), 2,
          files={"s.txt": SCRIPT.encode()}),
+    Case("an output whose transcript's name is a file of yours", (
+        "generate", "--script", "s.txt", "-o", "notes.mp3"), 2,
+         files={"s.txt": SCRIPT.encode(), "notes.txt": b"my own notes"}),
     Case("a plan with an unknown key", ("generate", "--plan", "p.toml"), 1,
          files={"p.toml": b'pace = "gentle"\ncolour = "red"\n'}),
     Case("a plan value of the wrong type", ("generate", "--plan", "p.toml"), 1,

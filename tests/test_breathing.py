@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from measure import RATE, decode, rms_db
-from narration import chapters, norm, spoken as said
+from narration import as_spoken, chapters, norm, spoken as said
 from tre_audio.narration import render
 from tre_audio import session
 from tre_audio.options import settings, values
@@ -246,15 +246,15 @@ def test_the_narration_keeps_the_safety_frame(pattern):
     first, last = norm(said(parts[titles[0]])), norm(said(parts[titles[-1]]))
     for phrase in ("self-care", "not a treatment", "not crisis care", "sit down, or lie down",
                    "light-headed", "breathe normally", "stop at any time", "eyes open",
-                   "emergency number", "one one two", "find a helpline dot com"):
+                   "emergency number", "112", "findahelpline.com"):
         assert phrase in first, phrase
-    for phrase in ("emergency number", "find a helpline dot com", "maya", "go gently"):
+    for phrase in ("emergency number", "findahelpline.com", "maya", "go gently"):
         assert phrase in last, phrase
     everything = said(events)
     assert 1 <= everything.count("Ingrid") <= 3 and "Maya" in everything
     for event in events:
         if isinstance(event, Say):
-            assert not re.search(r"[\d\[\]#]", event.text), event.text
+            assert not re.search(r"[\d\[\]#]", as_spoken(event.text)), event.text
             assert re.search(r"[.!?]$", event.text), event.text
     assert "provider" not in norm(everything)
     for limit in ("pregnancy", "surgery"):

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from narration import chapters as _chapters, norm as _norm, spoken as _spoken
+from narration import as_spoken, chapters as _chapters, norm as _norm, spoken as _spoken
 from tre_audio.narration import render, script
 from tre_audio.options import settings
 
@@ -95,9 +95,9 @@ SAFETY = {
         "water",
         "silence your phone",
         "emergency number",
-        "one one two",
-        "nine one one, nine nine nine, or triple zero",
-        "find a helpline dot com",
+        "112",
+        "911, 999, or 000",
+        "findahelpline.com",
         "crisis lines by country",
     ],
     "Grounding": ["feet on the floor", "around the room"],
@@ -153,10 +153,10 @@ SAFETY = {
         "comfort food",
         "two or three times a week",
         "rest day",
-        "halve the tremor",
+        "the tremor half as long",
         "emergency number",
-        "one one two",
-        "find a helpline dot com",
+        "112",
+        "findahelpline.com",
     ],
 }
 
@@ -256,7 +256,8 @@ def test_narration_has_no_cue_syntax_or_digits(case):
     for event in events:
         if isinstance(event, script.Say):
             assert not set(event.text) & set("[]#{}<>"), event.text
-            assert not re.search(r"\d", event.text), f"spell numbers out: {event.text}"
+            assert not re.search(r"\d", as_spoken(event.text)), \
+                f"spell numbers out, or say them in the shipped lexicon: {event.text}"
 
 
 def test_short_render_is_shorter_and_keeps_safety():

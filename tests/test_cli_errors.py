@@ -78,7 +78,8 @@ def test_usage_errors_exit_2(args, words, private_folders):
 
 
 def test_a_programme_and_a_script_together_are_refused(script):
-    assert_one_line_error(run("generate", "classic", "--script", str(script)), 2, "not more than one")
+    assert_one_line_error(run("generate", "classic", "--script", str(script)), 2,
+                          "--script is a whole session: give no PROGRAMME or --plan with it")
 
 
 def test_output_path_that_is_a_folder(private_folders):
@@ -124,11 +125,14 @@ def test_a_corrupt_voice_is_named(script, private_folders, tmp_path, monkeypatch
     assert no_audio_written(private_folders)
 
 
-def test_a_missing_engine_says_how_to_install_it(script, tmp_path, monkeypatch, private_folders):
+@pytest.mark.parametrize(("module", "voice", "hint"), [
+    ("piper", "joe", "pip install piper-tts"), ("hibari", "heart", "pip install 'hibari-tts")])
+def test_a_missing_engine_says_how_to_install_it(module, voice, hint, script, tmp_path,
+                                                 monkeypatch, private_folders):
     monkeypatch.setenv("TRE_AUDIO_CACHE", str(tmp_path / "fresh-cache"))
-    monkeypatch.setitem(sys.modules, "piper", None)  # import piper now fails
-    result = run("generate", "--script", str(script), "-o", "out/x.mp3")
-    assert_one_line_error(result, 1, "not installed", "pip install piper-tts")
+    monkeypatch.setitem(sys.modules, module, None)  # importing it now fails
+    result = run("generate", "--script", str(script), "--voice", voice, "-o", "out/x.mp3")
+    assert_one_line_error(result, 1, "not installed", hint)
     assert no_audio_written(private_folders)
 
 
@@ -161,3 +165,38 @@ def test_text_that_looks_like_a_cue_is_spoken_as_written_with_a_warning(private_
     spoken = [s["text"] for s in json.loads((private_folders / "out/s.json").read_text())
               ["segments"] if s["kind"] == "speech"]
     assert spoken == ["Rest now (pause 5s) and breathe."]
+
+
+LONG = "a" * 300
+
+
+@pytest.mark.parametrize("args", [
+    ("generate", "--script", "s.txt", "-o", f"{LONG}.mp3"),
+    ("plot", "-o", f"{LONG}.svg"),
+    ("list", "programmes", "--templates", LONG),
+    ("generate", "--lexicon", f"{LONG}.toml", "--script", "s.txt", "-o", "x.mp3"),
+    ("feed", LONG),
+], ids=["output", "plot", "templates", "lexicon", "feed"])
+def test_a_name_longer_than_the_system_takes_is_one_line(args, script, private_folders):
+    result = run(*args)
+    assert result.exit_code in (1, 2), result.stderr
+    assert_one_line_error(result, result.exit_code)
+    assert no_audio_written(private_folders)
+
+
+def test_an_output_that_is_a_symlink_to_itself_is_replaced_by_the_session(script,
+                                                                         private_folders):
+    (private_folders / "loop.mp3").symlink_to("loop.mp3")
+    result = run("generate", "--script", str(script), "-o", "loop.mp3")
+    assert result.exit_code == 0, result.stderr
+    assert (private_folders / "loop.mp3").is_file()
+
+
+def test_the_command_alone_shows_its_help_and_a_missing_argument_is_one_line():
+    alone = run()
+    assert alone.exit_code == 0 and alone.stdout.startswith("Usage: ")
+    assert "Commands:" in alone.stdout and "\\n" not in alone.stdout
+    group = run("profile")
+    assert group.exit_code == 0 and "Commands:" in group.stdout
+    assert_one_line_error(run("list"), 2, "Missing argument 'WHAT'. Choose from: programmes, "
+                          "exercises, voices")

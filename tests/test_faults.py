@@ -37,7 +37,7 @@ from tre_audio.cli import cli
 from tre_audio.speech import system
 from tre_audio.speech.cache import ClipCache
 from tre_audio.sound.clip import SPEECH_RMS_DB
-from tre_audio.speech.piper import _CALIBRATION
+from tre_audio.speech.rate import CALIBRATION as _CALIBRATION
 
 TESTS = Path(__file__).parent
 TOOL = Path(sys.executable).with_name("tre-audio")
@@ -91,8 +91,8 @@ def assert_failed_cleanly(result, before: dict[str, bytes], folder: Path, *words
     assert files(folder) == before  # nothing written, no .part left, earlier files intact
 
 
-def assert_rerun_succeeds(folder: Path) -> None:
-    result = generate()
+def assert_rerun_succeeds(folder: Path, *extra: str) -> None:
+    result = generate(*extra)
     assert result.exit_code == 0, (result.stderr, result.exception)
     mp3 = folder / "out" / "keep.mp3"
     assert mp3.read_bytes() != EARLIER and mp3.stat().st_size > 10_000
@@ -198,9 +198,43 @@ def test_a_piper_voice_that_crashes_or_gives_no_audio_ends_in_one_line(
 
     monkeypatch.setattr(piper.PiperVoice, "synthesize", broken)
     before = files(work)
-    assert_failed_cleanly(generate(), before, work, message)
+    assert_failed_cleanly(generate("--voice", "joe"), before, work, message)
     monkeypatch.setattr(piper.PiperVoice, "synthesize", real)
-    assert_rerun_succeeds(work)
+    assert_rerun_succeeds(work, "--voice", "joe")
+
+
+HIBARI_FAULTS = {
+    "crashes": (RuntimeError, "hibari failed on 'Hello there, and welcome.': onnx failed"),
+    "gives nothing": (lambda: np.zeros(0, np.float32),
+                      "hibari produced no audio for: Hello there"),
+    "gives silence": (lambda: np.zeros(24_000, np.float32),
+                      "the hibari engine spoke only silence for: Hello there"),
+    "gives NaN": (lambda: np.full(24_000, np.nan, np.float32),
+                  "the hibari engine made broken audio (not a number) for: Hello there"),
+}
+
+
+@pytest.mark.parametrize("fault", list(HIBARI_FAULTS))
+def test_a_hibari_voice_that_crashes_or_gives_no_audio_ends_in_one_line(
+    fault, work, fresh_cache, monkeypatch
+):
+    """hibari loads for real (its rate is shipped: no calibration); then its sentences
+    go wrong."""
+    from hibari import Hibari
+
+    make, message = HIBARI_FAULTS[fault]
+    real = Hibari.__call__
+
+    def broken(self, text, *args, **kwargs):
+        if make is RuntimeError:
+            raise RuntimeError("onnx failed\n(with a second line of detail)")
+        return make()
+
+    monkeypatch.setattr(Hibari, "__call__", broken)
+    before = files(work)
+    assert_failed_cleanly(generate("--voice", "heart"), before, work, message)
+    monkeypatch.setattr(Hibari, "__call__", real)
+    assert_rerun_succeeds(work, "--voice", "heart")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -214,26 +248,28 @@ def test_a_signal_python_drops_in_a_destructor_still_ends_the_run(signum, work, 
     assert_interrupted(child, output, work, before)
 
 
+@pytest.mark.parametrize("voice", ["joe", "heart"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_a_signal_ends_a_render_whose_piper_voice_is_stuck(signum, work, tmp_path):
-    """Piper runs in-process and cannot be timed out; Ctrl-C and SIGTERM must still end
-    the render at once (the speech threads used to be joined at exit, so they hung)."""
+def test_a_signal_ends_a_render_whose_neural_voice_is_stuck(signum, voice, work, tmp_path):
+    """Piper and hibari run in-process and cannot be timed out; Ctrl-C and SIGTERM must
+    still end the render at once (the speech threads used to be joined at exit, so they
+    hung)."""
     before = files(work)
-    child, stuck = _faulty_generate("hang", work, tmp_path)
+    child, stuck = _faulty_generate("hang", work, tmp_path, "--voice", voice)
     output = signal_when(child, stuck.exists, signum, wait=10)
     assert_interrupted(child, output, work, before)
 
 
-def _faulty_generate(fault: str, work: Path, tmp_path: Path
+def _faulty_generate(fault: str, work: Path, tmp_path: Path, *extra: str
                      ) -> tuple[subprocess.Popen, Path]:
-    """A real ``generate`` with Piper broken as ``fault`` says, and the file it touches
-    once the fault has struck."""
+    """A real ``generate`` with the neural voices broken as ``fault`` says, and the file
+    it touches once the fault has struck."""
     stuck = tmp_path / "stuck"
     env = {**os.environ, "PYTHONPATH": str(TESTS), faulty.FAULT: fault,
            faulty.STUCK: str(stuck), "TRE_AUDIO_CACHE": str(tmp_path / "cache")}
     child = subprocess.Popen(
         [sys.executable, "-c", "import faulty; faulty.cli()", "generate", "--script", "s.txt",
-         "-o", "out/keep.mp3"],
+         "-o", "out/keep.mp3", *extra],
         cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     return child, stuck

@@ -13,7 +13,7 @@ from measure import RATE, decode, probe, rms_db
 from test_cli_errors import assert_one_line_error, no_audio_written
 from tre_audio.cli import cli
 from tre_audio.errors import LexiconError
-from tre_audio.speech.lexicon import Lexicon, default_path, find, load
+from tre_audio.speech.lexicon import Lexicon, default_path, find, layered, load, shipped
 from tre_audio import session as session_module
 from tre_audio.session import SAY_LEAD, SAY_TAIL, generate
 from tre_audio.options.values import Options, Sound
@@ -77,6 +77,23 @@ def test_several_words_match_with_any_spacing_and_the_longest_key_wins(respell):
     assert respell("find a helper") == "look for a helper"
 
 
+def test_every_voice_says_the_numbers_and_address_a_person_reads():
+    said = shipped("heart")
+    assert said("Call 112, or 911, 999, or 000.") == (
+        "Call one one two, or nine one one, nine nine nine, or triple zero.")
+    assert said("See findahelpline.com today.") == (
+        "See find a helpline dot com, all one word today.")
+    assert said("Take 2,000 steps, and 1120 more.") == "Take 2,000 steps, and 1120 more."
+    assert len(shipped("heart", "de")) == 0  # English words, for English texts only
+
+
+def test_the_user_s_lexicon_wins_over_the_shipped_one(tmp_path):
+    mine = Lexicon({"112": "eleven twelve", "TRE": "T R E"}, tmp_path / "l.toml")
+    both = layered(shipped("heart"), mine)
+    assert both("TRE: 112 or 911.") == "T R E: eleven twelve or nine one one."
+    assert both.source == mine.source and len(both) == len(shipped("heart")) + 1
+
+
 def test_respellings_are_used_as_written_once(tmp_path):
     swap = Lexicon({"up": "down", "down": "up", "slash": r"a \1 b"})
     assert swap("Up, down, slash.") == r"down, up, a \1 b."  # one pass; no regex escapes
@@ -86,12 +103,13 @@ def test_respellings_are_used_as_written_once(tmp_path):
 def test_the_speaker_loads_the_given_lexicon(words):
     speaker = session_module.speaker(Options(lexicon=words))
     assert isinstance(speaker.lexicon, Lexicon) and speaker.lexicon.source == words
-    assert len(speaker.lexicon) == 5
+    assert len(speaker.lexicon) == 5 + len(shipped("heart"))  # over the shipped words
     assert speaker.spoken("Hello TRE.") == "Hello T R E."
 
 
 def test_the_users_own_lexicon_is_found_and_a_given_one_wins(config_home, words):
-    assert find(None) is None and session_module.speaker(Options()).lexicon is None
+    assert find(None) is None
+    assert session_module.speaker(Options()).lexicon.entries == shipped("heart").entries
     mine = default_path()
     assert mine == config_home / "tre-audio" / "lexicon.toml"
     mine.parent.mkdir(parents=True)

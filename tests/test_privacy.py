@@ -182,10 +182,11 @@ def test_the_check_allows_only_the_binds_asked_for():
 def test_the_test_process_keeps_telemetry_off(private_home):
     """Test tools load voices in this process too (see conftest)."""
     from tre_audio.options.settings import VOICE_WPM
-    from tre_audio.speech import piper
+    from tre_audio.speech import hibari, piper
 
     assert os.environ["ORT_DISABLE_TELEMETRY"] == "1"
     piper.open_engine(piper.DEFAULT_VOICE, VOICE_WPM).close()
+    hibari.open_engine(hibari.DEFAULT_VOICE, VOICE_WPM).close()
     assert telemetry_files(files_under(private_home)) == []
 
 
@@ -196,8 +197,10 @@ def test_the_test_process_keeps_telemetry_off(private_home):
     ("args", "programs"),
     [
         (["generate", "--script", "s.txt", "-o", "out/s.mp3"], 1),
+        (["generate", "--script", "s.txt", "--engine", "piper", "-o", "out/s.mp3"], 1),
         (["generate", "--script", "s.txt", "--engine", "system", "-o", "out/s.mp3"], 2),
         (["say", "Hello there. Rest now."], 1),
+        (["say", "Hello there. Rest now.", "--voice", "joe"], 1),
         (["say", "Hello there.", "--engine", "system"], 2),
         (["script", "classic", "--minutes", "30"], 1),
         (["plot", "--minutes", "30"], 1),
@@ -205,8 +208,8 @@ def test_the_test_process_keeps_telemetry_off(private_home):
         (["course", "tremor", "--engine", "system", "--weeks", "1", "--per-week", "1",
           "-o", "out/course"], 2),
     ],
-    ids=["generate", "generate-system", "say", "say-system", "script", "plot", "preview",
-         "course-system"],
+    ids=["generate", "generate-piper", "generate-system", "say", "say-piper", "say-system",
+         "script", "plot", "preview", "course-system"],
 )
 def test_a_command_touches_no_network_and_leaves_no_telemetry(args, programs,
                                                               private_folders):
@@ -218,6 +221,7 @@ def test_a_command_touches_no_network_and_leaves_no_telemetry(args, programs,
     assert seen.programs() >= programs
     assert network_use(seen.calls) == []
     assert telemetry_files(seen.home_files) == []
+    assert not [name for name in seen.home_files if name.startswith(".cache/hibari")]
     assert any(name.startswith(".cache/tre-audio") for name in seen.home_files) or \
         args[0] in ("script", "plot", "preview")  # the voice spoke into the empty cache
 

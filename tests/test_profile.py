@@ -159,5 +159,20 @@ def test_a_profile_length_out_of_reach_is_left_out_saying_so(profile_file, priva
                                             encoding="utf-8")
     one_line(run("script", "--plan", "p.toml"), 1, "p.toml, line 2, minutes: cannot fit 60")
     assert "warning" not in run("script", "classic").stderr  # 30 minutes fit the classic
+    (private_folders / "s.txt").write_text("[chapter: A]\nHello.\n[hold 5-20s]\n",
+                                           encoding="utf-8")
+    made = run("generate", "--script", "s.txt", "-o", "out.mp3")  # a script: its own length
+    assert made.exit_code == 0 and "your profile's length of 30 minutes" in made.stderr
+    assert made.stdout.split()[1].startswith("0:")
     run("profile", "set", "minutes", "")
     assert run("script", "grounding").stdout == result.stdout  # its natural length
+
+
+def test_a_profile_choice_refused_here_names_the_profile(profile_file, private_folders):
+    profile_file.parent.mkdir(parents=True)
+    profile_file.write_text('voice = "en-gb"\nengine = "piper"\n', encoding="utf-8")
+    line = one_line(run("say", "Hello."), 1, f"your profile {profile_file}, voice:",
+                    "tre-audio profile set voice")
+    assert "--voice" not in line
+    profile_file.write_text('voice = "mine"\n', encoding="utf-8")  # a file of another folder
+    one_line(run("script"), 1, f"your profile {profile_file}, voice: unknown voice 'mine'")

@@ -166,7 +166,7 @@ def test_the_timeline_lists_every_segment_and_the_settings(made):
     # as chosen, with the engine and voice that spoke (the default's, here); made from a
     # script, whose words no option shaped, without the options that shape words
     chosen = {k: v for k, v in Options().settings().items() if k not in table.WORDS}
-    assert manifest["settings"] == {**chosen, "engine": "piper", "voice": "joe"}
+    assert manifest["settings"] == {**chosen, "engine": "hibari", "voice": "heart"}
     assert str(uuid.UUID(manifest["id"])) == manifest["id"]  # the session's own id
     made_at = datetime.datetime.fromisoformat(manifest["made"])
     assert abs((datetime.datetime.now(datetime.timezone.utc) - made_at).total_seconds()) < 600
@@ -229,9 +229,9 @@ def test_the_same_seed_gives_the_same_bed_and_another_seed_another(script, speec
 
 @pytest.fixture(scope="module")
 def planned(speech_cache):
-    """The script's plan and its sentences, spoken by Piper."""
+    """The script's plan and its sentences, spoken by the default voice."""
     events = parse(SCRIPT)
-    speaker = Speaker("piper", None, VOICE_WPM, ClipCache(speech_cache, SAMPLE_RATE))
+    speaker = Speaker(None, None, VOICE_WPM, ClipCache(speech_cache, SAMPLE_RATE))
     clips = speaker.speak([e.text for e in events if isinstance(e, Say)])
     return layout(events, PACES["gentle"], lambda text: len(clips[text]) / SAMPLE_RATE), clips
 
@@ -347,3 +347,9 @@ def test_plot_draws_the_planned_session(private_folders):
         assert title in svg
     bad = CliRunner().invoke(cli, ["plot", "-o", "shape.png"])
     assert bad.exit_code == 2 and "must end in .svg" in bad.stderr
+    (private_folders / "output").mkdir()
+    (private_folders / "output" / "grounding-gentle-11min.svg").write_text("a session's")
+    kept = CliRunner().invoke(cli, ["plot", "grounding"])  # by default, a free name
+    assert kept.stdout.strip().endswith("grounding-gentle-11min-2.svg"), kept.stdout
+    assert (private_folders / "output" / "grounding-gentle-11min.svg").read_text() == \
+        "a session's"

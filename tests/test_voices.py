@@ -3,6 +3,7 @@ what `tre-audio list voices` prints as usable is what `--voice` takes."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -12,26 +13,32 @@ from click.testing import CliRunner
 from tre_audio.choices import layers
 from tre_audio.choices.profile import Profile
 from tre_audio.cli import cli
-from tre_audio.errors import EngineError, InvalidOption, PlanError
+from tre_audio.errors import EngineError, InvalidOption, PlanError, ProfileError
 from tre_audio.options.settings import SAMPLE_RATE, VOICE_WPM
 from tre_audio.speech import engine, piper, system
 from tre_audio.speech.cache import ClipCache
-from tre_audio.speech.engine import resolve
+from tre_audio.speech.engine import engine_module, resolve
 from tre_audio.speech.speaker import Speaker
 
-ROW = re.compile(r"^(\S+) +(piper|system) +(.+)$")
+ROW = re.compile(r"^(\S+) +(piper|hibari|system) +(\S+) +(.+?) +(\d+x|-) +(\S.*)$")
+"""name, engine, language, accent and gender, speed, and the description."""
 
 
-def listed() -> list[tuple[str, str, str]]:
-    """The rows of `tre-audio list voices`: name, engine, the rest."""
+def columns() -> list[tuple[str, ...]]:
+    """The rows of `tre-audio list voices`, column by column."""
     result = CliRunner().invoke(cli, ["list", "voices"])
     assert result.exit_code == 0, result.stderr
     rows = []
     for line in result.stdout.splitlines():
         match = ROW.match(line)
         assert match, line
-        rows.append((match[1], match[2], match[3]))
+        rows.append(match.groups())
     return rows
+
+
+def listed() -> list[tuple[str, str, str]]:
+    """The rows of `tre-audio list voices`: name, engine, the description."""
+    return [(row[0], row[1], row[5]) for row in columns()]
 
 
 CONFIG = b'{"audio": {"sample_rate": 22050}, "phoneme_id_map": {}}'
@@ -63,12 +70,22 @@ def test_every_name_listed_as_usable_is_taken_by_voice(private_folders):
         if which == "system":
             system.open_engine(opens, 170).close()
         else:
-            assert piper.fingerprint(opens)
+            assert engine_module(which).fingerprint(opens)
 
 
-def test_the_list_prints_name_engine_and_description(private_folders):
+def test_the_list_prints_name_engine_language_accent_gender_speed_and_description(
+        private_folders, tmp_path, monkeypatch):
+    monkeypatch.setenv("TRE_AUDIO_CACHE", str(tmp_path / "cache"))
+    rows = {row[0]: row[1:] for row in columns()}
+    assert rows["heart"][:4] == ("hibari", "en-US", "American, female", "-")
+    assert rows["joe"][:3] == ("piper", "en-US", "American, male")
+    from tre_audio.speech import cache
+
+    cache.keep_speed("hibari", "heart", 88.4)  # as a session that spoke keeps it
+    assert {row[0]: row[4] for row in columns()}["heart"] == "88x"
     rows = listed()
-    assert rows[0][:2] == ("joe", "piper") and "en_US-joe-medium" in rows[0][2]
+    assert rows[0][:2] == ("heart", "hibari") and "(the default)" in rows[0][2]
+    assert rows[1][:2] == ("joe", "piper") and "en_US-joe-medium" in rows[1][2]
     assert any(which == "system" for _, which, _ in rows)
     assert not any(name.startswith(("piper:", "system:")) for name, _, _ in rows)
 
@@ -84,7 +101,7 @@ def test_listing_runs_no_model(monkeypatch, private_folders):
 
 
 def test_a_name_brings_its_engine_and_an_engine_alone_its_default():
-    assert resolve(None, None) == ("piper", piper.DEFAULT_VOICE)
+    assert resolve(None, None) == ("hibari", "heart")
     assert resolve("system", None) == ("system", system.DEFAULT_VOICE)
     assert resolve("piper", None) == ("piper", "joe")
     assert resolve(None, "joe") == ("piper", "joe")
@@ -166,7 +183,7 @@ def test_the_same_file_name_in_two_folders_lists_the_second_as_refused(private_f
 
 def test_a_bundled_voice_not_installed_is_listed_as_refused(monkeypatch):
     monkeypatch.setattr(piper, "_bundled_model", lambda: None)
-    joe = engine.voices().voices[0]
+    joe = next(v for v in engine.voices().voices if v.engine == "piper")
     assert joe.name == "joe" and joe.refused == f"it is not installed: {piper.INSTALL_HINT}"
     assert resolve(None, "joe") == ("piper", "joe")
     with pytest.raises(EngineError, match="bundled Piper voice is not installed"):
@@ -194,8 +211,8 @@ def test_profiles_and_plans_follow_the_same_rule(private_folders):
     made = layers.options({}, profile=Profile(voice="en-us"))
     assert made.engine is None and made.voice == "en-us"
     assert resolve(made.engine, made.voice)[0] == "system"
-    with pytest.raises(InvalidOption, match=r"^--voice 'joe' is a piper voice, not a "
-                                            r"system one"):
+    with pytest.raises(ProfileError, match=r"^your profile, voice: voice 'joe' is a piper "
+                                           r"voice, not a system one"):
         layers.options({}, profile=Profile(engine="system", voice="joe"))
     assert layers.options({"engine": "system"}, profile=Profile()).engine == "system"
     plan = Path("p.toml")
@@ -250,7 +267,13 @@ def test_a_voice_file_that_cannot_work_or_be_typed_back_is_listed_as_refused(
     (private_folders / "voices" / "ctl\x07x.onnx.json").write_bytes(CONFIG)
     (private_folders / "voices" / "odd.onnx").write_bytes(b"")
     (private_folders / "voices" / "odd.onnx.json").write_bytes(b'{"audio": []}')
+    os.mkfifo(private_folders / "voices" / "pipe.onnx")
+    (private_folders / "voices" / "zero.onnx").symlink_to("/dev/zero")
+    for name in ("pipe", "zero"):
+        (private_folders / "voices" / f"{name}.onnx.json").write_bytes(CONFIG)
     rows = {name: rest for name, _, rest in listed()}
+    assert rows["pipe"].startswith("refused: it is not a regular file")
+    assert rows["zero"].startswith("refused: it is not a regular file")
     assert rows["odd"].startswith("refused: odd.onnx.json, its config, is not a Piper "
                                   "voice's config")
     assert rows["lonely"].startswith("refused: lonely.onnx.json, its config, is not beside")

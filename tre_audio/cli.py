@@ -38,6 +38,11 @@ class _Interrupted(click.ClickException):
         super().__init__("interrupted; no session was written")
 
 
+_NO_ARGS: type[click.UsageError] = getattr(click.exceptions, "NoArgsIsHelpError",
+                                            type("_Never", (click.UsageError,), {}))
+"""What click raises for a group named without a command (click 8.2 and later)."""
+
+
 class _OneLineErrors(click.Group):
     """Report every error as one line on stderr: exit 2 for usage, 1 for the rest."""
 
@@ -51,16 +56,28 @@ class _OneLineErrors(click.Group):
                 warnings.simplefilter("always", TreAudioWarning)
                 warnings.showwarning = _warn
                 code = super().main(args, prog_name, complete_var, False, **extra)
+        except _NO_ARGS as error:  # a command alone: its help, as --help shows it
+            click.echo(error.ctx.get_help() if error.ctx else error.format_message())
+            sys.exit(0)
         except click.UsageError as error:
             hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
-            _fail(f"{error.format_message()}{hint}", 2)
+            # click lists choices a line each: one line of them here
+            _fail(f"{error.format_message().replace(chr(10) + chr(9), ' ')}{hint}", 2)
         except click.ClickException as error:
             _fail(error.format_message(), error.exit_code)
         except (click.Abort, KeyboardInterrupt):
             _fail(_Interrupted().message, _Interrupted.exit_code)
         # The library bounds what it reads; these are the last line of defence.
-        except RecursionError:
+        except OSError as error:  # a path the system refuses where no check looked first
+            where = f"{os.fsdecode(error.filename)}: " if error.filename is not None else ""
+            _fail(f"{where}{error.strerror or error}", 1)
+        except RecursionError:  # before RuntimeError, its base
             _fail("an input is nested too deeply to be read", 1)
+        except RuntimeError as error:
+            if not str(error).startswith("Symlink loop"):  # Python 3.11's pathlib says so
+                raise
+            _fail(f"{str(error).removeprefix('Symlink loop from ')}: a symlink that leads "
+                  "back to itself", 1)
         except MemoryError:
             _fail("out of memory: an input is too large to be read", 1)
         sys.exit(code if isinstance(code, int) else 0)
@@ -189,12 +206,14 @@ def _decorate(command: Callable[..., Any], decorators: list[Callable[..., Any]]
     return command
 
 
-def _options(programme: str | None, plan: Path | None = None, **given: Any) -> Options:
-    """The session's options: the command line over the plan over the profile."""
+def _options(programme: str | None, plan: Path | None = None, script: Path | None = None,
+             **given: Any) -> Options:
+    """The session's options (of ``script``, if given): the command line over the plan
+    over the profile."""
     given["programme"] = programme
     given["limits"] = given.get("limits") or None
     with _library_errors():
-        return choices.options(given, plan)
+        return choices.options(given, plan, script=script)
 
 
 def _sound(**given: Any) -> values.Sound:
@@ -228,13 +247,14 @@ def generate(programme: str | None, out: Path | None, script_file: Path | None,
              with_plot: bool, **values: Any) -> None:
     """Make a session MP3, with transcript, subtitles and timeline beside it."""
     if script_file and (programme or values.get("plan")):
-        raise click.UsageError("give a PROGRAMME, --plan or --script, not more than one")
+        raise click.UsageError("--script is a whole session: give no PROGRAMME or --plan "
+                               "with it")
     shaping = [table.BY_KEY[k].option for k in table.WORDS if values.get(k) not in (None, ())]
     if script_file and shaping:
         raise click.UsageError(f"{shaping[0]} does not apply to --script: a script's words "
                                "are already written")
     plan = values.get("plan")
-    options = _options(programme, **values)
+    options = _options(programme, script=script_file, **values)
     with _library_errors(), _Progress() as progress:
         session = make_session(options, out=out, script=script_file, progress=progress,
                                with_plot=with_plot, keep=[plan] if plan else [])
@@ -456,14 +476,18 @@ def feed(folder: Path, base_url: str | None) -> None:
 
 
 def _voice_rows() -> list[tuple[str, str]]:
-    """NAME, then ENGINE and the description (or why the voice is refused); an engine
-    that cannot list its voices, as '-' and why."""
+    """NAME, then ENGINE, LANGUAGE, WHO (accent and gender), SPEED (times real time, where
+    measured) and the description (or why the voice is refused); an engine that cannot
+    list its voices, as '-' and why."""
     found = all_voices()
-    width = max(len(engine) for engine in ENGINES)
-    rows = [(v.name, f"{v.engine.ljust(width)}  "
+    columns = [(v.engine, v.speaks or "-", ", ".join(filter(None, (v.accent, v.gender)))
+                or "-", f"{v.speed:.0f}x" if v.speed else "-") for v in found.voices]
+    widths = [max([len(row[i]) for row in columns]
+                  + [max(map(len, ENGINES)) if i == 0 else 1]) for i in range(4)]
+    rows = [(v.name, "  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  "
              + (f"refused: {v.refused} ({v.description})" if v.refused else v.description))
-            for v in found.voices]
-    rows += [("-", f"{engine.ljust(width)}  unavailable: {why}")
+            for v, row in zip(found.voices, columns)]
+    rows += [("-", f"{engine.ljust(widths[0])}  unavailable: {why}")
              for engine, why in found.unavailable]
     return rows
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import math
+import os
 import uuid
 from contextlib import contextmanager
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +25,8 @@ from .files.atomic import (atomic_file, atomic_files, check_name, check_replacea
                            check_writable)
 from .errors import InvalidOption, OutputError
 from .mp3.export import Mp3Writer, Tags, tag_mp3
-from .speech.lexicon import Lexicon, find as find_lexicon
+from .speech.lexicon import Lexicon, find as find_lexicon, layered
+from .speech.lexicon import shipped as shipped_lexicon
 from .sound.master import SESSION_SPEECH_LUFS, Master, Mastered, master
 from .sound.mix import Ducking, Mixer
 from .narration.plan import (BELL_SECONDS, ChapterMark, Plan, Segment, estimate_speech,
@@ -100,8 +102,11 @@ def speaker(options: Options, cache: Path | None = None) -> Speaker:
 
 
 def _speaker(resolved: Resolved, cache: Path | None, lexicon: Lexicon | None) -> Speaker:
+    """The voice, speaking with the shipped respellings under the user's ``lexicon``."""
     return Speaker(resolved.engine, resolved.voice, settings.VOICE_WPM,
-                   ClipCache(cache or default_folder(), settings.SAMPLE_RATE), lexicon)
+                   ClipCache(cache or default_folder(), settings.SAMPLE_RATE),
+                   layered(shipped_lexicon(resolved.voice.partition("+")[0],
+                                           resolved.language), lexicon))
 
 
 MAX_REPETITIONS = 30
@@ -171,6 +176,13 @@ def narration(options: Options, script: Path | None = None) -> tuple[list[Event]
     ``options.minutes``: with the full lead-ins wherever they fit, else the shorter ones.
     The options are resolved first (``resolve``)."""
     return _narration(resolve(options, script), script)
+
+
+def check_length(options: Options, script: Path | None = None) -> None:
+    """Refuse ``options.minutes`` if the session (``script``'s, or the programme's) cannot
+    last that long, as ``generate`` does before anything is spoken."""
+    events, _ = narration(options, script)
+    layout(events, settings.pace(options.pace), estimate_speech, options.minutes)
 
 
 def _narration(resolved: Resolved, script: Path | None) -> tuple[list[Event], str]:
@@ -337,6 +349,7 @@ def generate(
         if out is not None:
             _check_output(out, beside=_beside(with_plot), made=made)
             _spare(inputs, out, with_plot)
+            _not_strays(out, with_plot)
         else:
             _check_output(DEFAULT_OUTPUT / f"{label}.mp3", made=made)
 
@@ -386,11 +399,25 @@ def _beside(with_plot: bool) -> tuple[str, ...]:
     return suffixes_of(EVERY) + ((PICTURE.suffix,) if with_plot else ())
 
 
+def _not_strays(mp3: Path, with_plot: bool) -> None:
+    """Refuse an output that would replace files of its names that are not an earlier
+    session's: a transcript's name beside no MP3 is a file of the user's."""
+    if mp3.exists() or mp3.is_symlink():
+        return
+    for suffix in _beside(with_plot):
+        there = mp3.with_suffix(suffix)
+        if there.exists() or there.is_symlink():
+            raise InvalidOption("--out", f"{there} is there, and no {mp3.name} beside it: it "
+                                "is not an earlier session's, and is not replaced; move it "
+                                "or choose another --out")
+
+
 def _spare(inputs: Sequence[Path], mp3: Path, with_plot: bool) -> None:
     """Refuse an output whose files beside it would overwrite a file it is made from."""
     for given in inputs:
         for suffix in (".mp3",) + _beside(with_plot):
-            if mp3.with_suffix(suffix).resolve() == given.resolve():
+            # realpath: Python 3.11's Path.resolve raises on a symlink loop
+            if os.path.realpath(mp3.with_suffix(suffix)) == os.path.realpath(given):
                 raise InvalidOption(
                     "--out", f"{mp3} would overwrite {given}, which the session is made "
                     f"from, with its {suffix} file; choose another --out"
@@ -437,7 +464,9 @@ def plot_session(options: Options, out: Path | None = None) -> Path:
     events, label = _narration(resolved, None)
     planned = layout(events, resolved.pace, estimate_speech, options.minutes,
                      options.sound.interval_bell)
-    path = out or _output_path(None, label, options, planned).with_suffix(".svg")
+    # by default, a free name: never the picture a session was made with
+    path = out or free_name(_output_path(None, label, options, planned).with_suffix(".svg"),
+                            (".mp3",))
     _check_output(path, ".svg")
     with atomic_file(path) as temporary:
         title = _title(label, resolved, planned)

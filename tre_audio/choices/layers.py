@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from . import planfile, profile as profiles
-from ..errors import InvalidOption, PlanError, TreAudioWarning
+from ..errors import InvalidOption, PlanError, ProfileError, TreAudioWarning
 from ..files import tomlfile
 from ..options import values
 from ..options.values import Options
-from ..session import check, narration
+from ..session import check, check_length
 
 def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
     """The layers as one set of choices; None means 'not chosen here'. Choices that go
@@ -40,19 +40,21 @@ def build(choices: Mapping[str, Any]) -> Options:
 
 
 def options(given: Mapping[str, Any], plan: Path | None = None,
-            profile: profiles.Profile | None = None) -> Options:
-    """The options for a session: ``given`` (the command line) over the ``plan`` file
-    over the ``profile`` (default: the user's) over the defaults. A profile is general:
-    its length, out of reach for this programme, is left out, saying so."""
+            profile: profiles.Profile | None = None, script: Path | None = None
+            ) -> Options:
+    """The options for a session (of ``script``, if given): ``given`` (the command line)
+    over the ``plan`` file over the ``profile`` (default: the user's) over the defaults.
+    A profile is general: its length, out of reach for this session, is left out, saying
+    so."""
     base = dict(profiles.as_choices(profile if profile is not None else profiles.load()))
     planned = planfile.load(plan) if plan is not None else None
     layers = (base, planned.choices if planned else {}, given)
     try:
         made = build(merge(*layers))
         if "minutes" in base and all(layer.get("minutes") is None for layer in layers[1:]):
-            made = _general_length(made, base["minutes"])
+            made = _general_length(made, base["minutes"], script)
         elif planned and "minutes" in planned.choices and given.get("minutes") is None:
-            narration(made)  # a plan's length out of reach names the plan's line
+            check_length(made, script)  # a plan's length out of reach names its line
         return made
     except InvalidOption as error:
         key = tomlfile.key_for(error.option)
@@ -60,13 +62,19 @@ def options(given: Mapping[str, Any], plan: Path | None = None,
         if planned and (key in planned.choices or key.startswith("exercise.")):
             if key.split(".")[0] not in given_keys:
                 raise planned.doc.refused(error, PlanError) from None
+        if key in base and key not in given_keys and not (planned and key in planned.choices):
+            # the profile's own choice, refused here (a voice file of another folder)
+            where = "your profile" if profile is not None else \
+                f"your profile {profiles.default_path()}"
+            raise ProfileError(f"{where}, {key}: {str(error).removeprefix('--')}; change it "
+                               f"with: tre-audio profile set {key} ...") from None
         raise
 
 
-def _general_length(made: Options, minutes: float) -> Options:
+def _general_length(made: Options, minutes: float, script: Path | None) -> Options:
     """``made``, or without the profile's length where this session cannot reach it."""
     try:
-        narration(made)
+        check_length(made, script)
     except InvalidOption as error:
         if error.option != "--minutes":
             raise

@@ -355,7 +355,6 @@ def tag_mp3(path: Path, tags: Tags, chapters: Sequence[ChapterMark]) -> None:
     id3.add(TPE1(encoding=3, text=tags.artist))
     id3.add(TALB(encoding=3, text=tags.album))
     id3.add(TDRC(encoding=3, text=tags.date))
-    id3.add(TCON(encoding=3, text="(101)"))  # ID3v1 genre 101, Speech: players name it
     id3.add(COMM(encoding=3, lang=tags.language, desc="", text=tags.comment))
     ids = [f"ch{i:02d}" for i in range(len(chapters))]
     id3.add(
@@ -376,6 +375,9 @@ def tag_mp3(path: Path, tags: Tags, chapters: Sequence[ChapterMark]) -> None:
             )
         )
     id3.update_to_v23()  # the date as TYER: v2.3 readers (eyeD3) show no TDRC
+    # ID3v1 genre 101, Speech, by its number: players name it in their own language
+    # (added after the update, which would write the English name)
+    id3.add(TCON(encoding=3, text="(101)"))
     try:
         id3.save(path, v2_version=3)
     except MutagenError as error:  # mutagen wraps the OS's errors (a full disk) in its own

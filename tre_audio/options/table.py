@@ -147,11 +147,11 @@ OPTIONS: tuple[Option, ...] = (
            + ", ".join(f"`{name}`" for name in settings.PATTERNS) + "; refused by the others",
            None, f"`{settings.DEFAULT_PATTERN}`", ONE_SESSION, "recipe",
            choices=tuple(settings.PATTERNS), noun="pattern"),
-    Option("engine", "text", "`piper` (neural, natural) or `system` (pyttsx3: espeak-ng, "
-           "SAPI5, NSSpeech); given with a voice, it must be the voice's", None,
-           "the voice's, else `piper`", registry="engines", example="piper"),
+    Option("engine", "text", "`hibari` or `piper` (neural, natural) or `system` (pyttsx3: "
+           "espeak-ng, SAPI5, NSSpeech); given with a voice, it must be the voice's", None,
+           "the voice's, else `hibari`", registry="engines", example="piper"),
     Option("voice", "text", "a voice by its name in `tre-audio list voices`, which brings "
-           "its engine", None, "`joe`, or the engine's own", most_characters=200,
+           "its engine", None, "`heart`, or the engine's own", most_characters=200,
            example="joe"),
     Option("ambient", "text", "the bed: `pink` or `brown` noise, `drone` (a slowly breathing "
            "chord), `surf` (slow swells), `rain` (soft droplets over a hush), or `none`",

@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # mypy holds each engine module to the contract; nothing runs here
-    from . import piper, system
+    from . import hibari, piper, system
     from .engine import EngineModule
 
-    _ENGINES: tuple[EngineModule, ...] = (piper, system)
+    _ENGINES: tuple[EngineModule, ...] = (piper, hibari, system)

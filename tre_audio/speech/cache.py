@@ -12,6 +12,7 @@ Entries are written atomically, so renders may share the cache at once.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import struct
 import tempfile
@@ -116,3 +117,27 @@ def keep(path: Path, data: bytes) -> None:
             raise
     except OSError:
         pass
+
+
+SPEED_AFTER = 30.0
+"""Seconds of speech a run must make before its speed is kept."""
+
+
+def keep_speed(engine: str, voice: str, speed: float) -> None:
+    """Keep how many times faster than real time ``voice`` spoke here (``list voices``
+    shows it)."""
+    keep(_speed_file(engine, voice), f"{speed!r}\n".encode("ascii"))
+
+
+def kept_speed(engine: str, voice: str) -> float | None:
+    """The speed kept for ``voice`` (None if none)."""
+    try:
+        speed = float(read_bytes(_speed_file(engine, voice), 64).decode("ascii"))
+    except (OSError, ValueError):
+        return None
+    return speed if math.isfinite(speed) and 0 < speed < 1e6 else None
+
+
+def _speed_file(engine: str, voice: str) -> Path:
+    name = hashlib.sha256(f"speed:{engine}:{voice}".encode()).hexdigest()
+    return default_folder() / "voice-rates" / name

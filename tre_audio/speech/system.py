@@ -38,6 +38,9 @@ offline speech recogniser (PocketSphinx) missed about half as many words as with
 default voice or with f3 (espeak-ng 1.51, 140-200 words a minute). Elsewhere the
 system's own default voice."""
 SHIPPED: tuple[str, ...] = (DEFAULT_VOICE,)
+SPEEDS: dict[str, float] = {}
+"""Times faster than real time the shipped voices speak, measured (none here: it
+depends on the system's synthesizer)."""
 PYTTSX3_HINT = "the system engine needs pyttsx3: pip install pyttsx3"
 ESPEAK_HINT = "the system engine needs espeak-ng: sudo apt-get install espeak-ng"
 TRIES = 3
@@ -191,7 +194,8 @@ def voices() -> list[Voice]:
                    "engine's default); any voice below takes a variant such as +f5 or +m3")
     else:
         default = "the system's default voice (the system engine's default)"
-    found = [Voice("system", DEFAULT_VOICE, default, shipped=True, variants=ESPEAK)]
+    found = [Voice("system", DEFAULT_VOICE, default, shipped=True, variants=ESPEAK,
+                   speaks="en-us" if ESPEAK else "")]
     languages = [language for _, _, language in listed]
     files = {name for name, _, _ in listed}
     for name, description, language in listed:
@@ -200,9 +204,9 @@ def voices() -> list[Voice]:
         if ESPEAK and language and language != name and languages.count(language) == 1 \
                 and language not in files:
             found.append(Voice("system", language, description, opens=name, aliases=(name,),
-                               variants=True))
+                               variants=True, speaks=language))
         else:
-            found.append(Voice("system", name, description, variants=ESPEAK))
+            found.append(Voice("system", name, description, variants=ESPEAK, speaks=language))
     return found
 
 

