@@ -75,16 +75,24 @@ def _safety(programme: str) -> dict[str, list[str]]:
     return phrases
 
 
-def _essential(programme: str) -> dict[str, list[str]]:
+def _essential(programme: str, limits: frozenset[str] = frozenset()
+               ) -> dict[str, list[str]]:
     """The safety phrases that no option may remove: the opening and closing (crisis
-    line included) and the whole tremor chapter with its brake and stop."""
+    line included) and the whole tremor chapter with its brake and stop. With a
+    pregnancy, the advice for anyone pregnant is said to the listener instead."""
     if programme == "classic":
         keep = ("Arrival and safety", "Tremor", "Closing")
-        return {title: CLASSIC_SAFETY[title] for title in keep}
-    titles = CHAPTERS[programme]
-    phrases = {titles[0]: list(OPENING), titles[-1]: list(CLOSING)}
-    if programme in TREMOR:
-        phrases[TREMOR[programme]] = CONTENT[programme][TREMOR[programme]]
+        phrases = {title: list(CLASSIC_SAFETY[title]) for title in keep}
+    else:
+        titles = CHAPTERS[programme]
+        phrases = {titles[0]: list(OPENING), titles[-1]: list(CLOSING)}
+        if programme in TREMOR:
+            phrases[TREMOR[programme]] = list(CONTENT[programme][TREMOR[programme]])
+    if "pregnancy" in limits:
+        told = ["because you are pregnant", "check with your provider before you practise"]
+        phrases = {title: [q for p in said for q in (
+            told if p == "pregnant, ask your provider" else [p])]
+            for title, said in phrases.items()}
     return phrases
 
 
@@ -370,7 +378,7 @@ def test_every_option_at_once_keeps_the_essential_safety(programme, short):
     for level in settings.LEVELS:
         events = _render(programme, level, short, returning=True, eyes_open=True,
                          trusted=TRUSTED, limits=ALL_LIMITS)
-        gone = missing(events, _essential(programme))
+        gone = missing(events, _essential(programme, ALL_LIMITS))
         assert not gone, f"{level}: " + "; ".join(gone)
 
 
@@ -430,3 +438,52 @@ def test_adapted_sessions_still_fit_their_lengths(programme, limits):
             continue
         fitted = plan.layout(events, pace, _estimate, minutes=minutes)
         assert abs(fitted.duration / 60 - minutes) <= minutes * plan.TOLERANCE + 1e-6
+
+
+# -- every limit alone and every pair: read as a listener would ------------------------
+
+REFRAIN = ("emergency number", "findahelpline.com", "112")
+"""The crisis pointer, said at the start and again at the end on purpose."""
+EVERY = [*PROGRAMMES, "breathing"]
+ONES_AND_PAIRS = [frozenset({lim}) for lim in LIMITS] + [
+    frozenset(pair) for pair in itertools.combinations(LIMITS, 2)]
+
+
+def _listened(programme: str, limits: frozenset[str], level: str, short: bool
+              ) -> list[str]:
+    if programme == "breathing":
+        events = script.parse(render.render(
+            "breathing", pace=settings.pace("gentle"), level=settings.level(level),
+            minutes=None, listener=NAME, recipe=values.Recipe(limits=limits),
+            short=short))
+    else:
+        events = _render(programme, level, short, limits=limits)
+    return sentences(events)
+
+
+@pytest.mark.parametrize("programme", EVERY)
+@pytest.mark.parametrize("limits", ONES_AND_PAIRS, ids=lambda ls: "+".join(sorted(ls)))
+def test_a_session_adapted_for_any_one_or_two_limits_reads_as_one_voice(programme, limits):
+    """No sentence said twice word for word (bar the crisis pointer), no phrase worn out,
+    the signs of going too far named, and with a pregnancy nothing that asks for lying
+    on the back or contradicts the propped-up or left-side position."""
+    for level, short in itertools.product(settings.LEVELS, (False, True)):
+        said = _listened(programme, limits, level, short)
+        where = f"{programme} {sorted(limits)} {level} short={short}"
+        long_ones = [s for s in said if len(s.split()) >= 6
+                     and not any(r in s for r in REFRAIN)]
+        twice = sorted({s for s in long_ones if long_ones.count(s) > 1})
+        assert not twice, (where, twice)
+        everything = norm(" ".join(said))
+        assert everything.count("loose and easy") <= 2, where
+        assert "spaced out" in everything, where
+        assert "watching your breath while the spiral" not in everything, where
+        if "pregnancy" in limits:
+            lowered = [norm(s) for s in said]
+            assert not [s for s in lowered if re.search(r"\blie (down )?(slowly )?on your back"
+                                                        r"|\blying on your back", s)], where
+            for position in ("pillow under each knee", "feet flat on the floor",
+                             "set your feet flat"):  # on the floor, not on a chair
+                assert programme not in FLOOR or all(
+                    "propped" in s for s in lowered if position in s), (where, position)
+            assert sum("pregnant" in s and "provider" in s for s in lowered) <= 1, where

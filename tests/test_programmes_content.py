@@ -284,7 +284,7 @@ CONTENT: dict[str, dict[str, list[str]]] = {
         "Noticing the body": ["heartbeat", "stomach", "where the feeling sits"],
         "The spiral": [
             "spiral", "which way it turns", "how fast", "turn the spiral the other way",
-            "watching your breath", "grows stronger at any point, stop",
+            "simply watch it", "grows stronger at any point, stop",
             "open your eyes",
         ],
         "Coming back": [
