@@ -57,11 +57,9 @@ from tre_audio.sound.mix import placed_bells
 from tre_audio.narration.plan import Plan, layout
 from tre_audio.narration.script import Say
 from tre_audio.listen.server import open_server
-from tre_audio.session import narration
+from tre_audio.session import narration, speaker as session_speaker
 from tre_audio.options.values import Options
-from tre_audio.speech.cache import ClipCache
 from tre_audio.sound.clip import SPEECH_RMS_DB
-from tre_audio.speech.speaker import Speaker
 from tre_audio.beside.texts import clock
 
 TOOL = Path(sys.executable).with_name("tre-audio")
@@ -167,7 +165,7 @@ def naive_session(voice: str, minutes: float, level: str, pace: str, cache: Path
     options = Options(pace=pace, level=level, minutes=minutes, voice=voice,
                       sound=values.Sound(ambient=WARM_AMBIENT))
     events, _ = narration(options, None)  # the session's script, as generate makes it
-    speaker = Speaker(None, voice, settings.VOICE_WPM, ClipCache(cache, RATE))
+    speaker = session_speaker(options, cache)  # the voice and lexicon generate used
     clips = speaker.speak([e.text for e in events if isinstance(e, Say)], cache_only)
     plan = layout(events, settings.pace(pace), lambda text: len(clips[text]) / RATE,
                   minutes, options.sound.interval_bell)

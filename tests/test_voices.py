@@ -77,7 +77,7 @@ def test_the_list_prints_name_engine_language_accent_gender_speed_and_descriptio
         private_folders, tmp_path, monkeypatch):
     monkeypatch.setenv("TRE_AUDIO_CACHE", str(tmp_path / "cache"))
     rows = {row[0]: row[1:] for row in columns()}
-    assert rows["heart"][:4] == ("hibari", "en-US", "American, female", "-")
+    assert rows["heart"][:4] == ("hibari", "en-US", "American, female", "99x")  # shipped
     assert rows["joe"][:3] == ("piper", "en-US", "American, male")
     from tre_audio.speech import cache
 

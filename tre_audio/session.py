@@ -30,7 +30,7 @@ from .speech.lexicon import shipped as shipped_lexicon
 from .sound.master import SESSION_SPEECH_LUFS, Master, Mastered, master
 from .sound.mix import Ducking, Mixer
 from .narration.plan import (BELL_SECONDS, ChapterMark, Plan, Segment, estimate_speech,
-                             layout, reaches)
+                             layout, minutes_text, reaches, span_text)
 from .narration.script import (MAX_SENTENCE, SENTENCE_RULE, Event, one_line, parse, read,
                                split_sentences, spoken)
 from .speech.cache import ClipCache, default_folder
@@ -231,18 +231,19 @@ def _fitting(resolved: Resolved, full: list[Event]) -> list[Event]:
     if target < full_reach[0] and reaches(target, *short_reach):
         return short
     low, high = short_reach[0], full_reach[1]
-    lengths = (f"{low / 60:.1f} to {short_reach[1] / 60:.1f} or {full_reach[0] / 60:.1f} "
-               f"to {high / 60:.1f}" if not reaches(full_reach[0], low, short_reach[1])
-               else f"{low / 60:.1f} to {high / 60:.1f}")
+    lengths = (f"{low / 60:.1f} to {short_reach[1] / 60:.1f} or "
+               f"{span_text(full_reach[0] / 60, high / 60)}"
+               if not reaches(full_reach[0], low, short_reach[1])
+               else span_text(low / 60, high / 60))
     recipe = options.recipe
     shaping = [f"{recipe.tremor:g} minutes of tremor" if recipe.tremor else "",
                f"the {recipe.pattern} pattern" if recipe.pattern else "",
                "the body limits " + "/".join(sorted(recipe.limits)) if recipe.limits else "",
                "your exercise settings" if recipe.tune else ""]
     also = ", with " + " and ".join(filter(None, shaping)) + "," if any(shaping) else ""
-    raise InvalidOption("--minutes", f"cannot fit {options.minutes:g} minutes: "
+    raise InvalidOption("--minutes", f"cannot fit {minutes_text(options.minutes or 0)}: "
                         f"{resolved.made_of.where} at the {pace.name} pace and the "
-                        f"{options.level} level{also} can last {lengths} minutes")
+                        f"{options.level} level{also} can last {lengths}")
 
 
 def script_text(options: Options) -> str:
@@ -264,7 +265,8 @@ def script_text(options: Options) -> str:
 def _output_path(out: Path | None, label: str, options: Options, plan: Plan) -> Path:
     if out is not None:
         return out
-    minutes = f"{options.minutes:g}" if options.minutes else f"{round(plan.duration / 60)}"
+    minutes = f"{options.minutes:g}" if options.minutes else \
+        f"{max(1, round(plan.duration / 60))}"  # a script of seconds: 1min, not 0min
     return DEFAULT_OUTPUT / f"{label}-{options.pace}-{minutes}min.mp3"
 
 

@@ -93,6 +93,18 @@ def estimate_speech(text: str) -> float:
     return seconds * ESTIMATED_AT_WPM / VOICE_WPM
 
 
+def minutes_text(minutes: float) -> str:
+    """``1 minute``, ``2.5 minutes``."""
+    return f"{minutes:g} minute" + ("" if minutes == 1 else "s")
+
+
+def span_text(low: float, high: float) -> str:
+    """``18.3 to 47.0 minutes``, or ``about 0.3 minutes`` where the two read the same."""
+    if f"{low:.1f}" == f"{high:.1f}":
+        return f"only about {low:.1f} minutes"
+    return f"{low:.1f} to {high:.1f} minutes"
+
+
 def sentence_slot(text: str, speech: float, pace: Pace, depth: float = 0.0) -> float:
     """Seconds a sentence and the gap after it take at the pace's narration rate,
     slowed by ``depth`` (0-1) of the settling."""
@@ -280,8 +292,8 @@ def _fit(
     if not reaches(target, shortest, longest):
         raise InvalidOption(
             "--minutes",
-            f"cannot fit {target / 60:g} minutes at the {pace.name} pace: this session "
-            f"can last {shortest / 60:.1f} to {longest / 60:.1f} minutes",
+            f"cannot fit {minutes_text(target / 60)} at the {pace.name} pace: this session "
+            f"can last {span_text(shortest / 60, longest / 60)}",
         )
     spare = longest - shortest
     fraction = 0.0 if spare <= 0 else min(1.0, max(0.0, (target - shortest) / spare))

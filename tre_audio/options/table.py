@@ -141,8 +141,8 @@ OPTIONS: tuple[Option, ...] = (
            "gaze on one spot instead", False, "closed", part="recipe", example=True),
     Option("tremor", "a number", "minutes of tremor, from 1 to the level's most (`seated`: "
            "at most 3); refused by a programme without a tremor phase", None,
-           "the level's range", ONE_SESSION, "recipe", must="a number of minutes",
-           metavar="MIN"),
+           "the level's range", ONE_SESSION, "recipe",
+           must="minutes, from 1 to the level's most", metavar="MIN"),
     Option("pattern", "text", "the breathing pattern of the `breathing` programme: "
            + ", ".join(f"`{name}`" for name in settings.PATTERNS) + "; refused by the others",
            None, f"`{settings.DEFAULT_PATTERN}`", ONE_SESSION, "recipe",

@@ -71,7 +71,7 @@ class Voice:
     gender: str = ""
     speed: float | None = None
     """Times faster than real time it speaks: as measured on this machine when it last
-    spoke a session, else as shipped (measured on one core of an AMD EPYC), else None."""
+    spoke a session, else as shipped (``EngineModule.SPEEDS``), else None."""
 
     def names(self) -> tuple[str, ...]:
         """Every name it answers to: its own, then its older ones."""
@@ -118,7 +118,7 @@ class EngineModule(Protocol):
     take them, whether or not the voice is listed here."""
     SPEEDS: dict[str, float]
     """Times faster than real time its shipped voices speak, measured for ``list
-    voices`` (on one core of an AMD EPYC)."""
+    voices`` (on two cores of an AMD EPYC)."""
 
     def voices(self) -> list[Voice]:
         """The voices it can use here (and those it ships that it cannot, refused with the
