@@ -1,12 +1,13 @@
-"""Fit the speech estimate (``plan.SPEECH_ESTIMATE``) to the built-in programmes as an
-engine speaks them, and print how far the estimate in use and words alone are off.
+"""Fit the speech estimate (``plan.SPEECH_ESTIMATE``) to the built-in programmes as a
+voice speaks them, and print how far the estimate in use and words alone are off.
 
 Every sentence of every programme, at the first and last levels and at its natural
 length and two fitted ones, is spoken (from the speech cache where it is there) and
 measured as a session uses it: trimmed and levelled.
 
-    .venv/bin/python scripts/speech_estimate.py            # Piper, the bundled voice
-    .venv/bin/python scripts/speech_estimate.py --engine system
+    .venv/bin/python scripts/speech_estimate.py              # the default voice, heart
+    .venv/bin/python scripts/speech_estimate.py --voice joe
+    .venv/bin/python scripts/speech_estimate.py --voice en-us+f2   # a system voice
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from tre_audio.errors import TreAudioError
 from tre_audio.narration.plan import SPEECH_ESTIMATE, estimate_speech, speech_features
 from tre_audio.narration.programmes import programmes
 from tre_audio.narration.script import spoken
-from tre_audio.session import narration
+from tre_audio.session import narration, speaker
 from tre_audio.options.values import Options
-from tre_audio.speech.cache import ClipCache, default_folder
-from tre_audio.speech.speaker import Speaker
 
 LEVELS = ("sensitive", "regular")
 MINUTES = (None, 12, 20)
@@ -44,12 +43,10 @@ def sentences() -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", default="piper", choices=["piper", "system"])
+    parser.add_argument("--voice", help="a voice by its name in tre-audio list voices")
     args = parser.parse_args()
     texts = sentences()
-    speaker = Speaker(args.engine, None, settings.VOICE_WPM,
-                      ClipCache(default_folder(), settings.SAMPLE_RATE))
-    clips = speaker.speak(texts)
+    clips = speaker(Options(voice=args.voice)).speak(texts)  # as a session speaks them
     real = np.array([len(clips[text]) / settings.SAMPLE_RATE for text in texts])
     columns = np.array([speech_features(text) for text in texts])
     fitted, *_ = np.linalg.lstsq(columns, real, rcond=None)
@@ -59,7 +56,8 @@ def main() -> None:
         print(f"{name:<22} error a sentence {np.sqrt(np.mean(error**2)):.2f} s (most "
               f"{np.abs(error).max():.2f} s), in all {100 * (guess.sum() / real.sum() - 1):+.1f}%")
 
-    print(f"{args.engine}: {len(texts)} sentences, {real.sum():.0f} s of speech")
+    print(f"{args.voice or 'the default voice'}: {len(texts)} sentences, "
+          f"{real.sum():.0f} s of speech")
     report("words at VOICE_WPM", np.array([len(t.split()) * 60 / settings.VOICE_WPM
                                            for t in texts]))
     report(f"in use {SPEECH_ESTIMATE}", np.array([estimate_speech(t) for t in texts]))
