@@ -14,8 +14,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from importlib.util import find_spec
@@ -136,30 +135,22 @@ def fingerprint(voice: str) -> str:
 
 @dataclass
 class HibariEngine:
-    voice: str
-    model: Path
+    tts: Any
+    """One synthesizer for every worker thread: after loading, hibari's text front end
+    and model only read their state (onnxruntime runs a session from many threads)."""
     identity: str
     length_scale: float = 1.0
     """1/speed: above 1 slower."""
     workers: int = 1
     name: str = "hibari"
-    _each: threading.local = field(default_factory=threading.local)
-    """Each worker thread's own synthesizer: hibari's text front end keeps state."""
 
     @property
     def sample_rate(self) -> int:
         return 24_000
 
-    def _synthesizer(self) -> Any:
-        made = getattr(self._each, "tts", None)
-        if made is None:
-            made = self._each.tts = _load(self.voice, self.model)
-        return made
-
     def synthesize(self, text: str) -> np.ndarray:
-        tts = self._synthesizer()
         try:
-            audio = tts(text, speed=1.0 / self.length_scale, seed=SEED)
+            audio = self.tts(text, speed=1.0 / self.length_scale, seed=SEED)
         except Exception as error:  # onnxruntime and hibari raise their own untyped errors
             why = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise EngineError(f"hibari failed on '{text[:60]}': {why}") from None
@@ -168,7 +159,7 @@ class HibariEngine:
         return np.asarray(audio, dtype=np.float32)
 
     def close(self) -> None:
-        self._each = threading.local()
+        self.tts = None
 
 
 def _load(voice: str, model: Path) -> Any:
@@ -199,9 +190,10 @@ def open_engine(voice: str, wpm: float) -> HibariEngine:
         raise VoiceError(f"voice '{voice}' cannot be read ({path}): {error.strerror}") from None
     if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_MODEL:
         raise VoiceError(f"voice '{voice}' is not a regular file of at most 200 MB ({path})")
-    engine = HibariEngine(voice, path, voice_identity("hibari", fingerprint(voice), wpm),
+    tts = _load(voice, path)  # a broken model fails here, in one line
+    tts.g2p  # the text front end loads now (0.45 s), not in a worker thread at once
+    engine = HibariEngine(tts, voice_identity("hibari", fingerprint(voice), wpm),
                           workers=min(2, os.cpu_count() or 1))
-    engine._synthesizer()  # a broken model fails here, in one line
     shipped = rate.from_measured(_MEASURED_RATES.get((path.name, status.st_size), ()), wpm)
     engine.length_scale = shipped if shipped is not None else rate.calibrated(
         engine.identity, wpm, lambda scale: _measured_wpm(engine, scale), _LENGTH_EXPONENT)
