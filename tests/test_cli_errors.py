@@ -200,3 +200,15 @@ def test_the_command_alone_shows_its_help_and_a_missing_argument_is_one_line():
     assert group.exit_code == 0 and "Commands:" in group.stdout
     assert_one_line_error(run("list"), 2, "Missing argument 'WHAT'. Choose from: programmes, "
                           "exercises, voices")
+
+
+def test_a_file_of_yours_beside_an_mp3_that_is_no_session_is_kept(script, private_folders):
+    (private_folders / "notes.txt").write_text("my notes", encoding="utf-8")
+    assert run("say", "Hi.", "-o", "notes.mp3").exit_code == 0  # an MP3, not a session
+    result = run("generate", "--script", str(script), "-o", "notes.mp3")
+    assert_one_line_error(result, 2, "notes.txt is there, and is not an earlier session's")
+    assert (private_folders / "notes.txt").read_text(encoding="utf-8") == "my notes"
+    session = run("generate", "--script", str(script), "-o", "made.mp3")
+    assert session.exit_code == 0
+    again = run("generate", "--script", str(script), "-o", "made.mp3")  # a session's own
+    assert again.exit_code == 0, again.stderr

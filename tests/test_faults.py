@@ -63,6 +63,8 @@ def work(private_folders: Path) -> Path:
     (private_folders / "out").mkdir()
     (private_folders / "out" / "keep.mp3").write_bytes(EARLIER)
     (private_folders / "out" / "keep.txt").write_text("earlier transcript", encoding="utf-8")
+    (private_folders / "out" / "keep.json").write_text(  # the earlier session's timeline
+        '{"format": "tre-audio manifest 2"}', encoding="utf-8")
     return private_folders
 
 

@@ -3,6 +3,7 @@ format and level, voice files of the user's, and a model hub never asked."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 
@@ -131,3 +132,21 @@ def test_without_hibari_installed_the_engine_says_how_to_install_it(monkeypatch)
     assert heart.refused == f"it is not installed: {hibari.INSTALL_HINT}"
     with pytest.raises(EngineError, match="pip install 'hibari-tts"):
         engine_module("hibari").open_engine("heart", VOICE_WPM)
+
+
+def test_a_file_of_a_hibari_name_that_is_no_model_file_is_refused_with_why(
+        private_folders, tmp_path, monkeypatch):
+    from tre_audio.speech import piper
+
+    monkeypatch.setenv("TRE_AUDIO_CACHE", str(tmp_path / "cache"))
+    voices_folder = private_folders / "voices"
+    voices_folder.mkdir()
+    os.mkfifo(voices_folder / "bf_emma.int8.onnx")
+    (voices_folder / "bm_fable.int8.onnx").symlink_to(piper.model_path("joe"))  # Piper's
+    listed = {v.name: v for v in voices().voices}
+    assert listed["emma"].refused == "it is not a regular file"
+    refused = CliRunner().invoke(cli, ["say", "Rest now.", "--voice", "emma"])
+    assert refused.exit_code == 2 and "it is not a regular file" in refused.stderr
+    other = CliRunner().invoke(cli, ["say", "Rest now.", "--voice", "fable", "-o", "f.mp3"])
+    assert other.exit_code == 1 and other.stderr.count("\n") == 1
+    assert "voice 'fable' is not a hibari model" in other.stderr, other.stderr

@@ -403,15 +403,16 @@ def _beside(with_plot: bool) -> tuple[str, ...]:
 
 def _not_strays(mp3: Path, with_plot: bool) -> None:
     """Refuse an output that would replace files of its names that are not an earlier
-    session's: a transcript's name beside no MP3 is a file of the user's."""
-    if mp3.exists() or mp3.is_symlink():
+    session's: beside no session's timeline (an MP3 of ``say`` has none), a transcript's
+    name is a file of the user's."""
+    if timedtext.is_manifest(mp3.with_suffix(".json")):
         return
     for suffix in _beside(with_plot):
         there = mp3.with_suffix(suffix)
         if there.exists() or there.is_symlink():
-            raise InvalidOption("--out", f"{there} is there, and no {mp3.name} beside it: it "
-                                "is not an earlier session's, and is not replaced; move it "
-                                "or choose another --out")
+            raise InvalidOption("--out", f"{there} is there, and is not an earlier "
+                                "session's (no session's timeline is beside it): it is not "
+                                "replaced; move it or choose another --out")
 
 
 def _spare(inputs: Sequence[Path], mp3: Path, with_plot: bool) -> None:
@@ -480,7 +481,7 @@ def _title(label: str, resolved: Resolved, plan: Plan) -> str:
     options = resolved.options
     title = one_line(render.text(resolved.language, "title", {
         "name": options.name.strip(), "label": label, "pace": options.pace,
-        "minutes": round(plan.duration / 60)}, options.templates))
+        "minutes": max(1, round(plan.duration / 60))}, options.templates))
     return title[:MAX_TITLE]
 
 

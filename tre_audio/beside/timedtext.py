@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
+from ..files.inputs import read_bytes
 from ..narration.plan import Plan
 
 WRAP_AT = 80
@@ -13,6 +15,19 @@ WRAP_AT = 80
 FORMAT_NAME = "tre-audio manifest"
 """The timeline's format, whatever its version: what the library takes for a session's."""
 FORMAT = f"{FORMAT_NAME} 2"
+
+
+MANIFEST_MOST = 50_000_000
+"""The largest timeline read to tell whether it is one (a 3-hour session's is 2 MB)."""
+
+
+def is_manifest(path: Path) -> bool:
+    """Whether ``path`` is a session's timeline (a regular file, JSON, of this format)."""
+    try:
+        data = json.loads(read_bytes(path, MANIFEST_MOST))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and str(data.get("format", "")).startswith(FORMAT_NAME)
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,8 @@ def files() -> frozenset[str]:
 
 
 def _path(name: str) -> Path | None:
-    """The model file of voice ``name``: in the package, or in a voices folder."""
+    """The model file of voice ``name``: in the package, or in a voices folder (the
+    first that has a file of its name, whatever the file is: see ``voices``)."""
     entry = _registry().get(name)
     if entry is None:
         return None
@@ -88,7 +89,7 @@ def _path(name: str) -> Path | None:
     if entry.get("bundled") and assets is not None:
         return assets / entry["file"]
     for folder in voice_folders():
-        if (folder / entry["file"]).is_file():
+        if (folder / entry["file"]).exists() or (folder / entry["file"]).is_symlink():
             return folder / entry["file"]
     return None
 
@@ -111,7 +112,8 @@ def voices() -> list[Voice]:
         found.append(Voice("hibari", name, f"the hibari voice {where}",
                            shipped=name in SHIPPED, speaks=str(entry.get("language", "en")),
                            accent=str(entry.get("accent", "")),
-                           gender=str(entry.get("gender", ""))))
+                           gender=str(entry.get("gender", "")),
+                           refused="" if path.is_file() else "it is not a regular file"))
     return found
 
 
@@ -174,11 +176,16 @@ def _load(voice: str, model: Path) -> Any:
     onnxruntime.set_default_logger_severity(4)
     try:
         # the model's path is given: hibari never looks for it, or fetches it, itself
-        return Hibari(voice=voice, model=str(model), threads=1)
+        made = Hibari(voice=voice, model=str(model), threads=1)
+        takes = {given.name for given in made.sess.get_inputs()}
     except Exception as error:  # onnxruntime raises its own untyped errors
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise VoiceError(f"voice '{voice}' is corrupt or not a hibari model ({model}): "
                          f"{first}") from None
+    if takes != {"ids", "speed"}:  # another kind of model (a Piper voice, say)
+        raise VoiceError(f"voice '{voice}' is not a hibari model ({model}): it takes "
+                         f"{', '.join(sorted(takes))}")
+    return made
 
 
 def open_engine(voice: str, wpm: float) -> HibariEngine:
