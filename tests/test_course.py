@@ -391,7 +391,7 @@ def test_the_course_command_makes_a_course_from_the_cached_speech(made, tmp_path
         (["--per-week", "5"], ["--per-week must be a whole number from 1 to 4"]),
         (["--per-week", "two"], ["'two' is not a valid integer"]),
         (["-o", "a-file"], ["is a file"]),
-        (["grounding"], ["tremor phase"]),
+        (["grounding"], ["--level is not taken by programme 'grounding'"]),  # its own first
     ],
 )
 def test_a_bad_value_is_one_line_on_stderr_with_exit_2(args, words, private_folders,

@@ -619,3 +619,24 @@ def test_the_full_lead_ins_are_used_wherever_they_fit():
     natural = words(_script({"programme": "classic"}))
     assert words(_script({"programme": "classic", "minutes": 29.0})) == natural
     assert words(_script({"programme": "classic", "minutes": 20.0})) != natural
+
+
+@pytest.mark.parametrize("name", list(programmes.programmes()))
+def test_a_level_is_refused_by_a_programme_that_is_the_same_at_every_level(name):
+    """'level' is among what a programme takes exactly when its words or holds change
+    with the level; the option's help names the ones it does not change."""
+    from tre_audio.choices import layers, profile
+    from tre_audio.options import table
+
+    renderings = {tuple(_render(name, level, "gentle", False)) for level in settings.LEVELS}
+    takes = "level" in programmes.programmes()[name].takes
+    assert takes == (len(renderings) > 1)
+    help_text = table.BY_KEY["level"].help
+    assert (f"`{name}`" in help_text.split("refused by")[1]) != takes
+    if not takes:
+        with pytest.raises(InvalidOption, match=f"--level is not taken by programme '{name}'"):
+            layers.options({"programme": name, "level": "regular"}, profile=profile.Profile())
+    else:
+        layers.options({"programme": name, "level": "regular"}, profile=profile.Profile())
+    # a profile's level is general: it does not stop any programme
+    layers.options({"programme": name}, profile=profile.Profile(level="regular"))

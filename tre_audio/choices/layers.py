@@ -14,6 +14,7 @@ from ..errors import InvalidOption, PlanError, ProfileError, TreAudioWarning
 from ..files import tomlfile
 from ..options import values
 from ..options.values import Options
+from ..narration.programmes import check_level, parts
 from ..session import check, check_length
 
 def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,6 +52,10 @@ def options(given: Mapping[str, Any], plan: Path | None = None,
     layers = (base, planned.choices if planned else {}, given)
     try:
         made = build(merge(*layers))
+        chosen_level = given.get("level") or (planned.choices.get("level") if planned
+                                              else None)
+        if chosen_level is not None and script is None:
+            check_level(parts(made.programme, made.recipe.exercises, made.templates))
         if "minutes" in base and all(layer.get("minutes") is None for layer in layers[1:]):
             made = _general_length(made, base["minutes"], script)
         elif planned and "minutes" in planned.choices and given.get("minutes") is None:

@@ -16,7 +16,7 @@ import math
 import re
 import tomllib
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -31,7 +31,7 @@ from ..files import tomlfile
 FRAME = ("arrival", "closing")
 """The exercises that open and close every list: they hold the safety content."""
 
-TAKEN_BY_SOME = ("tremor", "pattern", "tune")
+TAKEN_BY_SOME = ("tremor", "pattern", "level", "tune")
 """The choices only some programmes take."""
 
 
@@ -57,8 +57,8 @@ class Programme:
         if (self.template is None) == (self.exercises is None):
             raise ValueError(f"programme {self.name}: give a template or exercises")
         if not set(self.takes) <= set(TAKEN_BY_SOME):
-            raise ValueError(f"programme {self.name}: takes may list only tremor and "
-                             "pattern")
+            raise ValueError(f"programme {self.name}: takes may list only tremor, "
+                             "pattern and level")
         if not LANGUAGE.fullmatch(self.language):
             raise ValueError(f"programme {self.name}: a language is a tag such as en or de")
         if self.tremor_most is not None and not (
@@ -136,7 +136,7 @@ def _entry(name: str, entry: Mapping[str, Any]) -> Programme:
     exercises = entry.get("exercises")
     takes = set(entry.get("takes", ()))
     if exercises is not None:
-        takes |= {"tune", *(["tremor"] if "tremor" in exercises else [])}
+        takes |= _list_takes(exercises)
     return Programme(name, entry["summary"], entry.get("template"),
                      None if exercises is None else tuple(exercises), frozenset(takes),
                      entry.get("tremor_most"), entry.get("language", "en"))
@@ -206,6 +206,12 @@ def classic_order() -> tuple[str, ...]:
     return (FRAME[0], *(_shipped()["classic"].exercises or ()), FRAME[1])
 
 
+def _list_takes(exercises: Sequence[str]) -> frozenset[str]:
+    """What a list of exercises takes: a tune and a level always, a tremor time when
+    the tremor is among them."""
+    return frozenset({"tune", "level", *(["tremor"] if "tremor" in exercises else [])})
+
+
 @dataclass(frozen=True)
 class Parts:
     """What a session is made of, for checking what it takes."""
@@ -221,8 +227,7 @@ def parts(name: str, exercises: tuple[str, ...] | None, templates: Path | None =
           ) -> Parts:
     """What the programme ``name``, or the custom list ``exercises``, is made of."""
     if exercises is not None:
-        return Parts("your list of exercises",
-                     frozenset({"tune", *(["tremor"] if "tremor" in exercises else [])}),
+        return Parts("your list of exercises", _list_takes(exercises),
                      (FRAME[0], *exercises, FRAME[1]))
     chosen = programme(name, templates)
     listed = (FRAME[0], *chosen.exercises, FRAME[1]) if chosen.exercises else ()
@@ -238,6 +243,14 @@ def _unread(path: Path, name: str) -> None:
         f"{path} is not read: programme '{name}' is a list of exercises; change their "
         "templates (tre-audio list exercises), or add a programme of your own"),
         stacklevel=3)
+
+
+def check_level(made_of: Parts) -> None:
+    """An ``InvalidOption`` if ``made_of`` is the same at every level (a level chosen
+    for one session, on the command line or in a plan: a profile's is general)."""
+    if "level" not in made_of.takes:
+        raise InvalidOption("--level", f"--level is not taken by {made_of.where}: it is the "
+                            "same at every level")
 
 
 def check_fits(made_of: Parts, *, tremor: float | None, tremor_most: float,

@@ -121,7 +121,8 @@ OPTIONS: tuple[Option, ...] = (
            choices=tuple(settings.PACES), noun="pace"),
     Option("level", "text", "`sensitive` (tremor 1-3 min: with a trauma history, or after a "
            "session that felt too much), `first-time` (3-6), `beginner` (5-10), `regular` "
-           "(8-15)", settings.DEFAULT_LEVEL, f"`{settings.DEFAULT_LEVEL}`",
+           "(8-15); refused by `grounding`, `spiral` and `cooldown`, the same at every "
+           "level", settings.DEFAULT_LEVEL, f"`{settings.DEFAULT_LEVEL}`",
            choices=tuple(settings.LEVELS), noun="level"),
     Option("minutes", "a number", "fit the session to N minutes (within 3%) by lengthening "
            "or shortening its flexible holds; the full lead-ins wherever they fit, else "
