@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from serving import copy_session, get, make_session, raw, running, serving
+from tre_audio.listen import wire
 from tre_audio.listen.server import REREAD_SECONDS, Hosts, open_server
 
 SECRET = "the contents of a file outside the folder"
@@ -329,3 +330,43 @@ def test_a_new_address_is_answered_after_the_addresses_are_read_again():
     assert not hosts.allows("2001:db8::5:8737")
     assert Hosts(80, ["localhost"]).allows("localhost") and \
         Hosts(80, ["localhost"]).allows("localhost:80")
+
+
+def test_a_connection_that_says_nothing_is_closed(made, tmp_path, monkeypatch):
+    """After ``IDLE_SECONDS`` of silence: from its start, in the middle of a request's
+    head, and after an answer while kept alive (here the limit is 1 s, not 120)."""
+    monkeypatch.setattr(wire, "IDLE_SECONDS", 1.0)
+    copy_session(made, tmp_path / "sessions", "morning", "Morning")
+    with open_server(tmp_path / "sessions", port=0) as server, running(server):
+        port = int(server.server_address[1])
+        asks = {"nothing": b"", "half a head": b"GET / HTTP/1.1\r\nHost: local",
+                "after an answer": f"GET /feed.xml HTTP/1.1\r\nHost: 127.0.0.1:{port}"
+                                   f"\r\n\r\n".encode()}
+        for what, sent in asks.items():
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+                began = time.monotonic()
+                connection.sendall(sent)
+                received = b"".join(iter(lambda: connection.recv(65536), b""))
+                waited = time.monotonic() - began
+            assert 0.9 <= waited < 5, (what, waited)
+            assert received.startswith(b"HTTP/1.1 200") == (what == "after an answer"), what
+
+
+def test_a_client_that_stops_reading_is_dropped(made, tmp_path, monkeypatch):
+    """A file's answer waits at most ``IDLE_SECONDS`` (here 1 s) for a client that has
+    stopped reading, then drops it: it does not hold the file and a task for ever."""
+    monkeypatch.setattr(wire, "IDLE_SECONDS", 1.0)
+    mp3 = copy_session(made, tmp_path / "sessions", "morning", "Morning")
+    with mp3.open("ab") as grown:
+        grown.write(bytes(64 * 1024 * 1024))  # far more than the sockets' buffers hold
+    size = mp3.stat().st_size
+    with open_server(tmp_path / "sessions", port=0) as server, running(server):
+        port = int(server.server_address[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(f"GET /files/morning.mp3 HTTP/1.1\r\nHost: 127.0.0.1:{port}"
+                               f"\r\n\r\n".encode())
+            time.sleep(3)  # reading nothing
+            received = 0  # then what the kernels still held, and the end
+            while chunk := connection.recv(1 << 20):
+                received += len(chunk)
+    assert 0 < received < size / 2

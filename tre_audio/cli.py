@@ -26,7 +26,7 @@ from .listen.feed import write as write_feed
 from .options.values import Options
 from .session import (generate as make_session, plot_session, preview_ambient,
                       say as say_text, script_text)
-from .listen.server import DEFAULT_PORT, open_server
+from .listen import DEFAULT_PORT
 from .speech.engine import DEFAULT_ENGINE, ENGINES, voices as all_voices
 from .beside.texts import clock
 
@@ -444,6 +444,8 @@ def serve(folder: Path, lan: bool, host: str | None, port: int) -> None:
     podcast feed. Private: only this computer can connect unless --lan. Ctrl-C stops."""
     def skipped(reason: str) -> None:  # at the start, and as later changes are found
         click.echo(f"tre-audio: skipped {reason}", err=True)
+
+    from .listen.server import open_server  # the web stack, only when serving
 
     with _library_errors():
         server = open_server(folder, lan=lan, host=host, port=port, report=skipped)

@@ -8,7 +8,11 @@ rebinding) cannot read it through the user's own browser. Only the files of the 
 the library lists are served, found by their names in that list (never by joining a path
 onto the folder), so there is no path traversal, no symlink out of the folder, no hard
 link, no hidden or half-written file and no directory listing. Files are sent with byte
-ranges (206) so that players can seek.
+ranges (206) so that players can seek, from the handle the library opened (a file is
+never opened again by its path).
+
+Requests and answers are Starlette's, on uvicorn's HTTP/1.1 (``wire``). One application
+answers every request: routing is ``route``'s alone, on the target exactly as sent.
 
 The machine's addresses are read from its interfaces (``getifaddrs``, through psutil):
 finding them sends nothing and looks no name up.
@@ -30,30 +34,30 @@ import os
 import re
 import secrets
 import socket
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote
 
-from . import feed, pages
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from . import DEFAULT_PORT, feed, pages, wire
 from ..errors import InvalidOption, ServeError
 from ..files.inputs import read_bytes
 from .library import Entry, Library
+from .wire import Listener
 from ..beside.files import CHAPTERS, MP3, WEBVTT, WRITTEN
 
-DEFAULT_PORT = 8737
 LOOPBACK = "127.0.0.1"
 EVERYWHERE = "0.0.0.0"
 TOKEN_BYTES = 16
 """The token has 128 random bits (22 characters)."""
 CHUNK = 64 * 1024
-IDLE_SECONDS = 120
-"""A connection that sends nothing for this long is closed."""
 REREAD_SECONDS = 5.0
 """A ``Host`` that is not known reads the interfaces' addresses again, at most this often
 (an address that changed while the server runs is then answered)."""
@@ -68,8 +72,6 @@ _PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; media-
                 "img-src 'self' data:; base-uri 'none'; form-action 'none'; "
                 "frame-ancestors 'none'")
 _FILE_POLICY = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
-_ERROR_POLICY = "default-src 'none'; base-uri 'none'; form-action 'none'; " \
-    "frame-ancestors 'none'; sandbox"
 _RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.ASCII | re.IGNORECASE)
 _VIRTUAL = ("docker", "br-", "veth", "virbr", "vmnet", "vboxnet", "lxc", "lxd", "podman",
             "tun", "tap", "wg", "tailscale", "zt", "utun", "bridge", "awdl", "llw")
@@ -270,38 +272,38 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-class SessionServer(ThreadingHTTPServer):
-    """The HTTP server over a ``Library``; ``token`` None means no token is asked. It
-    answers the Host names of ``own_names`` with its port, and with ``lan`` the addresses
-    of the machine's interfaces too (a server on loopback cannot be reached by those)."""
-
-    daemon_threads = True
+class SessionServer(Listener):
+    """The server over a ``Library``; ``token`` None means no token is asked. It answers
+    the Host names of ``own_names`` with its port, and with ``lan`` the addresses of the
+    machine's interfaces too (a server on loopback cannot be reached by those)."""
 
     def __init__(self, library: Library, address: tuple[str, int], token: str | None,
                  lan: bool = False) -> None:
         self.library = library
         self.token = token
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        super().__init__(address, _Handler)
+        super().__init__(_Guard(self), address)
         found = interfaces() if lan else {}  # on loopback, no other address reaches it
         self._shown = lan_address(found) if address[0] in (EVERYWHERE, "::") else address[0]
         addresses = [a for each in found.values() for a in each]
         self.hosts = Hosts(int(self.server_address[1]), own_names(address[0]) + addresses,
                            _all_addresses if lan else None)
         self._rendered: dict[tuple[str, str], tuple[int, bytes]] = {}
+        self._lock = threading.Lock()
 
     def rendered(self, kind: str, base: str, make: Callable[[list[Entry]], str]) -> bytes:
         """The page or feed ``kind`` for ``base`` as ``make`` renders it from the sessions,
         kept until the library's listing changes (rendering 3,000 takes a fair part of a
         second)."""
         listing = self.library.refresh()
-        kept = self._rendered.get((kind, base))
+        with self._lock:
+            kept = self._rendered.get((kind, base))
         if kept is not None and kept[0] == listing.version:
             return kept[1]
         data = make(list(listing.sessions)).encode()
-        if len(self._rendered) > 64:  # a few Host names and two kinds: never many
-            self._rendered.clear()
-        self._rendered[(kind, base)] = (listing.version, data)
+        with self._lock:
+            if len(self._rendered) > 64:  # a few Host names and two kinds: never many
+                self._rendered.clear()
+            self._rendered[(kind, base)] = (listing.version, data)
         return data
 
     @property
@@ -316,11 +318,6 @@ class SessionServer(ThreadingHTTPServer):
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{port}{self.prefix}/"
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            return  # players drop connections all the time
-        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def open_server(folder: Path, *, lan: bool = False, host: str | None = None,
@@ -348,153 +345,179 @@ def open_server(folder: Path, *, lan: bool = False, host: str | None = None,
     return server
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: SessionServer
-    protocol_version = "HTTP/1.1"
-    server_version = "tre-audio"
-    timeout = IDLE_SECONDS
+class _Guard:
+    """The application: GET and HEAD only (501), one ``Host`` of the server's own (400),
+    then ``answer`` in a worker thread; every answer gets ``wire.COMMON``, and one that is
+    not a success ``wire.ERROR_POLICY`` unless it has a policy of its own. An answer that
+    fails before it starts is a 500 of the same kind."""
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's names)
-        self._answer(body=True)
+    def __init__(self, server: SessionServer) -> None:
+        self.server = server
 
-    def do_HEAD(self) -> None:  # noqa: N802
-        self._answer(body=False)
+    async def __call__(self, scope: wire.Scope, receive: wire.Receive, send: wire.Send
+                       ) -> None:
+        if scope["type"] != "http":
+            return
+        started = False
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        """Log nothing: every address carries the token, which is printed only once."""
+        async def guarded(message: wire.Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [(k, v) for k, v in message.get("headers", ())
+                           if k.lower() not in _COMMON_NAMES]
+                headers += wire.COMMON
+                if message["status"] >= 300 and not any(
+                        k.lower() == b"content-security-policy" for k, _ in headers):
+                    headers.append((b"content-security-policy", wire.ERROR_POLICY.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
 
-    def version_string(self) -> str:
-        return self.server_version  # without Python's version
-
-    def send_error(self, code: int, message: str | None = None,
-                   explain: str | None = None) -> None:
-        """The errors http.server finds itself (a malformed request line, a method other
-        than GET and HEAD...), answered as ours are, and the connection closed."""
-        self.close_connection = True
-        status = HTTPStatus(code)
-        body = getattr(self, "command", None) != "HEAD" and code >= 200 and \
-            code not in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED)
-        self._send(status, f"{status.value} {status.phrase}\n".encode(),
-                   "text/plain; charset=utf-8", body, {"Connection": "close"})
-
-    def _answer(self, body: bool) -> None:
+        head = scope["method"] == "HEAD"
         try:
-            hosts = self.headers.get_all("Host") or []
-            if len(hosts) != 1 or not self.server.hosts.allows(hosts[0]):
+            if scope["method"] not in ("GET", "HEAD"):
+                raise Refused(HTTPStatus.NOT_IMPLEMENTED)
+            hosts = [value for name, value in scope["headers"] if name == b"host"]
+            host = hosts[0].decode("latin-1") if len(hosts) == 1 else None
+            if not self.server.hosts.allows(host):
                 raise Refused(HTTPStatus.BAD_REQUEST)
-            kind, name = route(self.path, self.server.token)
-            library, prefix = self.server.library, self.server.prefix
-            if kind == "index":
-                self._page(self.server.rendered("index", self._base(), lambda e: pages.index(
-                    e, prefix, self._base() + feed.FEED_NAME)), body)
-            elif kind == "session":
-                entry = library.find(name)
-                if entry is None:
-                    raise Refused(HTTPStatus.NOT_FOUND)
-                vtt = entry.read_text(WEBVTT.suffix, VTT_LIMIT)
-                self._page(pages.session(entry, prefix, vtt).encode(), body)
-            elif kind == "feed":
-                text = self.server.rendered("feed", self._base(), lambda e: feed.rss(
-                    e, self._base() + "files/", self._base()))
-                self._send(HTTPStatus.OK, text, "application/rss+xml; charset=utf-8", body)
-            elif kind == "asset":
-                data = pages.asset(name)
-                if data is None:
-                    raise Refused(HTTPStatus.NOT_FOUND)
-                self._send(HTTPStatus.OK, data, pages.ASSETS[name], body)
-            else:
-                self._file(name, body)
+            request = Request(scope, receive)
+            response = await anyio.to_thread.run_sync(_answer, self.server, request, head)
         except Refused as refusal:
-            self._refuse(refusal)
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
+            response = _refusal(refusal, head)
+        except Exception:
+            if started:
+                raise
+            response = _refusal(Refused(HTTPStatus.INTERNAL_SERVER_ERROR), head)
+        await response(scope, receive, guarded)
 
-    def _base(self) -> str:
-        """This server's address as the client used it (for the feed's full addresses):
-        the Host was checked to be one of the server's own."""
-        host = str(self.headers.get("Host", "")).strip(" \t").lower()
-        return f"http://{host}{self.server.prefix}/"
 
-    def _file(self, name: str, body: bool) -> None:
-        library = self.server.library
-        if name.endswith(CHAPTERS.suffix):
-            entry = library.find(name[: -len(CHAPTERS.suffix)])
-            if entry is None:
-                raise Refused(HTTPStatus.NOT_FOUND)
-            self._send(HTTPStatus.OK, feed.chapters_json(entry).encode(),
-                       CHAPTERS.media_type, body)
-            return
-        handle = library.open(name)
-        if handle is None:
+_COMMON_NAMES = {name for name, _ in wire.COMMON}
+
+
+def _refusal(refusal: Refused, head: bool) -> Response:
+    body = wire.error_body(refusal.status)
+    headers = {"Location": refusal.location} if refusal.location else {}
+    return _Sized(b"" if head else body, refusal.status, headers,
+                  "text/plain; charset=utf-8", len(body))
+
+
+class _Sized(Response):
+    """A whole answer whose Content-Length is ``length`` (for HEAD, with no body)."""
+
+    def __init__(self, body: bytes, status: int, headers: dict[str, str],
+                 media_type: str, length: int) -> None:
+        super().__init__(body, status, {**headers, "content-length": str(length)},
+                         media_type)
+
+
+def _answer(server: SessionServer, request: Request, head: bool) -> Response:
+    """The answer to a GET or HEAD whose Host was checked. Raises ``Refused``."""
+    target = request.scope["raw_path"].decode("latin-1")
+    kind, name = route(target, server.token)
+    library, prefix = server.library, server.prefix
+    base = _base(server, request)
+
+    def whole(data: bytes, content_type: str, headers: dict[str, str] | None = None
+              ) -> Response:
+        return _Sized(b"" if head else data, HTTPStatus.OK, headers or {}, content_type,
+                      len(data))
+
+    if kind == "index":
+        return whole(server.rendered("index", base, lambda e: pages.index(
+            e, prefix, base + feed.FEED_NAME)), _HTML, {"Content-Security-Policy": _PAGE_POLICY})
+    if kind == "session":
+        entry = library.find(name)
+        if entry is None:
             raise Refused(HTTPStatus.NOT_FOUND)
-        with handle:
-            self._send_file(handle, _TYPES.get(Path(name).suffix.lower(),
-                                               "application/octet-stream"), body)
+        vtt = entry.read_text(WEBVTT.suffix, VTT_LIMIT)
+        return whole(pages.session(entry, prefix, vtt).encode(), _HTML,
+                     {"Content-Security-Policy": _PAGE_POLICY})
+    if kind == "feed":
+        return whole(server.rendered("feed", base, lambda e: feed.rss(
+            e, base + "files/", base)), "application/rss+xml; charset=utf-8")
+    if kind == "asset":
+        data = pages.asset(name)
+        if data is None:
+            raise Refused(HTTPStatus.NOT_FOUND)
+        return whole(data, pages.ASSETS[name])
+    if name.endswith(CHAPTERS.suffix):
+        entry = library.find(name[: -len(CHAPTERS.suffix)])
+        if entry is None:
+            raise Refused(HTTPStatus.NOT_FOUND)
+        return whole(feed.chapters_json(entry).encode(), CHAPTERS.media_type)
+    handle = library.open(name)
+    if handle is None:
+        raise Refused(HTTPStatus.NOT_FOUND)
+    try:
+        return _file(handle, _TYPES.get(Path(name).suffix.lower(), "application/octet-stream"),
+                     request, head)
+    except BaseException:
+        handle.close()
+        raise
 
-    def _send_file(self, handle: BinaryIO, content_type: str, body: bool) -> None:
-        status = os.fstat(handle.fileno())
-        size = status.st_size
-        etag = f'"{status.st_mtime_ns:x}-{size:x}"'
-        modified = email.utils.formatdate(status.st_mtime, usegmt=True)
-        asked = self.headers.get("Range")
-        if_range = self.headers.get("If-Range")
-        if if_range is not None and if_range.strip() not in (etag, modified):
-            asked = None  # the file changed since the client's first part: send it whole
-        headers = {"Accept-Ranges": "bytes", "ETag": etag, "Last-Modified": modified}
-        if content_type == "image/svg+xml":
-            headers["Content-Security-Policy"] = _FILE_POLICY
-        try:
-            span = byte_range(asked, size)
-        except Unsatisfiable:
-            self._send(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"", "text/plain", body,
-                       {**headers, "Content-Range": f"bytes */{size}"})
-            return
-        if span is None:
-            code, start, length = HTTPStatus.OK, 0, size
-        else:
-            code, start, length = HTTPStatus.PARTIAL_CONTENT, span[0], span[1] - span[0] + 1
-            headers["Content-Range"] = f"bytes {span[0]}-{span[1]}/{size}"
-        self._head(code, content_type, length, headers)
-        if not body:
-            return
-        handle.seek(start)
+
+_HTML = "text/html; charset=utf-8"
+
+
+def _base(server: SessionServer, request: Request) -> str:
+    """This server's address as the client used it (for the feed's full addresses): the
+    Host was checked to be one of the server's own."""
+    host = request.headers.get("host", "").strip(" \t").lower()
+    return f"http://{host}{server.prefix}/"
+
+
+def _file(handle: BinaryIO, content_type: str, request: Request, head: bool) -> Response:
+    """The file open at ``handle``, whole or the byte range asked for; the handle is
+    closed when the answer ends, however it ends."""
+    status = os.fstat(handle.fileno())
+    size = status.st_size
+    etag = f'"{status.st_mtime_ns:x}-{size:x}"'
+    modified = email.utils.formatdate(status.st_mtime, usegmt=True)
+    asked = request.headers.get("range")
+    if_range = request.headers.get("if-range")
+    if if_range is not None and if_range.strip() not in (etag, modified):
+        asked = None  # the file changed since the client's first part: send it whole
+    headers = {"Accept-Ranges": "bytes", "ETag": etag, "Last-Modified": modified}
+    if content_type == "image/svg+xml":
+        headers["Content-Security-Policy"] = _FILE_POLICY
+    try:
+        span = byte_range(asked, size)
+    except Unsatisfiable:
+        handle.close()
+        return _Sized(b"", HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                      {**headers, "Content-Range": f"bytes */{size}"}, "text/plain", 0)
+    if span is None:
+        code, start, length = HTTPStatus.OK, 0, size
+    else:
+        code, start, length = HTTPStatus.PARTIAL_CONTENT, span[0], span[1] - span[0] + 1
+        headers["Content-Range"] = f"bytes {span[0]}-{span[1]}/{size}"
+    return _Part(handle, start, 0 if head else length, length, code, headers, content_type)
+
+
+class _Part(StreamingResponse):
+    """``sent`` bytes of ``handle`` from ``start``, under a Content-Length of ``length``;
+    the handle is closed when the answer ends, a dropped connection included."""
+
+    def __init__(self, handle: BinaryIO, start: int, sent: int, length: int, status: int,
+                 headers: dict[str, str], content_type: str) -> None:
+        self.handle = handle
+        super().__init__(self._chunks(start, sent), status,
+                         {**headers, "content-length": str(length)}, content_type)
+
+    async def _chunks(self, start: int, length: int) -> AsyncIterator[bytes]:
+        if length:
+            await anyio.to_thread.run_sync(self.handle.seek, start)
         while length > 0:
-            chunk = handle.read(min(CHUNK, length))
+            chunk = await anyio.to_thread.run_sync(self.handle.read, min(CHUNK, length))
             if not chunk:  # the file shrank under us: end the connection, not the answer
-                self.close_connection = True
-                return
-            self.wfile.write(chunk)
+                raise ConnectionAbortedError("the file shrank while it was sent")
             length -= len(chunk)
+            yield chunk
 
-    def _page(self, html: bytes, body: bool) -> None:
-        self._send(HTTPStatus.OK, html, "text/html; charset=utf-8", body,
-                   {"Content-Security-Policy": _PAGE_POLICY})
-
-    def _refuse(self, refusal: Refused) -> None:
-        headers = {"Location": refusal.location} if refusal.location else {}
-        message = f"{refusal.status.value} {refusal.status.phrase}\n".encode()
-        self._send(refusal.status, message, "text/plain; charset=utf-8",
-                   self.command != "HEAD", headers)
-
-    def _send(self, status: HTTPStatus, data: bytes, content_type: str, body: bool,
-              headers: dict[str, str] | None = None) -> None:
-        self._head(status, content_type, len(data), headers or {})
-        if body:
-            self.wfile.write(data)
-
-    def _head(self, status: HTTPStatus, content_type: str, length: int,
-              headers: dict[str, str]) -> None:
-        """The status line and headers; every answer is for this origin only, and one
-        that is not a success loads and runs nothing."""
-        if status >= 300 and "Content-Security-Policy" not in headers:
-            headers = {**headers, "Content-Security-Policy": _ERROR_POLICY}
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(length))
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Referrer-Policy", "no-referrer")
-        self.send_header("Cross-Origin-Resource-Policy", "same-origin")
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.end_headers()
+    async def __call__(self, scope: wire.Scope, receive: wire.Receive, send: wire.Send
+                       ) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.handle.close()
