@@ -26,7 +26,7 @@ from .listen.feed import write as write_feed
 from .options.values import Options
 from .session import (generate as make_session, plot_session, preview_ambient,
                       say as say_text, script_text)
-from .listen import DEFAULT_PORT
+from .listen import DEFAULT_PORT, launcher
 from .speech.engine import DEFAULT_ENGINE, ENGINES, voices as all_voices
 from .beside.texts import clock
 
@@ -439,7 +439,10 @@ def plan_new(file: Path) -> None:
 @click.option("--host", help="Address to listen on [default: 127.0.0.1; 0.0.0.0 with --lan].")
 @click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
               help="Port to listen on (0: any free port).")
-def serve(folder: Path, lan: bool, host: str | None, port: int) -> None:
+@click.option("--open", "open_page", is_flag=True,
+              help="Open the page in the browser; if tre-audio already serves on this "
+                   "computer's port, just open that.")
+def serve(folder: Path, lan: bool, host: str | None, port: int, open_page: bool) -> None:
     """Serve the sessions in FOLDER (default: output) as a page to listen on, with a
     podcast feed. Private: only this computer can connect unless --lan. Ctrl-C stops."""
     def skipped(reason: str) -> None:  # at the start, and as later changes are found
@@ -447,6 +450,9 @@ def serve(folder: Path, lan: bool, host: str | None, port: int) -> None:
 
     from .listen.server import open_server  # the web stack, only when serving
 
+    if open_page and not lan and port and launcher.answering(port):
+        _open_in_browser(f"http://127.0.0.1:{port}/")
+        return
     with _library_errors():
         server = open_server(folder, lan=lan, host=host, port=port, report=skipped)
     with server:
@@ -454,6 +460,8 @@ def serve(folder: Path, lan: bool, host: str | None, port: int) -> None:
         if lan:
             colour = sys.stdout.isatty()
             click.echo(qr.terminal(server.url, color=colour), color=colour)
+        if open_page:
+            _open_in_browser(server.url)
         click.echo(f"serving {folder}; press Ctrl-C to stop", err=True)
         try:
             server.serve_forever()
@@ -461,6 +469,26 @@ def serve(folder: Path, lan: bool, host: str | None, port: int) -> None:
             if sys.stderr.isatty():
                 click.echo(err=True)  # past the ^C the terminal shows
             click.echo("tre-audio: stopped", err=True)
+
+
+def _open_in_browser(url: str) -> None:
+    """Open ``url`` in the user's browser, or say where to go if there is none."""
+    import webbrowser
+
+    if not webbrowser.open(url):
+        click.echo(f"tre-audio: no browser found; open {url}", err=True)
+
+
+@cli.command(name="desktop")
+@click.argument("folder", required=False, default=Path("output"),
+                type=click.Path(file_okay=False, path_type=Path))
+def launcher_(folder: Path) -> None:
+    """Add tre-audio to your desktop's applications: it serves FOLDER (default: output)
+    on this computer only and opens the page in your browser, no terminal needed."""
+    tool = Path(sys.argv[0]) if Path(sys.argv[0]).name == "tre-audio" else \
+        Path(sys.executable).with_name("tre-audio")
+    with _library_errors():
+        click.echo(launcher.install(tool, folder))
 
 
 @cli.command()
