@@ -7,6 +7,7 @@ Requests go to 127.0.0.1 only; a Host header names the server as a browser would
 from __future__ import annotations
 
 import html
+import http.client
 import os
 import re
 import socket
@@ -370,3 +371,52 @@ def test_a_client_that_stops_reading_is_dropped(made, tmp_path, monkeypatch):
             while chunk := connection.recv(1 << 20):
                 received += len(chunk)
     assert 0 < received < size / 2
+
+
+def test_a_long_request_is_refused_however_it_arrives(site):
+    """h11 measures only a head that is still coming in: the same limits hold for one
+    that arrives in a single piece."""
+    served = site["served"]
+    port, host = served.port, f"127.0.0.1:{served.port}"
+    target = f"{served.prefix}/files/" + "a" * 100_000
+    whole = raw(port, f"GET {target} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    header = raw(port, f"GET {served.prefix}/ HTTP/1.1\r\nHost: {host}\r\nX-Long: "
+                       f"{'a' * 70_000}\r\n\r\n".encode())
+    assert (whole.status, header.status) == (414, 431)
+    for answer in (whole, header):
+        assert "default-src 'none'" in answer.header("Content-Security-Policy")
+        assert answer.header("Cross-Origin-Resource-Policy") == "same-origin"
+
+
+def test_a_websocket_upgrade_is_an_ordinary_request(site):
+    """No WebSocket is taken up: an upgrade meets the Host check, the token and the
+    headers of every answer, as any request does."""
+    served = site["served"]
+    upgrade = ("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n")
+    for host, target, status in (("evil.example", f"{served.prefix}/", 400),
+                                 (f"127.0.0.1:{served.port}", "/", 403),
+                                 (f"127.0.0.1:{served.port}", f"{served.prefix}/", 200)):
+        answer = raw(served.port, f"GET {target} HTTP/1.1\r\nHost: {host}\r\n{upgrade}"
+                                  f"\r\n".encode())
+        assert answer.status == status, (host, target)
+        assert answer.header("Cross-Origin-Resource-Policy") == "same-origin"
+        assert answer.header("X-Content-Type-Options") == "nosniff"
+
+
+def test_answers_on_a_kept_alive_connection_are_not_held_back(site):
+    """Each answer leaves at once (TCP_NODELAY): without it, an answer written in two
+    parts waited for the client's delayed ACK, 40 ms each on Linux."""
+    served = site["served"]
+    request = (f"GET {served.prefix}/files/morning.vtt HTTP/1.1\r\n"
+               f"Host: 127.0.0.1:{served.port}\r\n\r\n").encode()
+    took = []
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as connection:
+        for _ in range(21):
+            began = time.monotonic()
+            connection.sendall(request)
+            response = http.client.HTTPResponse(connection, method="GET")
+            response.begin()
+            assert response.status == 200 and response.read()
+            took.append(time.monotonic() - began)
+    assert sorted(took)[10] < 0.02, took

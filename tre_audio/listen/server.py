@@ -375,6 +375,9 @@ class _Guard:
 
         head = scope["method"] == "HEAD"
         try:
+            too_long = wire.too_long(scope)
+            if too_long is not None:
+                raise Refused(too_long)
             if scope["method"] not in ("GET", "HEAD"):
                 raise Refused(HTTPStatus.NOT_IMPLEMENTED)
             hosts = [value for name, value in scope["headers"] if name == b"host"]

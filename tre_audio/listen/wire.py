@@ -4,7 +4,9 @@ uvicorn answers what it cannot parse itself, before any application sees it, and
 bare 400. Here those answers carry the same headers as every other (for this origin only,
 loading and running nothing), with their own status: 414 for a request line longer than
 ``LINE_LIMIT``, 431 for headers longer than that (http.server's own limits, which h11
-applies to the whole request head). A connection is closed after ``IDLE_SECONDS`` of
+applies to the whole request head; ``too_long`` says the same of a head that arrived
+whole, which h11 does not measure). No WebSocket is ever taken up: an upgrade is an
+ordinary request. A connection is closed after ``IDLE_SECONDS`` of
 silence, from its start and between requests, and dropped when its client stops reading
 for that long (uvicorn times only the gap after an answer). Nothing is logged: every
 address on the network carries the token.
@@ -44,6 +46,16 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def too_long(scope: Scope) -> HTTPStatus | None:
+    """414 or 431 for a request whose target or headers are over ``LINE_LIMIT``, as
+    they would be had they come in small parts; else None."""
+    if len(scope["raw_path"]) + len(scope.get("query_string", b"")) > LINE_LIMIT:
+        return HTTPStatus.REQUEST_URI_TOO_LONG
+    if sum(len(name) + len(value) + 4 for name, value in scope["headers"]) > LINE_LIMIT:
+        return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+    return None
 
 
 def error_headers(length: int) -> list[tuple[bytes, bytes]]:
@@ -138,7 +150,9 @@ class Listener:
 
     def __init__(self, app: App, address: tuple[str, int]) -> None:
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.socket = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP by name: asyncio sets TCP_NODELAY on the connections only then, and
+        # without it each answer on a kept-alive connection waited 40 ms for an ACK
+        self.socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             self.socket.bind(address)
@@ -149,7 +163,8 @@ class Listener:
         self.server_address: tuple[Any, ...] = self.socket.getsockname()
         _quiet()
         self._server = uvicorn.Server(uvicorn.Config(
-            app, http=_Protocol, lifespan="off", log_config=None, access_log=False,
+            app, http=_Protocol, ws="none", lifespan="off", log_config=None,
+            access_log=False,
             server_header=False, headers=[("server", "tre-audio")], proxy_headers=False,
             timeout_keep_alive=IDLE_SECONDS, timeout_graceful_shutdown=2,
             h11_max_incomplete_event_size=LINE_LIMIT))
