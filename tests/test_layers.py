@@ -23,6 +23,7 @@ LAYERS = (
     ("session",),  # makes one session from all of the above
     ("course",),  # a series of sessions
     ("choices",),  # profile, plan file and command line, layered into options
+    ("studio",),  # sessions made for the page, from a queue
     ("cli",),  # the only click importer
     ("__main__",),
 )
