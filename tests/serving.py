@@ -102,9 +102,9 @@ DEFAULT_HOST = object()
 
 
 def get(port: int, target: str, method: str = "GET", host: object = DEFAULT_HOST,
-        headers: dict[str, str] | None = None) -> Answer:
+        headers: dict[str, str] | None = None, body: bytes | None = None) -> Answer:
     """Send ``target`` as written to 127.0.0.1:``port`` with the Host given (None: no
-    Host header at all); the answer."""
+    Host header at all) and ``body``, if any; the answer."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
@@ -114,7 +114,7 @@ def get(port: int, target: str, method: str = "GET", host: object = DEFAULT_HOST
             connection.putheader("Host", str(host))
         for name, value in (headers or {}).items():
             connection.putheader(name, value)
-        connection.endheaders()
+        connection.endheaders(body)
         response = connection.getresponse()
         return Answer(response.status, response.headers, response.read())
     finally:

@@ -449,12 +449,14 @@ def serve(folder: Path, lan: bool, host: str | None, port: int, open_page: bool)
         click.echo(f"tre-audio: skipped {reason}", err=True)
 
     from .listen.server import open_server  # the web stack, only when serving
+    from .studio.studio import Studio
 
     if open_page and not lan and port and launcher.answering(port):
         _open_in_browser(f"http://127.0.0.1:{port}/")
         return
     with _library_errors():
-        server = open_server(folder, lan=lan, host=host, port=port, report=skipped)
+        server = open_server(folder, lan=lan, host=host, port=port, report=skipped,
+                             studio=Studio(folder))
     with server:
         click.echo(server.url)
         if lan:

@@ -262,12 +262,13 @@ def script_text(options: Options) -> str:
     return annotated_script(events, planned, header)
 
 
-def _output_path(out: Path | None, label: str, options: Options, plan: Plan) -> Path:
+def _output_path(out: Path | None, label: str, options: Options, plan: Plan,
+                 folder: Path = DEFAULT_OUTPUT) -> Path:
     if out is not None:
         return out
     minutes = f"{options.minutes:g}" if options.minutes else \
         f"{max(1, round(plan.duration / 60))}"  # a script of seconds: 1min, not 0min
-    return DEFAULT_OUTPUT / f"{label}-{options.pace}-{minutes}min.mp3"
+    return folder / f"{label}-{options.pace}-{minutes}min.mp3"
 
 
 def free_name(path: Path, suffixes: Sequence[str] = suffixes_of(BESIDE)) -> Path:
@@ -337,11 +338,13 @@ def generate(
     cache: Path | None = None,
     with_plot: bool = False,
     keep: Sequence[Path] = (),
+    folder: Path = DEFAULT_OUTPUT,
 ) -> Session:
     """Make the session's MP3 with its transcript, subtitles and timeline beside it (and
     a picture, ``with_plot``); return where they are, the plan and the mastering.
     Neither ``script``, the lexicon nor the files in ``keep`` (the plan it came from)
-    may be overwritten by them; an earlier session's picture or chapters there go."""
+    may be overwritten by them; an earlier session's picture or chapters there go.
+    Without ``out``, the session takes a free name in ``folder``."""
     resolved = resolve(options, script)
     events, label = _narration(resolved, script)
     pace = resolved.pace
@@ -353,7 +356,7 @@ def generate(
             _spare(inputs, out, with_plot)
             _not_strays(out, with_plot)
         else:
-            _check_output(DEFAULT_OUTPUT / f"{label}.mp3", made=made)
+            _check_output(folder / f"{label}.mp3", made=made)
 
         sentences = spoken(events)  # sentences, and the words that count breaths
         lexicon = find_lexicon(options.lexicon)
@@ -363,7 +366,7 @@ def generate(
                       options.sound.interval_bell)
         mixer = Mixer(plan, clips, options.sound, rate)
 
-        default = _output_path(out, label, options, plan)
+        default = _output_path(out, label, options, plan, folder)
         path = default if out is not None else free_name(default)
         if out is None:
             _check_output(path, beside=_beside(with_plot), made=made)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from typing import Any
 from importlib import resources
 from urllib.parse import quote
 
@@ -53,13 +54,36 @@ def _when(entry: Entry) -> dict[str, str]:
     return {"date": moment.strftime("%Y-%m-%d %H:%M"), "iso": moment.isoformat("T", "seconds")}
 
 
-def index(entries: Sequence[Entry], prefix: str, feed_url: str) -> str:
-    """The sessions, newest first, each with its length, date and a link to its page."""
+def index(entries: Sequence[Entry], prefix: str, feed_url: str, studio: bool = False
+          ) -> str:
+    """The sessions, newest first, each with its length, date and a link to its page
+    (and with ``studio``, a link to make one)."""
     sessions = [{"title": e.title, "href": session_href(prefix, e), "length": clock(e.duration),
                  "chapters": len(e.chapters), **_when(e)} for e in entries]
     return _environment.get_template("index.html").render(
         sessions=sessions, prefix=prefix, feed_url=feed_url, notice=notice(),
+        language="en", studio=studio)
+
+
+def make(fields: Sequence[Any], problem: str, prefix: str, csrf: str) -> str:
+    """The studio's form: ``fields`` (``form.Field``), and a ``problem`` not of one field."""
+    return _environment.get_template("make.html").render(
+        fields=fields, problem=problem, prefix=prefix, csrf=csrf, notice=notice(),
         language="en")
+
+
+_STATES = {"queued": "Waiting its turn", "making": "Being made", "made": "Ready",
+           "failed": "Not made", "cancelled": "Cancelled"}
+_STAGES = {"speech": "speaking", "measuring": "measuring", "writing": "writing"}
+
+
+def job(job: Any, prefix: str, csrf: str, listen: str | None) -> str:
+    """A session being made: its state and stage, refreshing itself until it is done;
+    a button to cancel it, or the way to listen to it."""
+    return _environment.get_template("job.html").render(
+        job=job, state=_STATES.get(job.state, job.state),
+        stage=_STAGES.get(job.stage, job.stage), prefix=prefix, csrf=csrf, listen=listen,
+        notice=notice(), language="en")
 
 
 def session(entry: Entry, prefix: str, vtt: str | None) -> str:

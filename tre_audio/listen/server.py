@@ -22,6 +22,9 @@ Addresses, under ``/TOKEN`` with a token:
 - ``/`` the sessions, newest first; ``/session/ID`` one session's page
 - ``/files/NAME`` a session's file (``ID.mp3``, ``ID.vtt``, ... and ``ID.chapters.json``)
 - ``/feed.xml`` the podcast feed; ``/assets/NAME`` the page's style and script
+- ``/make`` the studio's form (a POST makes a session), ``/job/ID`` a session being made
+  (a POST cancels it): a POST must carry the server's form token and come from its own
+  origin, with a form of at most ``form.MAX_BODY`` bytes
 """
 
 from __future__ import annotations
@@ -36,18 +39,18 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from pathlib import Path
-from typing import BinaryIO
-from urllib.parse import unquote
+from typing import Any, BinaryIO, Protocol
+from urllib.parse import parse_qsl, quote, unquote
 
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from . import DEFAULT_PORT, feed, pages, wire
-from ..errors import InvalidOption, ServeError
+from . import DEFAULT_PORT, feed, form, pages, wire
+from ..errors import InvalidOption, ServeError, TreAudioError
 from ..files.inputs import read_bytes
 from .library import Entry, Library
 from .wire import Listener
@@ -93,7 +96,7 @@ class Unsatisfiable(Exception):
 
 def route(target: str, token: str | None) -> tuple[str, str]:
     """What the request target asks for: ``(kind, name)`` with kind ``index``, ``feed``,
-    ``asset``, ``session`` or ``file``. Raises ``Refused``: 403 without the right token,
+    ``asset``, ``session``, ``file``, ``make`` (the studio's form) or ``job``. Raises ``Refused``: 403 without the right token,
     400 for a target that is not a path, 404 for anything else that is not a page."""
     if not target.startswith("/"):
         raise Refused(HTTPStatus.BAD_REQUEST)
@@ -117,6 +120,10 @@ def route(target: str, token: str | None) -> tuple[str, str]:
     head, rest = parts[0], "/".join(parts[1:])
     if parts == ["feed.xml"]:
         return "feed", ""
+    if parts == ["make"]:
+        return "make", ""
+    if head == "job" and len(parts) == 2:
+        return "job", rest
     if head in ("assets", "session", "files") and rest:
         return {"assets": "asset", "session": "session", "files": "file"}[head], rest
     raise Refused(HTTPStatus.NOT_FOUND)
@@ -272,15 +279,56 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+class JobView(Protocol):
+    """A session the studio is making, as the page shows it."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def stage(self) -> str: ...
+
+    @property
+    def made(self) -> Path | None: ...
+
+    @property
+    def error(self) -> str: ...
+
+    @property
+    def percent(self) -> int: ...
+
+    @property
+    def finished(self) -> bool: ...
+
+
+class Studio(Protocol):
+    """What makes sessions for the page (``tre_audio.studio``: it has the registries and
+    the session, which this layer does not import)."""
+
+    def choices(self) -> Mapping[str, Sequence[tuple[str, str]]]: ...
+
+    def submit(self, given: Mapping[str, Any]) -> JobView: ...
+
+    def get(self, job_id: str) -> JobView | None: ...
+
+    def cancel(self, job_id: str) -> JobView | None: ...
+
+
 class SessionServer(Listener):
     """The server over a ``Library``; ``token`` None means no token is asked. It answers
     the Host names of ``own_names`` with its port, and with ``lan`` the addresses of the
     machine's interfaces too (a server on loopback cannot be reached by those)."""
 
     def __init__(self, library: Library, address: tuple[str, int], token: str | None,
-                 lan: bool = False) -> None:
+                 lan: bool = False, studio: Studio | None = None) -> None:
         self.library = library
         self.token = token
+        self.studio = studio
+        self.csrf = secrets.token_urlsafe(TOKEN_BYTES)
+        """The form's own token: a page of this server holds it, no other site can."""
         super().__init__(_Guard(self), address)
         found = interfaces() if lan else {}  # on loopback, no other address reaches it
         self._shown = lan_address(found) if address[0] in (EVERYWHERE, "::") else address[0]
@@ -321,8 +369,8 @@ class SessionServer(Listener):
 
 
 def open_server(folder: Path, *, lan: bool = False, host: str | None = None,
-                port: int = DEFAULT_PORT, report: Callable[[str], None] | None = None
-                ) -> SessionServer:
+                port: int = DEFAULT_PORT, report: Callable[[str], None] | None = None,
+                studio: Studio | None = None) -> SessionServer:
     """A server (bound, not yet serving) for the sessions in ``folder``: on 127.0.0.1, or
     with ``lan`` on all addresses (or ``host``) with a new random token. ``report`` hears
     why each skipped session or file name was skipped, once each (see ``Library``)."""
@@ -335,7 +383,7 @@ def open_server(folder: Path, *, lan: bool = False, host: str | None = None,
     host = host or (EVERYWHERE if lan else LOOPBACK)
     token = secrets.token_urlsafe(TOKEN_BYTES) if lan else None
     try:
-        server = SessionServer(library, (host, port), token, lan)
+        server = SessionServer(library, (host, port), token, lan, studio)
     except OSError as error:
         reason = error.strerror or str(error)
         hint = ("; try another --port, or --port 0 for any free one"
@@ -346,7 +394,8 @@ def open_server(folder: Path, *, lan: bool = False, host: str | None = None,
 
 
 class _Guard:
-    """The application: GET and HEAD only (501), one ``Host`` of the server's own (400),
+    """The application: GET and HEAD (and POST with a studio) only (501), one ``Host`` of
+    the server's own (400),
     then ``answer`` in a worker thread; every answer gets ``wire.COMMON``, and one that is
     not a success ``wire.ERROR_POLICY`` unless it has a policy of its own. An answer that
     fails before it starts is a 500 of the same kind."""
@@ -378,14 +427,17 @@ class _Guard:
             too_long = wire.too_long(scope)
             if too_long is not None:
                 raise Refused(too_long)
-            if scope["method"] not in ("GET", "HEAD"):
+            posted = scope["method"] == "POST" and self.server.studio is not None
+            if scope["method"] not in ("GET", "HEAD") and not posted:
                 raise Refused(HTTPStatus.NOT_IMPLEMENTED)
             hosts = [value for name, value in scope["headers"] if name == b"host"]
             host = hosts[0].decode("latin-1") if len(hosts) == 1 else None
             if not self.server.hosts.allows(host):
                 raise Refused(HTTPStatus.BAD_REQUEST)
             request = Request(scope, receive)
-            response = await anyio.to_thread.run_sync(_answer, self.server, request, head)
+            body = await _body(request) if posted else None
+            response = await anyio.to_thread.run_sync(_answer, self.server, request, head,
+                                                      body)
         except Refused as refusal:
             response = _refusal(refusal, head)
         except Exception:
@@ -396,6 +448,20 @@ class _Guard:
 
 
 _COMMON_NAMES = {name for name, _ in wire.COMMON}
+
+
+async def _body(request: Request) -> bytes:
+    """A POST's body, at most ``form.MAX_BODY`` bytes (413 for more)."""
+    declared = request.headers.get("content-length", "")
+    if declared and (not declared.isdigit() or len(declared) > 9
+                     or int(declared) > form.MAX_BODY):
+        raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > form.MAX_BODY:
+            raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    return bytes(body)
 
 
 def _refusal(refusal: Refused, head: bool) -> Response:
@@ -414,12 +480,16 @@ class _Sized(Response):
                          media_type)
 
 
-def _answer(server: SessionServer, request: Request, head: bool) -> Response:
-    """The answer to a GET or HEAD whose Host was checked. Raises ``Refused``."""
+def _answer(server: SessionServer, request: Request, head: bool, body: bytes | None
+            ) -> Response:
+    """The answer to a request whose Host was checked (``body``: a POST's). Raises
+    ``Refused``."""
     target = request.scope["raw_path"].decode("latin-1")
     kind, name = route(target, server.token)
     library, prefix = server.library, server.prefix
     base = _base(server, request)
+    if body is not None or kind in ("make", "job"):
+        return studio_page(server, request, kind, name, body, head)
 
     def whole(data: bytes, content_type: str, headers: dict[str, str] | None = None
               ) -> Response:
@@ -428,7 +498,8 @@ def _answer(server: SessionServer, request: Request, head: bool) -> Response:
 
     if kind == "index":
         return whole(server.rendered("index", base, lambda e: pages.index(
-            e, prefix, base + feed.FEED_NAME)), _HTML, {"Content-Security-Policy": _PAGE_POLICY})
+            e, prefix, base + feed.FEED_NAME, server.studio is not None)), _HTML,
+            {"Content-Security-Policy": _PAGE_POLICY})
     if kind == "session":
         entry = library.find(name)
         if entry is None:
@@ -524,3 +595,85 @@ class _Part(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             self.handle.close()
+
+
+_STUDIO_POLICY = _PAGE_POLICY.replace("form-action 'none'", "form-action 'self'")
+_FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def studio_page(server: SessionServer, request: Request, kind: str, name: str,
+                body: bytes | None, head: bool) -> Response:
+    """The studio's form (``make``) and a job's page (``job``); a POST to the form makes
+    a session, one to a job cancels it. Raises ``Refused``."""
+    studio, prefix = server.studio, server.prefix
+    if studio is None:
+        raise Refused(HTTPStatus.NOT_FOUND)
+    if body is not None and kind not in ("make", "job"):
+        raise Refused(HTTPStatus.NOT_IMPLEMENTED)
+    pairs = _posted(server, request, body) if body is not None else []
+    if kind == "job":
+        job = studio.get(name)
+        if job is None:
+            raise Refused(HTTPStatus.NOT_FOUND)  # unknown, or cut off by a restart
+        if body is not None:
+            studio.cancel(name)
+            return _see_other(f"{prefix}/job/{quote(name)}")
+        listen = None
+        if job.state == "made" and job.made is not None:
+            made = job.made.resolve().relative_to(server.library.folder.resolve())
+            listen = f"{prefix}/session/{quote(made.with_suffix('').as_posix())}"
+        return _studio_html(pages.job(job, prefix, server.csrf, listen), head)
+    given: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    problem = ""
+    if body is not None:
+        try:
+            given = form.read(pairs)
+            job = studio.submit(given)
+            return _see_other(f"{prefix}/job/{quote(job.id)}")
+        except InvalidOption as error:
+            key, text = form.message(error)
+            errors, problem = ({key: text}, "") if key else ({}, text)
+        except TreAudioError as error:
+            problem = str(error)
+        given = form.refill(pairs)
+    html = pages.make(form.fields(studio.choices(), given, errors), problem, prefix,
+                      server.csrf)
+    return _studio_html(html, head, HTTPStatus.UNPROCESSABLE_ENTITY if errors or problem
+                        else HTTPStatus.OK)
+
+
+def _posted(server: SessionServer, request: Request, body: bytes) -> list[tuple[str, str]]:
+    """A form's fields, once the request is shown to come from this server's own page:
+    its type (415), its origin where the browser says it (403) and the form's token
+    (403); a body that is not a form gets 400."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != _FORM_TYPE:
+        raise Refused(HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+    own = "http://" + request.headers.get("host", "").strip(" \t").lower()
+    origin = request.headers.get("origin")
+    if origin is not None and origin.strip().lower() != own:
+        raise Refused(HTTPStatus.FORBIDDEN)
+    if request.headers.get("sec-fetch-site", "same-origin") != "same-origin":
+        raise Refused(HTTPStatus.FORBIDDEN)
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True,
+                          max_num_fields=form.MAX_FIELDS, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise Refused(HTTPStatus.BAD_REQUEST) from None
+    tokens = [value for key, value in pairs if key == "csrf"]
+    if len(tokens) != 1 or not hmac.compare_digest(tokens[0].encode("utf-8"),
+                                                   server.csrf.encode("ascii")):
+        raise Refused(HTTPStatus.FORBIDDEN)
+    return [(key, value) for key, value in pairs if key != "csrf"]
+
+
+def _see_other(location: str) -> Response:
+    return _Sized(b"", HTTPStatus.SEE_OTHER, {"Location": location},
+                  "text/plain; charset=utf-8", 0)
+
+
+def _studio_html(html: str, head: bool, status: int = HTTPStatus.OK) -> Response:
+    data = html.encode()
+    return _Sized(b"" if head else data, status, {"Content-Security-Policy": _STUDIO_POLICY},
+                  _HTML, len(data))
