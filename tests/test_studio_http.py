@@ -5,13 +5,15 @@ refused (the form's token, the origin, the type and size of the body)."""
 
 from __future__ import annotations
 
+import http.client
 import re
+import socket
 import time
 from urllib.parse import urlencode
 
 import pytest
 
-from serving import get, running
+from serving import chromium, get, running, wait_for
 from tre_audio.listen.server import open_server
 from tre_audio.options import table
 from tre_audio.studio.studio import Studio
@@ -137,8 +139,64 @@ def test_a_post_that_is_too_big_or_elsewhere_is_refused(studio):
     assert post(studio, "/", {}).status == 501
     assert post(studio, "/files/x.mp3", {}).status == 501
     unknown = post(studio, "/make", {"colour": "red"})
-    assert unknown.status == 422 and "the form has no field" in unknown.body.decode()
+    assert unknown.status == 422 and "The form has no field" in unknown.body.decode()
     own = post(studio, "/make", {"programme": "nothing"},
                {"Origin": f"http://127.0.0.1:{studio['port']}",
                 "Sec-Fetch-Site": "same-origin"})
     assert own.status == 422  # from its own page: checked, and refused for its value
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    driver = chromium(tmp_path_factory.mktemp("chromium-profile"))
+    driver.set_window_size(390, 844)  # a phone
+    yield driver
+    driver.quit()
+
+
+def test_a_person_makes_a_session_in_a_browser_and_hears_it(studio, browser):
+    """Headless Chromium, phone-sized, JavaScript and all: the form as a person fills
+    it, the browser's own post (its Origin and the form's token), the job page until
+    the session is ready, and its player."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    base = f"http://127.0.0.1:{studio['port']}{studio['prefix']}"
+    browser.get(base + "/")
+    browser.find_element(By.CSS_SELECTOR, "a.make").click()
+    Select(browser.find_element(By.ID, "programme")).select_by_value("classic")
+    browser.find_element(By.ID, "minutes").send_keys("3")
+    browser.find_element(By.CSS_SELECTOR, "form.studio button[type=submit]").click()
+    wait_for(browser, "return document.getElementById('error-minutes') !== null")
+    error = browser.find_element(By.ID, "error-minutes")
+    assert error.text.startswith("Cannot fit 3 minutes") and error.is_displayed()
+    Select(browser.find_element(By.ID, "programme")).select_by_value("breathing")
+    Select(browser.find_element(By.ID, "pattern")).select_by_value("sigh")
+    Select(browser.find_element(By.ID, "ambient")).select_by_value("none")
+    browser.find_element(By.ID, "minutes").clear()
+    browser.find_element(By.CSS_SELECTOR, "form.studio button[type=submit]").click()
+    wait_for(browser, "return location.pathname.includes('/job/')")
+    wait_for(browser, "return document.querySelector('a.listen') !== null", timeout=120)
+    browser.find_element(By.CSS_SELECTOR, "a.listen").click()
+    duration = wait_for(browser, "const p = document.getElementById('player');"
+                                 "return p.readyState >= 1 && p.duration;")
+    assert duration > 60
+
+
+def test_a_body_is_read_only_behind_the_token_and_only_for_so_long(studio, monkeypatch):
+    """Without the token, a POST is refused before its body is read; with it, a body
+    that stops coming gets 408 (here after 1 s, not 10)."""
+    from tre_audio.listen import form
+
+    monkeypatch.setattr(form, "BODY_SECONDS", 1.0)
+    port = studio["port"]
+    for target, status in (("/make", 403), (f"{studio['prefix']}/make", 408)):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            began = time.monotonic()
+            connection.sendall(f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                               f"Content-Type: {FORM}\r\nContent-Length: 16000\r\n\r\n"
+                               f"csrf=".encode())
+            answer = http.client.HTTPResponse(connection, method="POST")
+            answer.begin()
+            assert answer.status == status, target
+            assert time.monotonic() - began < 5

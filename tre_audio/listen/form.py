@@ -17,6 +17,8 @@ MAX_BODY = 16_384
 """The largest form accepted, in bytes."""
 MAX_FIELDS = 100
 """The most fields a form's answers may hold."""
+BODY_SECONDS = 10.0
+"""The longest a form's body may take to arrive."""
 
 
 @dataclass(frozen=True)
@@ -32,9 +34,12 @@ class Field:
     choices: tuple[tuple[str, str], ...] = ()
     """Each choice's value and what the page says of it."""
     low: float | None = None
+    """The least value the field takes (None: none, or only values above ``0``)."""
     high: float | None = None
     step: str = "any"
     error: str = ""
+    longest: int | None = None
+    """The most characters a text field takes."""
 
 
 def label(key: str) -> str:
@@ -81,11 +86,12 @@ def fields(choices: Mapping[str, Sequence[tuple[str, str]]], values: Mapping[str
             shown = "" if given is None else given if isinstance(given, str) \
                 else f"{given:g}"
             out.append(Field(kind="number", value=shown,
-                             low=option.low, high=option.high,
+                             low=None if option.above else option.low, high=option.high,
                              step="1" if option.kind == "a whole number" else "any",
                              **common))
         else:
-            out.append(Field(kind="text", value=given or "", **common))
+            out.append(Field(kind="text", value=given or "",
+                             longest=option.most_characters, **common))
     return out
 
 
@@ -98,7 +104,7 @@ def read(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
     for key, text in pairs:
         option = options.get(key)
         if option is None:
-            raise InvalidOption("", f"the form has no field '{key[:40]}'")
+            raise InvalidOption("", f"The form has no field '{key[:40]}'")
         if option.kind == "a list of text":
             given.setdefault(key, []).append(text)
             continue

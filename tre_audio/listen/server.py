@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import parse_qsl, quote, unquote
 
+import anyio
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -416,6 +417,8 @@ class _Guard:
                 headers = [(k, v) for k, v in message.get("headers", ())
                            if k.lower() not in _COMMON_NAMES]
                 headers += wire.COMMON
+                if not any(k.lower() == wire.REFERRER[0] for k, _ in headers):
+                    headers.append(wire.REFERRER)
                 if message["status"] >= 300 and not any(
                         k.lower() == b"content-security-policy" for k, _ in headers):
                     headers.append((b"content-security-policy", wire.ERROR_POLICY.encode()))
@@ -435,7 +438,12 @@ class _Guard:
             if not self.server.hosts.allows(host):
                 raise Refused(HTTPStatus.BAD_REQUEST)
             request = Request(scope, receive)
-            body = await _body(request) if posted else None
+            body = None
+            if posted:  # the token and the address first: nothing is read before them
+                kind, _ = route(scope["raw_path"].decode("latin-1"), self.server.token)
+                if kind not in ("make", "job"):
+                    raise Refused(HTTPStatus.NOT_IMPLEMENTED)
+                body = await _body(request)
             response = await anyio.to_thread.run_sync(_answer, self.server, request, head,
                                                       body)
         except Refused as refusal:
@@ -451,16 +459,21 @@ _COMMON_NAMES = {name for name, _ in wire.COMMON}
 
 
 async def _body(request: Request) -> bytes:
-    """A POST's body, at most ``form.MAX_BODY`` bytes (413 for more)."""
+    """A POST's body, at most ``form.MAX_BODY`` bytes (413 for more), within
+    ``form.BODY_SECONDS`` (408)."""
     declared = request.headers.get("content-length", "")
     if declared and (not declared.isdigit() or len(declared) > 9
                      or int(declared) > form.MAX_BODY):
         raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > form.MAX_BODY:
-            raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    try:
+        with anyio.fail_after(form.BODY_SECONDS):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > form.MAX_BODY:
+                    raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    except TimeoutError:
+        raise Refused(HTTPStatus.REQUEST_TIMEOUT) from None
     return bytes(body)
 
 
@@ -675,5 +688,9 @@ def _see_other(location: str) -> Response:
 
 def _studio_html(html: str, head: bool, status: int = HTTPStatus.OK) -> Response:
     data = html.encode()
-    return _Sized(b"" if head else data, status, {"Content-Security-Policy": _STUDIO_POLICY},
+    # A page whose referrer policy is no-referrer posts with "Origin: null" (the Fetch
+    # standard), which the origin check refuses: the studio's pages send their origin to
+    # their own server, and to nothing else.
+    return _Sized(b"" if head else data, status, {"Content-Security-Policy": _STUDIO_POLICY,
+                                                   "Referrer-Policy": "same-origin"},
                   _HTML, len(data))

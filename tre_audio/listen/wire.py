@@ -33,9 +33,10 @@ IDLE_SECONDS = 120
 """A connection that sends nothing, or reads nothing, for this long is closed."""
 LINE_LIMIT = 65_536
 COMMON = ((b"cache-control", b"no-cache"), (b"x-content-type-options", b"nosniff"),
-          (b"referrer-policy", b"no-referrer"),
           (b"cross-origin-resource-policy", b"same-origin"))
 """Headers of every answer."""
+REFERRER = (b"referrer-policy", b"no-referrer")
+"""The referrer policy of every answer that sets none of its own."""
 ERROR_POLICY = ("default-src 'none'; base-uri 'none'; form-action 'none'; "
                 "frame-ancestors 'none'; sandbox")
 """The Content-Security-Policy of an answer that is not a success: it loads and runs
@@ -61,7 +62,7 @@ def too_long(scope: Scope) -> HTTPStatus | None:
 def error_headers(length: int) -> list[tuple[bytes, bytes]]:
     """The headers of a plain-text error answer of ``length`` bytes."""
     return [(b"content-type", b"text/plain; charset=utf-8"),
-            (b"content-length", str(length).encode()), *COMMON,
+            (b"content-length", str(length).encode()), *COMMON, REFERRER,
             (b"content-security-policy", ERROR_POLICY.encode())]
 
 
