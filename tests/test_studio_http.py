@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from serving import chromium, get, running, wait_for
+from serving import chromium, get, running, serving, wait_for
 from tre_audio.listen.server import open_server
 from tre_audio.options import table
 from tre_audio.studio.studio import Studio
@@ -200,3 +200,22 @@ def test_a_body_is_read_only_behind_the_token_and_only_for_so_long(studio, monke
             answer.begin()
             assert answer.status == status, target
             assert time.monotonic() - began < 5
+
+
+def test_a_session_being_made_when_serve_stops_leaves_nothing(tmp_path):
+    """Ctrl-C while the studio is speaking a session: serve stops as it always does,
+    and the half-made session is gone, hidden parts and all."""
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    with serving(folder) as served:
+        page = get(served.port, "/make").body.decode()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        body = urlencode({"programme": "classic", "minutes": "40", "csrf": csrf})
+        made = get(served.port, "/make", method="POST", body=body.encode(),
+                   headers={"Content-Type": FORM, "Content-Length": str(len(body))})
+        assert made.status == 303
+        end = time.monotonic() + 60
+        while "speaking" not in get(served.port, made.header("Location")).body.decode():
+            assert time.monotonic() < end, "the session was never being spoken"
+            time.sleep(0.1)
+    assert list(folder.rglob("*")) == []

@@ -454,23 +454,27 @@ def serve(folder: Path, lan: bool, host: str | None, port: int, open_page: bool)
     if open_page and not lan and port and launcher.answering(port):
         _open_in_browser(f"http://127.0.0.1:{port}/")
         return
-    with _library_errors():
-        server = open_server(folder, lan=lan, host=host, port=port, report=skipped,
-                             studio=Studio(folder))
-    with server:
-        click.echo(server.url)
-        if lan:
-            colour = sys.stdout.isatty()
-            click.echo(qr.terminal(server.url, color=colour), color=colour)
-        if open_page:
-            _open_in_browser(server.url)
-        click.echo(f"serving {folder}; press Ctrl-C to stop", err=True)
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            if sys.stderr.isatty():
-                click.echo(err=True)  # past the ^C the terminal shows
-            click.echo("tre-audio: stopped", err=True)
+    studio = Studio(folder)
+    try:
+        with _library_errors():
+            server = open_server(folder, lan=lan, host=host, port=port, report=skipped,
+                                 studio=studio)
+        with server:
+            click.echo(server.url)
+            if lan:
+                colour = sys.stdout.isatty()
+                click.echo(qr.terminal(server.url, color=colour), color=colour)
+            if open_page:
+                _open_in_browser(server.url)
+            click.echo(f"serving {folder}; press Ctrl-C to stop", err=True)
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                if sys.stderr.isatty():
+                    click.echo(err=True)  # past the ^C the terminal shows
+                click.echo("tre-audio: stopped", err=True)
+    finally:
+        studio.close()  # a session being made unwinds: nothing half-made is left
 
 
 def _open_in_browser(url: str) -> None:

@@ -179,22 +179,35 @@ class Listener:
         self._done.clear()
         try:
             if threading.current_thread() is threading.main_thread():
-                worker = threading.Thread(target=self._run, name="serve", daemon=True)
-                worker.start()
+                ended = threading.Event()
+                threading.Thread(target=self._run, args=(ended,), name="serve",
+                                 daemon=True).start()
+                # An Event, not join(): a join that Ctrl-C interrupts can leave the thread
+                # marked as ended while it still runs (seen on Python 3.11), and the
+                # socket would be closed under uvicorn. The timeout lets a signal taken
+                # by another thread be seen.
                 try:
-                    while worker.is_alive():  # a signal taken by another thread would
-                        worker.join(poll_interval)  # not wake a join without a timeout
+                    while not ended.wait(poll_interval):
+                        pass
                 except BaseException:
-                    self._server.should_exit = True
-                    worker.join(timeout=5)
+                    self._server.should_exit = True  # uvicorn closes its connections
+                    while not ended.is_set():  # within its 2 s grace, then the socket
+                        try:
+                            ended.wait(poll_interval)
+                        except KeyboardInterrupt:  # again: the grace is short
+                            continue
                     raise
             else:
                 self._run()
         finally:
             self._done.set()
 
-    def _run(self) -> None:
-        self._server.run(sockets=[self.socket])
+    def _run(self, ended: threading.Event | None = None) -> None:
+        try:
+            self._server.run(sockets=[self.socket])
+        finally:
+            if ended is not None:
+                ended.set()
 
     def shutdown(self) -> None:
         """Stop ``serve_forever`` and wait for it."""
