@@ -74,7 +74,8 @@ def make(fields: Sequence[Any], problem: str, prefix: str, csrf: str) -> str:
 
 _STATES = {"queued": "Waiting its turn", "making": "Being made", "made": "Ready",
            "failed": "Not made", "cancelled": "Cancelled"}
-_STAGES = {"speech": "speaking", "measuring": "measuring", "writing": "writing"}
+_STAGES = {"speech": "speaking"}
+"""The library's stage names as the page says them, where they differ."""
 
 
 def job(job: Any, prefix: str, csrf: str, listen: str | None) -> str:

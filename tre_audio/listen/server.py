@@ -438,14 +438,14 @@ class _Guard:
             if not self.server.hosts.allows(host):
                 raise Refused(HTTPStatus.BAD_REQUEST)
             request = Request(scope, receive)
+            asked = route(scope["raw_path"].decode("latin-1"), self.server.token)
             body = None
             if posted:  # the token and the address first: nothing is read before them
-                kind, _ = route(scope["raw_path"].decode("latin-1"), self.server.token)
-                if kind not in ("make", "job"):
+                if asked[0] not in ("make", "job"):
                     raise Refused(HTTPStatus.NOT_IMPLEMENTED)
                 body = await _body(request)
-            response = await anyio.to_thread.run_sync(_answer, self.server, request, head,
-                                                      body)
+            response = await anyio.to_thread.run_sync(_answer, self.server, request, asked,
+                                                      head, body)
         except Refused as refusal:
             response = _refusal(refusal, head)
         except Exception:
@@ -493,12 +493,11 @@ class _Sized(Response):
                          media_type)
 
 
-def _answer(server: SessionServer, request: Request, head: bool, body: bytes | None
-            ) -> Response:
-    """The answer to a request whose Host was checked (``body``: a POST's). Raises
-    ``Refused``."""
-    target = request.scope["raw_path"].decode("latin-1")
-    kind, name = route(target, server.token)
+def _answer(server: SessionServer, request: Request, asked: tuple[str, str], head: bool,
+            body: bytes | None) -> Response:
+    """The answer to a request whose Host was checked, asking for ``asked`` (``route``'s
+    kind and name; ``body``: a POST's). Raises ``Refused``."""
+    kind, name = asked
     library, prefix = server.library, server.prefix
     base = _base(server, request)
     if body is not None or kind in ("make", "job"):
