@@ -281,6 +281,28 @@ def test_a_rendering_is_bounded_in_time_and_text(mine, code, why):
     assert "[chapter: Calf raises]" in script_of(None)  # nothing left behind
 
 
+def test_a_late_rendering_is_named_even_when_the_deadline_lands_outside_it(mine, monkeypatch):
+    """The exception lands wherever the thread is: here nearly always in the code that
+    takes the text, between two chunks (which used to name no template at all)."""
+    path = mine / "languages" / "en" / "late.j2"
+    path.parent.mkdir(parents=True)
+    path.write_text("Rest.\n" + LONG_LOOP.replace("BODY", "j"), encoding="utf-8")
+
+    def slow_reader(template, context):
+        for _ in template.generate(context):
+            until = time.perf_counter() + 0.001
+            while time.perf_counter() < until:
+                pass
+        return ""
+
+    monkeypatch.setattr(render, "RENDER_SECONDS", 1.0)
+    monkeypatch.setattr(render, "_text", slow_reader)
+    for _ in range(2):
+        with pytest.raises(ScriptError) as caught:
+            finishes(lambda: render.text("en", "late", {}, mine))
+        assert str(caught.value) == f"template {path}, line 2: rendering took longer than 1 seconds"
+
+
 @pytest.mark.parametrize(("code", "why"), [
     ("{{ 'a' * 10**10 }}", "a text or list of 10,000,000,000 characters or items"),
     ("{{ [0] * 10**9 }}", "a text or list of 1,000,000,000 characters or items"),

@@ -360,9 +360,10 @@ def _running() -> list[tuple[jinja2.Template, Any]]:
     return running
 
 
-def _making_text() -> str | None:
-    """The template and line making text now (the innermost rendering's)."""
-    for template, rendering in reversed(_running()):
+def _making_text(running: list[tuple[jinja2.Template, Any]] | None = None) -> str | None:
+    """The template and line making text now (the innermost of ``running``, by default
+    this thread's renderings)."""
+    for template, rendering in reversed(list(_running() if running is None else running)):
         frame = getattr(rendering, "gi_frame", None)
         if frame is not None:
             line = template.get_corresponding_lineno(frame.f_lineno)
@@ -433,21 +434,25 @@ class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
 
 
 @contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
+def _deadline(seconds: float) -> Iterator[dict[str, Any]]:
     """Raise ``_TookTooLong`` in this thread, wherever it is in Python code, if the block
     is still running after ``seconds``. (Template code is Python code, and a loop with
-    an empty body makes no output to count.) Only where CPython says how (ctypes)."""
+    an empty body makes no output to count.) Only where CPython says how (ctypes).
+    It yields a dict whose ``where`` is then the template and line that was running:
+    the exception may land outside the template's frames (between two chunks of text)."""
     thread = threading.get_ident()
     raise_in = getattr(getattr(ctypes, "pythonapi", None), "PyThreadState_SetAsyncExc", None)
+    state: dict[str, Any] = {"running": True, "fired": False, "where": None}
     if raise_in is None:
-        yield
+        yield state
         return
     lock = threading.Lock()
-    state = {"running": True, "fired": False}
+    running = _running()
 
     def fire() -> None:
         with lock:
             if state["running"]:
+                state["where"] = _making_text(running)
                 raise_in(ctypes.c_ulong(thread), ctypes.py_object(_TookTooLong))
                 state["fired"] = True
 
@@ -455,7 +460,7 @@ def _deadline(seconds: float) -> Iterator[None]:
     timer.daemon = True
     timer.start()
     try:
-        yield
+        yield state
     finally:
         with lock:
             state["running"] = False
@@ -557,12 +562,13 @@ def _bounded_render(source: str, named: bool, context: Mapping[str, Any],
     try:
         # the cap outermost: the deadline is past (its exception raised or dropped) by
         # the time the cap is lifted, so that nothing can keep it on
-        with _memory_cap(RENDER_MEMORY), _deadline(RENDER_SECONDS):
+        with _memory_cap(RENDER_MEMORY), _deadline(RENDER_SECONDS) as late:
             template = (environment.get_template(source) if named else
                         environment.from_string(source))
             return _text(template, context)
     except _OverBudget as error:
-        at = error.where or _origin(error.__traceback__, where)
+        at = (error.where or (late["where"] if isinstance(error, _TookTooLong) else None)
+              or _origin(error.__traceback__, where))
         raise ScriptError(f"template {at}: {error}") from None
     except MemoryError as error:
         raise ScriptError(f"template {_origin(error.__traceback__, where)}: rendering "
