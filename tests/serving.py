@@ -21,7 +21,8 @@ from pathlib import Path
 
 from tre_audio import session
 from tre_audio.options import values
-from tre_audio.listen.server import SessionServer
+from tre_audio.listen.server import SessionServer, open_server
+from tre_audio.studio.studio import Studio
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -57,6 +58,23 @@ def make_session(folder: Path, name: str, progress: session.Progress | None = No
     script.write_text(SCRIPTS[name], encoding="utf-8")
     return session.generate(values.Options(), out=folder / f"{name}.mp3", script=script,
                             progress=progress)
+
+
+@contextmanager
+def studio_running(place: Path, before: Callable[[Path], object] = lambda folder: None
+                   ) -> Iterator[tuple[SessionServer, Studio]]:
+    """A server with a token and a studio over ``place/sessions`` (``before`` fills it
+    first), its profile and previews in ``place`` too; the studio closed after."""
+    folder = place / "sessions"
+    folder.mkdir()
+    before(folder)
+    studio = Studio(folder, profile_path=place / "profile.toml", previews=place / "previews")
+    server = open_server(folder, lan=True, host="127.0.0.1", port=0, studio=studio)
+    try:
+        with running(server):
+            yield server, studio
+    finally:
+        studio.close()
 
 
 @contextmanager
@@ -188,6 +206,8 @@ def serving(folder: Path, *args: str) -> Iterator[Served]:
         pass
     process.stdout.close()
     process.stderr.close()
+    if process.returncode == -signal.SIGKILL:  # the test killed it: it said nothing more
+        return
     assert served.errors[-1] == "tre-audio: stopped", served.errors
     assert not any("Traceback" in line for line in served.errors), served.errors
 

@@ -6,34 +6,37 @@ refused (the form's token, the origin, the type and size of the body)."""
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import socket
 import time
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 
-from serving import chromium, get, running, serving, wait_for
-from tre_audio.listen.server import open_server
+from serving import chromium, get, serving, studio_running, wait_for
+from hearing import _hear, decoded, normal
+from measure import probe
+from tre_audio import session
+from tre_audio.choices import layers
+from tre_audio.files import atomic
 from tre_audio.options import table
-from tre_audio.studio.studio import Studio
+from tre_audio.studio.studio import PREVIEW_LINE
 
 FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("studio") / "sessions"
-    folder.mkdir()
-    made = Studio(folder)
-    server = open_server(folder, lan=True, host="127.0.0.1", port=0, studio=made)
-    with running(server):
+    place = tmp_path_factory.mktemp("studio")
+    folder = place / "sessions"
+    with studio_running(place) as (server, made):
         port = int(server.server_address[1])
         page = get(port, f"/{server.token}/make").body.decode()
         csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
         yield {"server": server, "port": port, "prefix": f"/{server.token}",
-               "folder": folder, "csrf": csrf, "page": page}
-    made.close()
+               "folder": folder, "csrf": csrf, "page": page, "studio": made,
+               "profile": place / "profile.toml"}
 
 
 def post(studio, target: str, fields, headers=None, csrf: object = True):
@@ -164,6 +167,10 @@ def test_a_person_makes_a_session_in_a_browser_and_hears_it(studio, browser):
     base = f"http://127.0.0.1:{studio['port']}{studio['prefix']}"
     browser.get(base + "/")
     browser.find_element(By.CSS_SELECTOR, "a.make").click()
+    Select(browser.find_element(By.ID, "programme")).select_by_value("grounding")
+    reach = session.reachable(layers.options({"programme": "grounding"}))
+    wait_for(browser, "return document.getElementById('reach').textContent"
+                      f".includes('can last {reach}')")  # live, as the answers change
     Select(browser.find_element(By.ID, "programme")).select_by_value("classic")
     browser.find_element(By.ID, "minutes").send_keys("3")
     browser.find_element(By.CSS_SELECTOR, "form.studio button[type=submit]").click()
@@ -176,8 +183,10 @@ def test_a_person_makes_a_session_in_a_browser_and_hears_it(studio, browser):
     browser.find_element(By.ID, "minutes").clear()
     browser.find_element(By.CSS_SELECTOR, "form.studio button[type=submit]").click()
     wait_for(browser, "return location.pathname.includes('/job/')")
-    wait_for(browser, "return document.querySelector('a.listen') !== null", timeout=120)
-    browser.find_element(By.CSS_SELECTOR, "a.listen").click()
+    wait_for(browser, "return document.querySelector('progress') !== null"
+                      " || location.pathname.includes('/session/')", timeout=60)
+    # the job's page follows along by itself, and opens the player when it is made
+    wait_for(browser, "return location.pathname.includes('/session/')", timeout=120)
     duration = wait_for(browser, "const p = document.getElementById('player');"
                                  "return p.readyState >= 1 && p.duration;")
     assert duration > 60
@@ -202,20 +211,208 @@ def test_a_body_is_read_only_behind_the_token_and_only_for_so_long(studio, monke
             assert time.monotonic() - began < 5
 
 
+def _start(served, fields) -> str:
+    """Post the form to a running serve; the job's address."""
+    page = get(served.port, "/make").body.decode()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    body = urlencode({**fields, "csrf": csrf})
+    made = get(served.port, "/make", method="POST", body=body.encode(),
+               headers={"Content-Type": FORM, "Content-Length": str(len(body))})
+    assert made.status == 303, made.body
+    return made.header("Location")
+
+
+def _until(served, job: str, words: str, seconds: float = 60) -> None:
+    end = time.monotonic() + seconds
+    while words not in get(served.port, job).body.decode():
+        assert time.monotonic() < end, f"the job's page never said {words!r}"
+        time.sleep(0.05)
+
+
 def test_a_session_being_made_when_serve_stops_leaves_nothing(tmp_path):
     """Ctrl-C while the studio is speaking a session: serve stops as it always does,
-    and the half-made session is gone, hidden parts and all."""
+    and the half-made session is gone, hidden parts and all. Started again, serve knows
+    the job as not made."""
     folder = tmp_path / "sessions"
     folder.mkdir()
     with serving(folder) as served:
-        page = get(served.port, "/make").body.decode()
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-        body = urlencode({"programme": "classic", "minutes": "40", "csrf": csrf})
-        made = get(served.port, "/make", method="POST", body=body.encode(),
-                   headers={"Content-Type": FORM, "Content-Length": str(len(body))})
-        assert made.status == 303
-        end = time.monotonic() + 60
-        while "speaking" not in get(served.port, made.header("Location")).body.decode():
-            assert time.monotonic() < end, "the session was never being spoken"
-            time.sleep(0.1)
+        job = _start(served, {"programme": "classic", "minutes": "40"})
+        _until(served, job, "Speaking")
     assert list(folder.rglob("*")) == []
+    with serving(folder) as served:
+        page = get(served.port, job).body.decode()
+        assert "<h1>Not made</h1>" in page and "the studio stopped before" in page.lower()
+
+
+@pytest.mark.slow
+def test_a_session_cut_off_by_a_crash_is_known_as_not_made_and_leaves_nothing(tmp_path):
+    """serve killed outright (SIGKILL) while it writes a course: the next serve removes
+    what was left (once no process can be writing it) and says the job was not made."""
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    with serving(folder) as served:
+        job = _start(served, {"programme": "tremor", "ambient": "none", "weeks": "1",
+                              "per_week": "2"})
+        end = time.monotonic() + 120
+        while not any(p.name.endswith(".part") for p in folder.rglob("*")):
+            assert time.monotonic() < end, "nothing was being written"
+            time.sleep(0.02)
+        served.process.kill()
+        served.process.wait()
+    assert any(p.name.endswith(".part") for p in folder.rglob("*"))
+    time.sleep(atomic.STALE_SECONDS)
+    with serving(folder) as served:
+        page = get(served.port, job).body.decode()
+        assert "<h1>Not made</h1>" in page
+    assert list(folder.rglob("*")) == []
+
+
+def _fields(page: str) -> dict[str, str]:
+    """Each select's chosen value and each text or number field's value."""
+    found = {}
+    for name, body in re.findall(r'<select id="(\w+)" name="\w+"[^>]*>(.*?)</select>', page,
+                                 re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected>', body)
+        found[name] = chosen.group(1) if chosen else ""
+    for name, value in re.findall(r'<input id="(\w+)" name="\w+" type="(?:text|number)"'
+                                  r'[^>]*value="([^"]*)"', page):
+        found[name] = value
+    return found
+
+
+def test_the_form_says_what_length_it_can_reach_and_checks_without_making(studio):
+    reach = session.reachable(layers.options({}))
+    assert f"With these settings it can last {reach}." in studio["page"]
+    before = sorted(studio["folder"].iterdir())
+    answer = post(studio, "/make", {"programme": "grounding", "do": "check"})
+    page = answer.body.decode()
+    grounding = session.reachable(layers.options({"programme": "grounding"}))
+    assert answer.status == 200 and f"it can last {grounding}." in page
+    assert "These settings can be made." in page and _fields(page)["programme"] == "grounding"
+    answer = post(studio, "/make", {"programme": "grounding", "minutes": "30", "do": "check"})
+    assert answer.status == 422
+    page = answer.body.decode()
+    assert f"it can last {grounding}." in page and 'id="error-minutes"' in page
+    assert sorted(studio["folder"].iterdir()) == before  # nothing made
+    assert post(studio, "/make", {"do": "sing"}).status == 400
+
+
+def test_the_page_script_asks_the_reach_as_json(studio):
+    answer = post(studio, "/reach", {"programme": "grounding", "minutes": "30"})
+    found = json.loads(answer.body)
+    assert answer.status == 200 and answer.header("Content-Type") == "application/json"
+    assert found["reach"] == session.reachable(layers.options({"programme": "grounding"}))
+    assert found["field"] == "minutes" and found["error"].startswith("Cannot fit 30 minutes")
+    found = json.loads(post(studio, "/reach", {"pace": "gentle", "minutes": "x"}).body)
+    assert found == {"reach": "", "field": "minutes", "error": "Minutes must be a number"}
+    assert get(studio["port"], studio["prefix"] + "/reach").status == 405
+    assert post(studio, "/reach", {"programme": "grounding"}, csrf=False).status == 403
+
+
+def test_each_voice_and_bed_can_be_heard_before_choosing(studio):
+    page = studio["page"]
+    voices = dict(studio["studio"].choices())["voice"]
+    for name, _ in voices:
+        assert f'src="{studio["prefix"]}/preview/voice/{quote(name)}"' in page, name
+    assert f'src="{studio["prefix"]}/preview/bed/rain"' in page
+    answer = get(studio["port"], f"{studio['prefix']}/preview/voice/heart")
+    assert answer.status == 200 and answer.header("Content-Type") == "audio/mpeg"
+    kept = sorted(p.name for p in (studio["profile"].parent / "previews").iterdir())
+    assert kept == ["voice-hibari-heart.mp3"]
+    path = studio["profile"].parent / "previews" / kept[0]
+    assert path.read_bytes() == answer.body
+    said = normal(PREVIEW_LINE).split()
+    heard = normal(_hear(decoded(path))).split()
+    assert len(set(said) & set(heard)) >= len(set(said)) - 1, heard
+    again = time.monotonic()
+    assert get(studio["port"], f"{studio['prefix']}/preview/voice/heart").body == answer.body
+    assert time.monotonic() - again < 1  # made once, kept
+    bed = get(studio["port"], f"{studio['prefix']}/preview/bed/rain")
+    assert bed.status == 200
+    seconds = float(probe(studio["profile"].parent / "previews" / "bed-rain.mp3")
+                    ["format"]["duration"])
+    assert 19 < seconds < 22
+    for wrong in ("voice/nobody", "bed/thunder", "voice/..%2f..%2fetc", "song/heart"):
+        assert get(studio["port"], f"{studio['prefix']}/preview/{wrong}").status == 404
+
+
+def test_the_form_starts_from_the_profile_and_saves_it(studio):
+    profile = studio["profile"]
+    answer = post(studio, "/make", {"pace": "slow", "voice": "joe", "bed_level": "14",
+                                    "programme": "grounding", "do": "defaults"})
+    assert answer.status == 200 and "Saved as your defaults" in answer.body.decode()
+    text = profile.read_text(encoding="utf-8")
+    assert 'pace = "slow"' in text and 'voice = "joe"' in text and "bed_level = 14" in text
+    assert not re.search(r"^programme =", text, re.M)  # not a profile's key
+    fields = _fields(get(studio["port"], f"{studio['prefix']}/make").body.decode())
+    assert fields["pace"] == "slow" and fields["voice"] == "joe" and fields["bed_level"] == "14"
+    assert fields["programme"] == ""
+    post(studio, "/make", {"do": "defaults"})  # all as set: the profile is emptied again
+    fields = _fields(get(studio["port"], f"{studio['prefix']}/make").body.decode())
+    assert fields["pace"] == "" and fields["voice"] == ""
+    answer = post(studio, "/make", {"engine": "espeak-ng", "voice": "heart", "do": "defaults"})
+    assert answer.status == 422 and "heart" in answer.body.decode()
+
+
+def _made(studio, fields) -> str:
+    answer = post(studio, "/make", fields)
+    assert answer.status == 303, answer.body
+    page = _finished(studio, answer.header("Location"))
+    return re.search(r'class="listen" href="[^"]+/session/([^"]+)"', page).group(1)
+
+
+def test_a_session_is_made_again_from_its_settings_and_deleted(studio):
+    for wrong in ("../up", ".hidden", "a/b", "x.chapters", "   "):
+        answer = post(studio, "/make", {"programme": "breathing", "out": wrong})
+        if wrong.strip():
+            assert answer.status == 422 and 'id="error-out"' in answer.body.decode(), wrong
+    made = _made(studio, {"programme": "breathing", "pattern": "box", "ambient": "none",
+                          "pace": "steady", "name": "Ari", "out": "Ari's evening.mp3"})
+    assert made == quote("Ari's evening")
+    page = get(studio["port"], f"{studio['prefix']}/session/{made}").body.decode()
+    assert f'href="{studio["prefix"]}/make?again={made}"' in page
+    again = get(studio["port"], f"{studio['prefix']}/make?again={made}").body.decode()
+    fields = _fields(again)
+    assert (fields["programme"], fields["pattern"], fields["pace"], fields["ambient"],
+            fields["name"]) == ("breathing", "box", "steady", "none", "Ari")
+    assert get(studio["port"], f"{studio['prefix']}/make?again=nothing").status == 404
+    files = sorted(studio["folder"].glob("Ari's evening.*"))
+    assert len(files) >= 4
+    ask = get(studio["port"], f"{studio['prefix']}/delete/{made}")
+    assert ask.status == 200 and "cannot be undone" in ask.body.decode()
+    assert all(p.exists() for p in files)  # asking deletes nothing
+    assert post(studio, f"/delete/{made}", {}, csrf="wrong").status == 403
+    assert all(p.exists() for p in files)
+    answer = post(studio, f"/delete/{made}", {})
+    assert answer.status == 303 and answer.header("Location") == f"{studio['prefix']}/"
+    assert not any(p.exists() for p in files)
+    assert get(studio["port"], f"{studio['prefix']}/session/{made}").status == 404
+    assert post(studio, f"/delete/{made}", {}).status == 404
+    assert made not in get(studio["port"], f"{studio['prefix']}/").body.decode()
+
+
+@pytest.mark.slow
+def test_a_course_is_made_from_the_form_listed_in_order_and_deleted_whole(studio):
+    refused = post(studio, "/make", {"programme": "grounding", "weeks": "1"})
+    assert refused.status == 422
+    assert re.search(r'id="error-programme" role="alert">A course needs a programme with a '
+                     r'tremor phase', refused.body.decode())
+    assert post(studio, "/make", {"programme": "tremor", "weeks": "13"}).status == 422
+    made = _made(studio, {"programme": "tremor", "ambient": "none", "weeks": "1",
+                          "per_week": "2"})
+    folder = studio["folder"] / made.rsplit("/", 1)[0]
+    assert made.endswith("/01-week1-session1") and (folder / "course.m3u8").is_file()
+    assert sorted(p.name for p in folder.glob("*.mp3")) == ["01-week1-session1.mp3",
+                                                            "02-week1-session2.mp3"]
+    index = get(studio["port"], f"{studio['prefix']}/").body.decode()
+    group = index[index.index(f"<h2>{folder.name}</h2>"):]
+    assert group.index("01-week1-session1") < group.index("02-week1-session2")
+    assert "week 1, day 4" in group  # the schedule, in each session's title
+    ask = get(studio["port"], f"{studio['prefix']}/delete/{made}").body.decode()
+    assert "A course is deleted whole" in ask
+    mine = folder / "my notes.txt"
+    mine.write_text("kept", encoding="utf-8")
+    assert post(studio, f"/delete/{made}", {}).status == 303
+    assert sorted(p.name for p in folder.iterdir()) == ["my notes.txt"]  # only the user's
+    mine.unlink()
+    assert folder.name not in get(studio["port"], f"{studio['prefix']}/").body.decode()

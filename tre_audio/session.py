@@ -216,25 +216,15 @@ def _rendered(resolved: Resolved, *, short: bool) -> list[Event]:
 def _fitting(resolved: Resolved, full: list[Event]) -> list[Event]:
     """``full`` if it can last ``options.minutes``, else the shorter wording if that can
     (estimated speech); else an ``InvalidOption`` naming what the two can last."""
-    options, pace = resolved.options, resolved.pace
+    options = resolved.options
     target = (options.minutes or 0) * 60
-
-    def reach(events: list[Event]) -> tuple[float, float]:
-        planned = layout(events, pace, estimate_speech, None, options.sound.interval_bell)
-        return planned.shortest, planned.longest
-
-    full_reach = reach(full)
+    full_reach = _reach(resolved, full)
     if reaches(target, *full_reach):
         return full
     short = _rendered(resolved, short=True)
-    short_reach = reach(short)
+    short_reach = _reach(resolved, short)
     if target < full_reach[0] and reaches(target, *short_reach):
         return short
-    low, high = short_reach[0], full_reach[1]
-    lengths = (f"{low / 60:.1f} to {short_reach[1] / 60:.1f} or "
-               f"{span_text(full_reach[0] / 60, high / 60)}"
-               if not reaches(full_reach[0], low, short_reach[1])
-               else span_text(low / 60, high / 60))
     recipe = options.recipe
     shaping = [f"{recipe.tremor:g} minutes of tremor" if recipe.tremor else "",
                f"the {recipe.pattern} pattern" if recipe.pattern else "",
@@ -242,8 +232,33 @@ def _fitting(resolved: Resolved, full: list[Event]) -> list[Event]:
                "your exercise settings" if recipe.tune else ""]
     also = ", with " + " and ".join(filter(None, shaping)) + "," if any(shaping) else ""
     raise InvalidOption("--minutes", f"cannot fit {minutes_text(options.minutes or 0)}: "
-                        f"{resolved.made_of.where} at the {pace.name} pace and the "
-                        f"{options.level} level{also} can last {lengths}")
+                        f"{resolved.made_of.where} at the {resolved.pace.name} pace and the "
+                        f"{options.level} level{also} can last "
+                        f"{_lengths(full_reach, short_reach)}")
+
+
+def _reach(resolved: Resolved, events: list[Event]) -> tuple[float, float]:
+    """The shortest and longest ``events`` can last, in seconds (estimated speech)."""
+    planned = layout(events, resolved.pace, estimate_speech, None,
+                     resolved.options.sound.interval_bell)
+    return planned.shortest, planned.longest
+
+
+def _lengths(full: tuple[float, float], short: tuple[float, float]) -> str:
+    """What the full and the short wording can last, together: ``12.0 to 60.0 minutes``
+    (or two ranges, where they do not meet)."""
+    low, high = short[0], full[1]
+    if not reaches(full[0], low, short[1]):
+        return f"{low / 60:.1f} to {short[1] / 60:.1f} or {span_text(full[0] / 60, high / 60)}"
+    return span_text(low / 60, high / 60)
+
+
+def reachable(options: Options) -> str:
+    """How long a session of these options (their ``minutes`` aside) can last, as the
+    refusal of a length out of reach says it: ``12.0 to 60.0 minutes``."""
+    resolved = resolve(dataclasses.replace(options, minutes=None))
+    return _lengths(_reach(resolved, _rendered(resolved, short=False)),
+                    _reach(resolved, _rendered(resolved, short=True)))
 
 
 def script_text(options: Options) -> str:

@@ -7,7 +7,7 @@ Every key is optional; what the command line gives overrides it.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,23 @@ def set_value(key: str, value: str, path: Path | None = None) -> Profile:
             registries.check_voice(new.get("engine"), new.get("voice"))
     except InvalidOption as error:  # as a profile names it
         raise InvalidOption("VALUE", str(error).removeprefix("--")) from None
+    _write(path, new)
+    return new
+
+
+def replace(given: Mapping[str, Any], keys: Iterable[str], path: Path | None = None
+            ) -> Profile:
+    """Set each of ``keys`` as ``given`` has it (unset where it has none), keep the
+    profile's other keys, and write it; return it."""
+    path = path or default_path()
+    values = load(path).values()
+    for key in keys:
+        values.pop(key, None)
+        if given.get(key) is not None:
+            values[key] = given[key]
+    new = Profile(**values)
+    if new.get("voice") is not None or new.get("engine") is not None:
+        registries.check_voice(new.get("engine"), new.get("voice"))
     _write(path, new)
     return new
 

@@ -15,6 +15,8 @@ from ..options import table
 
 MAX_BODY = 16_384
 """The largest form accepted, in bytes."""
+MAX_NAME = 80
+"""The most characters of a file name given on the form."""
 MAX_FIELDS = 100
 """The most fields a form's answers may hold."""
 BODY_SECONDS = 10.0
@@ -42,18 +44,59 @@ class Field:
     """The most characters a text field takes."""
 
 
+@dataclass(frozen=True)
+class Extra:
+    """A field that is not the option table's: a command's own option."""
+
+    label: str
+    option: str
+    """The command line's name for it, as its errors name it."""
+    help: str
+    kind: str
+    """``select`` (its choices come with the registries') or ``text``."""
+    empty: str = ""
+    """What the select's empty choice says."""
+    longest: int | None = None
+
+
+EXTRA = {
+    "weeks": Extra("Weeks of a course", "--weeks", "Leave it as it is for one session. With "
+                   "a number of weeks, a course is made instead: numbered sessions with the "
+                   "tremor rising gently, a playlist and a schedule with rest days, in a "
+                   "folder of its own.", "select", "one session"),
+    "per_week": Extra("Sessions a week", "--per-week", "For a course: two or three a week "
+                      "is the gentler advice.", "select", "as set"),
+    "out": Extra("File name", "--out", "A name for the session's files (or the course's "
+                 "folder). Left empty, the name says the programme, pace and length; a "
+                 "name that is taken gets a number.", "text", longest=MAX_NAME),
+}
+"""The ``course`` command's options, and the name ``--out`` gives the files."""
+GROUPS = (
+    ("The session", ("programme", "level", "pace", "minutes", "tremor", "pattern")),
+    ("For you", ("name", "trusted", "limits", "eyes_open")),
+    ("Voice and sound", ("voice", "engine", "ambient", "bed_level", "bells",
+                         "interval_bell")),
+    ("A course", ("weeks", "per_week")),
+    ("The file", ("out",)),
+)
+"""The form's parts, in order; the fields of none come last, folded away ("More")."""
+
+
 def label(key: str) -> str:
     """How the page names an option: ``bed_level`` -> 'Bed level'."""
+    if key in EXTRA:
+        return EXTRA[key].label
     return table.BY_KEY[key].key.replace("_", " ").capitalize()
 
 
 def message(error: InvalidOption) -> tuple[str, str]:
     """The field an error concerns (or '') and the command line's words for it, with the
     field's label for the option's name and without the pointer to ``--help``."""
-    for option in table.where(table.FORM):
-        if option.option == error.option:
-            text = str(error).replace(option.option, label(option.key))
-            return option.key, text[:1].upper() + text[1:]
+    named = [(option.key, option.option) for option in table.where(table.FORM)]
+    for key, option_name in [*named, *((key, e.option) for key, e in EXTRA.items())]:
+        if option_name == error.option:
+            text = str(error).replace(option_name, label(key))
+            return key, text[:1].upper() + text[1:]
     return "", str(error)
 
 
@@ -92,7 +135,22 @@ def fields(choices: Mapping[str, Sequence[tuple[str, str]]], values: Mapping[str
         else:
             out.append(Field(kind="text", value=given or "",
                              longest=option.most_characters, **common))
+    for key, extra in EXTRA.items():
+        given = values.get(key)
+        out.append(Field(key=key, label=extra.label, kind=extra.kind, help=extra.help,
+                         value="" if given is None else str(given),
+                         choices=((("", extra.empty), *choices.get(key, ()))
+                                  if extra.kind == "select" else ()),
+                         error=errors.get(key, ""), longest=extra.longest))
     return out
+
+
+def groups(fields: Sequence[Field]) -> list[tuple[str, list[Field]]]:
+    """The fields in the form's parts (``GROUPS``), and those of none as "More"."""
+    by_key = {field.key: field for field in fields}
+    out = [(title, [by_key[key] for key in keys if key in by_key]) for title, keys in GROUPS]
+    placed = {key for _, keys in GROUPS for key in keys}
+    return [*out, ("More", [field for field in fields if field.key not in placed])]
 
 
 def read(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
@@ -102,6 +160,20 @@ def read(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
     options = {option.key: option for option in table.where(table.FORM)}
     given: dict[str, Any] = {}
     for key, text in pairs:
+        if key in EXTRA:
+            name = EXTRA[key].option
+            if key in given:
+                raise InvalidOption(name, f"{name} is given twice")
+            if not text.strip():
+                continue
+            if EXTRA[key].kind == "text":
+                given[key] = text.strip()
+                continue
+            try:
+                given[key] = int(text.strip())
+            except ValueError:
+                raise InvalidOption(name, f"{name} must be a whole number") from None
+            continue
         option = options.get(key)
         if option is None:
             raise InvalidOption("", f"The form has no field '{key[:40]}'")
@@ -138,6 +210,9 @@ def refill(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, text in pairs:
         option = options.get(key)
+        if key in EXTRA:
+            out[key] = text
+            continue
         if option is None:
             continue
         if option.kind == "a list of text":

@@ -7,20 +7,22 @@ nothing from anywhere else. Everything but seeking works without JavaScript.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from importlib import resources
 from urllib.parse import quote
 
 import jinja2
 
+from . import form
 from .library import Entry, clean_text
 from ..beside.files import MP3, WRITTEN
 from ..beside.texts import clock, notice
 from ..beside.timedtext import read_webvtt
 
 ASSETS = {"style.css": "text/css; charset=utf-8",
-          "player.js": "text/javascript; charset=utf-8"}
+          "player.js": "text/javascript; charset=utf-8",
+          "studio.js": "text/javascript; charset=utf-8"}
 """The files of ``web/`` served as they are, with their types."""
 DOWNLOADS = (MP3, *WRITTEN)
 """What a session's page offers to download, of the files it has."""
@@ -56,20 +58,42 @@ def _when(entry: Entry) -> dict[str, str]:
 
 def index(entries: Sequence[Entry], prefix: str, feed_url: str, studio: bool = False
           ) -> str:
-    """The sessions, newest first, each with its length, date and a link to its page
-    (and with ``studio``, a link to make one)."""
-    sessions = [{"title": e.title, "href": session_href(prefix, e), "length": clock(e.duration),
-                 "chapters": len(e.chapters), **_when(e)} for e in entries]
+    """The sessions, newest first, each with its length, date and a link to its page;
+    those in a folder of their own (a course's) under its name, in their order (and with
+    ``studio``, a link to make one, and to delete a course)."""
+    def row(e: Entry) -> dict[str, Any]:
+        return {"title": e.title, "href": session_href(prefix, e), "length": clock(e.duration),
+                "chapters": len(e.chapters), "id": quote(e.id), **_when(e)}
+
+    alone = [row(e) for e in entries if "/" not in e.id]
+    folders: dict[str, list[Entry]] = {}
+    for e in entries:  # newest first: so are the folders
+        if "/" in e.id:
+            folders.setdefault(e.id.rsplit("/", 1)[0], []).append(e)
+    groups = [{"name": name, "sessions": [row(e) for e in sorted(found, key=lambda e: e.id)]}
+              for name, found in folders.items()]
     return _environment.get_template("index.html").render(
-        sessions=sessions, prefix=prefix, feed_url=feed_url, notice=notice(),
+        sessions=alone, groups=groups, prefix=prefix, feed_url=feed_url, notice=notice(),
         language="en", studio=studio)
 
 
-def make(fields: Sequence[Any], problem: str, prefix: str, csrf: str) -> str:
-    """The studio's form: ``fields`` (``form.Field``), and a ``problem`` not of one field."""
+def make(fields: Sequence[Any], problem: str, prefix: str, csrf: str, *, reach: str = "",
+         said: str = "", previews: Mapping[str, Sequence[tuple[str, str]]] | None = None
+         ) -> str:
+    """The studio's form: ``fields`` (``form.Field``), a ``problem`` not of one field,
+    the length the answers can ``reach``, what was done (``said``), and the
+    ``previews`` of each voice and bed (name and address, by ``voice`` and ``bed``)."""
     return _environment.get_template("make.html").render(
-        fields=fields, problem=problem, prefix=prefix, csrf=csrf, notice=notice(),
-        language="en")
+        groups=form.groups(fields), problem=problem, prefix=prefix, csrf=csrf, notice=notice(),
+        language="en", reach=reach, said=said, previews=previews or {})
+
+
+def delete(entry: Entry, prefix: str, csrf: str, whole_course: bool) -> str:
+    """The question before a session (or its whole course) is deleted."""
+    return _environment.get_template("delete.html").render(
+        title=entry.title, href=session_href(prefix, entry), id=quote(entry.id),
+        whole_course=whole_course, course=entry.id.rsplit("/", 1)[0], prefix=prefix,
+        csrf=csrf, notice=notice(), language="en")
 
 
 _STATES = {"queued": "Waiting its turn", "making": "Being made", "made": "Ready",
@@ -87,9 +111,10 @@ def job(job: Any, prefix: str, csrf: str, listen: str | None) -> str:
         notice=notice(), language="en")
 
 
-def session(entry: Entry, prefix: str, vtt: str | None) -> str:
+def session(entry: Entry, prefix: str, vtt: str | None, studio: bool = False) -> str:
     """The session's player, chapters, transcript (from ``vtt``, the text of its WebVTT
-    file, if it has one) and downloads."""
+    file, if it has one) and downloads; with ``studio``, links to make it again and to
+    delete it."""
     audio = file_href(prefix, entry.name(".mp3"))
     chapters = [{"title": c.title, "start": f"{c.start:g}", "end": f"{c.end:g}",
                  "at": clock(c.start)} for c in entry.chapters]
@@ -101,4 +126,4 @@ def session(entry: Entry, prefix: str, vtt: str | None) -> str:
     return _environment.get_template("session.html").render(
         title=entry.title, length=clock(entry.duration), audio=audio, chapters=chapters,
         cues=cues, downloads=downloads, prefix=prefix, notice=entry.notice or notice(),
-        language=entry.language, **_when(entry))
+        language=entry.language, studio=studio, id=quote(entry.id), **_when(entry))

@@ -22,9 +22,8 @@ Addresses, under ``/TOKEN`` with a token:
 - ``/`` the sessions, newest first; ``/session/ID`` one session's page
 - ``/files/NAME`` a session's file (``ID.mp3``, ``ID.vtt``, ... and ``ID.chapters.json``)
 - ``/feed.xml`` the podcast feed; ``/assets/NAME`` the page's style and script
-- ``/make`` the studio's form (a POST makes a session), ``/job/ID`` a session being made
-  (a POST cancels it): a POST must carry the server's form token and come from its own
-  origin, with a form of at most ``form.MAX_BODY`` bytes
+- with a studio, its addresses (``studio_pages``): ``/make``, ``/reach``, ``/job/ID``,
+  ``/preview/voice/NAME``, ``/preview/bed/NAME`` and ``/delete/ID``
 """
 
 from __future__ import annotations
@@ -50,10 +49,12 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from . import DEFAULT_PORT, feed, form, pages, wire
+from . import DEFAULT_PORT, answers, feed, form, pages, studio_pages, wire
 from ..errors import InvalidOption, ServeError, TreAudioError
 from ..files.inputs import read_bytes
 from .library import Entry, Library
+from .answers import HTML, PAGE_POLICY, Refused, Sized, refusal
+from .studio_pages import Studio
 from .wire import Listener
 from ..beside.files import CHAPTERS, MP3, WEBVTT, WRITTEN
 
@@ -72,23 +73,11 @@ VTT_LIMIT = 4_000_000
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 _TYPES = {kind.suffix: kind.media_type for kind in (MP3, *WRITTEN)}
-_PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; media-src 'self'; "
-                "img-src 'self' data:; base-uri 'none'; form-action 'none'; "
-                "frame-ancestors 'none'")
 _FILE_POLICY = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 _RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.ASCII | re.IGNORECASE)
 _VIRTUAL = ("docker", "br-", "veth", "virbr", "vmnet", "vboxnet", "lxc", "lxd", "podman",
             "tun", "tap", "wg", "tailscale", "zt", "utun", "bridge", "awdl", "llw")
 """Interface names of containers, VMs and VPNs: their addresses are offered last."""
-
-
-class Refused(Exception):
-    """A request answered with an error status (and, for a redirect, where to go)."""
-
-    def __init__(self, status: HTTPStatus, location: str | None = None) -> None:
-        super().__init__(status.phrase)
-        self.status = status
-        self.location = location
 
 
 class Unsatisfiable(Exception):
@@ -97,8 +86,9 @@ class Unsatisfiable(Exception):
 
 def route(target: str, token: str | None) -> tuple[str, str]:
     """What the request target asks for: ``(kind, name)`` with kind ``index``, ``feed``,
-    ``asset``, ``session``, ``file``, ``make`` (the studio's form) or ``job``. Raises ``Refused``: 403 without the right token,
-    400 for a target that is not a path, 404 for anything else that is not a page."""
+    ``asset``, ``session``, ``file``, or one of the studio's (``studio_pages.KINDS``).
+    Raises ``Refused``: 403 without the right token, 400 for a target that is not a path,
+    404 for anything else that is not a page."""
     if not target.startswith("/"):
         raise Refused(HTTPStatus.BAD_REQUEST)
     raw = target.split("#", 1)[0].split("?", 1)[0].split("/")[1:]
@@ -125,6 +115,12 @@ def route(target: str, token: str | None) -> tuple[str, str]:
         return "make", ""
     if head == "job" and len(parts) == 2:
         return "job", rest
+    if parts == ["reach"]:
+        return "reach", ""
+    if head == "preview" and len(parts) == 3 and parts[1] in ("voice", "bed"):
+        return "preview", rest
+    if head == "delete" and rest:
+        return "delete", rest
     if head in ("assets", "session", "files") and rest:
         return {"assets": "asset", "session": "session", "files": "file"}[head], rest
     raise Refused(HTTPStatus.NOT_FOUND)
@@ -280,44 +276,6 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-class JobView(Protocol):
-    """A session the studio is making, as the page shows it."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def state(self) -> str: ...
-
-    @property
-    def stage(self) -> str: ...
-
-    @property
-    def made(self) -> Path | None: ...
-
-    @property
-    def error(self) -> str: ...
-
-    @property
-    def percent(self) -> int: ...
-
-    @property
-    def finished(self) -> bool: ...
-
-
-class Studio(Protocol):
-    """What makes sessions for the page (``tre_audio.studio``: it has the registries and
-    the session, which this layer does not import)."""
-
-    def choices(self) -> Mapping[str, Sequence[tuple[str, str]]]: ...
-
-    def submit(self, given: Mapping[str, Any]) -> JobView: ...
-
-    def get(self, job_id: str) -> JobView | None: ...
-
-    def cancel(self, job_id: str) -> JobView | None: ...
-
-
 class SessionServer(Listener):
     """The server over a ``Library``; ``token`` None means no token is asked. It answers
     the Host names of ``own_names`` with its port, and with ``lan`` the addresses of the
@@ -441,17 +399,17 @@ class _Guard:
             asked = route(scope["raw_path"].decode("latin-1"), self.server.token)
             body = None
             if posted:  # the token and the address first: nothing is read before them
-                if asked[0] not in ("make", "job"):
+                if asked[0] not in studio_pages.POSTED:
                     raise Refused(HTTPStatus.NOT_IMPLEMENTED)
                 body = await _body(request)
             response = await anyio.to_thread.run_sync(_answer, self.server, request, asked,
                                                       head, body)
-        except Refused as refusal:
-            response = _refusal(refusal, head)
+        except Refused as refused:
+            response = refusal(refused, head)
         except Exception:
             if started:
                 raise
-            response = _refusal(Refused(HTTPStatus.INTERNAL_SERVER_ERROR), head)
+            response = refusal(Refused(HTTPStatus.INTERNAL_SERVER_ERROR), head)
         await response(scope, receive, guarded)
 
 
@@ -477,22 +435,6 @@ async def _body(request: Request) -> bytes:
     return bytes(body)
 
 
-def _refusal(refusal: Refused, head: bool) -> Response:
-    body = wire.error_body(refusal.status)
-    headers = {"Location": refusal.location} if refusal.location else {}
-    return _Sized(b"" if head else body, refusal.status, headers,
-                  "text/plain; charset=utf-8", len(body))
-
-
-class _Sized(Response):
-    """A whole answer whose Content-Length is ``length`` (for HEAD, with no body)."""
-
-    def __init__(self, body: bytes, status: int, headers: dict[str, str],
-                 media_type: str, length: int) -> None:
-        super().__init__(body, status, {**headers, "content-length": str(length)},
-                         media_type)
-
-
 def _answer(server: SessionServer, request: Request, asked: tuple[str, str], head: bool,
             body: bytes | None) -> Response:
     """The answer to a request whose Host was checked, asking for ``asked`` (``route``'s
@@ -500,25 +442,24 @@ def _answer(server: SessionServer, request: Request, asked: tuple[str, str], hea
     kind, name = asked
     library, prefix = server.library, server.prefix
     base = _base(server, request)
-    if body is not None or kind in ("make", "job"):
-        return studio_page(server, request, kind, name, body, head)
+    if body is not None or kind in studio_pages.KINDS:
+        return studio_pages.answer(server, request, kind, name, body, head)
 
     def whole(data: bytes, content_type: str, headers: dict[str, str] | None = None
               ) -> Response:
-        return _Sized(b"" if head else data, HTTPStatus.OK, headers or {}, content_type,
-                      len(data))
+        return answers.whole(data, content_type, head, headers)
 
     if kind == "index":
         return whole(server.rendered("index", base, lambda e: pages.index(
-            e, prefix, base + feed.FEED_NAME, server.studio is not None)), _HTML,
-            {"Content-Security-Policy": _PAGE_POLICY})
+            e, prefix, base + feed.FEED_NAME, server.studio is not None)), HTML,
+            {"Content-Security-Policy": PAGE_POLICY})
     if kind == "session":
         entry = library.find(name)
         if entry is None:
             raise Refused(HTTPStatus.NOT_FOUND)
         vtt = entry.read_text(WEBVTT.suffix, VTT_LIMIT)
-        return whole(pages.session(entry, prefix, vtt).encode(), _HTML,
-                     {"Content-Security-Policy": _PAGE_POLICY})
+        return whole(pages.session(entry, prefix, vtt, server.studio is not None).encode(), HTML,
+                     {"Content-Security-Policy": PAGE_POLICY})
     if kind == "feed":
         return whole(server.rendered("feed", base, lambda e: feed.rss(
             e, base + "files/", base)), "application/rss+xml; charset=utf-8")
@@ -543,7 +484,6 @@ def _answer(server: SessionServer, request: Request, asked: tuple[str, str], hea
         raise
 
 
-_HTML = "text/html; charset=utf-8"
 
 
 def _base(server: SessionServer, request: Request) -> str:
@@ -571,7 +511,7 @@ def _file(handle: BinaryIO, content_type: str, request: Request, head: bool) -> 
         span = byte_range(asked, size)
     except Unsatisfiable:
         handle.close()
-        return _Sized(b"", HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+        return Sized(b"", HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
                       {**headers, "Content-Range": f"bytes */{size}"}, "text/plain", 0)
     if span is None:
         code, start, length = HTTPStatus.OK, 0, size
@@ -607,89 +547,3 @@ class _Part(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             self.handle.close()
-
-
-_STUDIO_POLICY = _PAGE_POLICY.replace("form-action 'none'", "form-action 'self'")
-_FORM_TYPE = "application/x-www-form-urlencoded"
-
-
-def studio_page(server: SessionServer, request: Request, kind: str, name: str,
-                body: bytes | None, head: bool) -> Response:
-    """The studio's form (``make``) and a job's page (``job``); a POST to the form makes
-    a session, one to a job cancels it. Raises ``Refused``."""
-    studio, prefix = server.studio, server.prefix
-    if studio is None:
-        raise Refused(HTTPStatus.NOT_FOUND)
-    if body is not None and kind not in ("make", "job"):
-        raise Refused(HTTPStatus.NOT_IMPLEMENTED)
-    pairs = _posted(server, request, body) if body is not None else []
-    if kind == "job":
-        job = studio.get(name)
-        if job is None:
-            raise Refused(HTTPStatus.NOT_FOUND)  # unknown, or cut off by a restart
-        if body is not None:
-            studio.cancel(name)
-            return _see_other(f"{prefix}/job/{quote(name)}")
-        listen = None
-        if job.state == "made" and job.made is not None:
-            made = job.made.resolve().relative_to(server.library.folder.resolve())
-            listen = f"{prefix}/session/{quote(made.with_suffix('').as_posix())}"
-        return _studio_html(pages.job(job, prefix, server.csrf, listen), head)
-    given: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    problem = ""
-    if body is not None:
-        try:
-            given = form.read(pairs)
-            job = studio.submit(given)
-            return _see_other(f"{prefix}/job/{quote(job.id)}")
-        except InvalidOption as error:
-            key, text = form.message(error)
-            errors, problem = ({key: text}, "") if key else ({}, text)
-        except TreAudioError as error:
-            problem = str(error)
-        given = form.refill(pairs)
-    html = pages.make(form.fields(studio.choices(), given, errors), problem, prefix,
-                      server.csrf)
-    return _studio_html(html, head, HTTPStatus.UNPROCESSABLE_ENTITY if errors or problem
-                        else HTTPStatus.OK)
-
-
-def _posted(server: SessionServer, request: Request, body: bytes) -> list[tuple[str, str]]:
-    """A form's fields, once the request is shown to come from this server's own page:
-    its type (415), its origin where the browser says it (403) and the form's token
-    (403); a body that is not a form gets 400."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != _FORM_TYPE:
-        raise Refused(HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
-    own = "http://" + request.headers.get("host", "").strip(" \t").lower()
-    origin = request.headers.get("origin")
-    if origin is not None and origin.strip().lower() != own:
-        raise Refused(HTTPStatus.FORBIDDEN)
-    if request.headers.get("sec-fetch-site", "same-origin") != "same-origin":
-        raise Refused(HTTPStatus.FORBIDDEN)
-    try:
-        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True,
-                          max_num_fields=form.MAX_FIELDS, errors="strict")
-    except (UnicodeDecodeError, ValueError):
-        raise Refused(HTTPStatus.BAD_REQUEST) from None
-    tokens = [value for key, value in pairs if key == "csrf"]
-    if len(tokens) != 1 or not hmac.compare_digest(tokens[0].encode("utf-8"),
-                                                   server.csrf.encode("ascii")):
-        raise Refused(HTTPStatus.FORBIDDEN)
-    return [(key, value) for key, value in pairs if key != "csrf"]
-
-
-def _see_other(location: str) -> Response:
-    return _Sized(b"", HTTPStatus.SEE_OTHER, {"Location": location},
-                  "text/plain; charset=utf-8", 0)
-
-
-def _studio_html(html: str, head: bool, status: int = HTTPStatus.OK) -> Response:
-    data = html.encode()
-    # A page whose referrer policy is no-referrer posts with "Origin: null" (the Fetch
-    # standard), which the origin check refuses: the studio's pages send their origin to
-    # their own server, and to nothing else.
-    return _Sized(b"" if head else data, status, {"Content-Security-Policy": _STUDIO_POLICY,
-                                                   "Referrer-Policy": "same-origin"},
-                  _HTML, len(data))

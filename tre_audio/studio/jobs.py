@@ -2,11 +2,14 @@
 waiting: each job's stage and progress can be read while it is made, and a job can be
 cancelled, waiting or being made. A cancelled session leaves nothing behind: the
 library writes every file whole or not at all, and removes the folders it made for a
-run that fails. Jobs live as long as the process (a restart forgets them).
+run that fails. Jobs live as long as the process; with a ``record``, the jobs not yet
+finished are written down, so that after a restart (or a crash) they are known as not
+made.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 from collections import deque
@@ -16,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidOption, TreAudioError
+from ..files.atomic import atomic_file
+from ..files.inputs import read_bytes
 
 LIMIT = 8
 """Jobs waiting at most (the one being made not counted)."""
@@ -28,6 +33,10 @@ Make = Callable[[Mapping[str, Any], Progress], Path]
 progress; returns the session's MP3."""
 
 QUEUED, MAKING, MADE, FAILED, CANCELLED = "queued", "making", "made", "failed", "cancelled"
+CUT_OFF = ("the studio stopped before this session was made, and nothing of it was kept; "
+           "make it again from the form")
+RECORD_LIMIT = 65_536
+"""The largest record of unfinished jobs read."""
 
 
 class QueueFull(TreAudioError):
@@ -66,10 +75,12 @@ class Job:
 class Jobs:
     """The queue and its worker; every method may be called from any thread."""
 
-    def __init__(self, make: Make, limit: int = LIMIT) -> None:
+    def __init__(self, make: Make, limit: int = LIMIT, record: Path | None = None) -> None:
         self._make = make
         self._limit = limit
-        self._jobs: dict[str, Job] = {}
+        self._record = record
+        self._jobs: dict[str, Job] = {job_id: Job(job_id, {}, FAILED, error=CUT_OFF)
+                                      for job_id in self._recorded()}
         self._waiting: deque[str] = deque()
         self._cancelled: set[str] = set()
         self._changed = threading.Condition()
@@ -89,6 +100,7 @@ class Jobs:
             self._jobs[job.id] = job
             self._waiting.append(job.id)
             self._forget_old()
+            self._write_record()
             self._changed.notify_all()
             return job
 
@@ -127,7 +139,7 @@ class Jobs:
         with self._changed:
             self._closed = True
             for job_id in list(self._waiting):
-                self._set(job_id, state=CANCELLED)
+                self._set(job_id, state=FAILED, error=CUT_OFF)
             self._waiting.clear()
             self._cancelled.update(j.id for j in self._jobs.values() if j.state == MAKING)
             self._changed.notify_all()
@@ -154,7 +166,8 @@ class Jobs:
         try:
             made = self._make(job.given, progress)
         except _Cancelled:
-            outcome: dict[str, Any] = {"state": CANCELLED}
+            outcome: dict[str, Any] = ({"state": FAILED, "error": CUT_OFF} if self._closed
+                                       else {"state": CANCELLED})
         except InvalidOption as error:
             outcome = {"state": FAILED, "error": str(error), "option": error.option}
         except TreAudioError as error:
@@ -166,7 +179,33 @@ class Jobs:
         with self._changed:
             self._cancelled.discard(job.id)  # cancelled after its last stage: made
             self._set(job.id, **outcome)
+            if not self._closed:  # one the closing cut off stays in the record
+                self._write_record()
             self._changed.notify_all()
+
+    def _recorded(self) -> list[str]:
+        """The jobs the record holds: those a stop or a crash cut off."""
+        if self._record is None:
+            return []
+        try:
+            found = json.loads(read_bytes(self._record, RECORD_LIMIT))
+        except (OSError, ValueError):
+            return []
+        return [item for item in found if isinstance(item, str)][:KEPT] \
+            if isinstance(found, list) else []
+
+    def _write_record(self) -> None:
+        """Write down the jobs not yet made, with those cut off before (the lock held)."""
+        if self._record is None:
+            return
+        unfinished = [j.id for j in self._jobs.values()
+                      if not j.finished or j.error == CUT_OFF]
+        try:
+            self._record.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_file(self._record, private=True) as part:
+                part.write_text(json.dumps(unfinished), encoding="utf-8")
+        except (OSError, TreAudioError):
+            pass  # the record is a courtesy: the session is made all the same
 
     def _set(self, job_id: str, **changes: Any) -> Job:
         job = replace(self._jobs[job_id], **changes)

@@ -1,0 +1,279 @@
+"""The studio's addresses: the form (``/make``; its POST makes a session or a course,
+checks the length it can reach, or saves the answers as the user's defaults), the length
+a form can reach as JSON for the page's script (``/reach``), a session being made
+(``/job/ID``; a POST cancels it), the previews of voices and beds
+(``/preview/voice/NAME``, ``/preview/bed/NAME``) and deleting a session or a course
+(``/delete/ID``: a page that asks first; its POST deletes).
+
+A POST must carry the server's form token, come from the server's own origin where the
+browser says so, and be a form of at most ``form.MAX_BODY`` bytes.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import form, pages
+from .answers import HTML, STUDIO_POLICY, Refused, see_other, whole
+from .library import Library
+from ..errors import InvalidOption, TreAudioError
+
+KINDS = ("make", "job", "reach", "preview", "delete")
+"""What ``server.route`` finds that the studio answers."""
+POSTED = ("make", "job", "reach", "delete")
+"""Those that take a POST."""
+SETTINGS_LIMIT = 4_000_000
+"""The largest timeline read for a session's settings ("make it again")."""
+ACTIONS = ("make", "check", "defaults")
+"""What a POST to the form asks (its ``do`` field): make the session, say what length
+it can reach, or save the answers as the user's defaults."""
+_FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+class JobView(Protocol):
+    """A session the studio is making, as the page shows it."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def stage(self) -> str: ...
+
+    @property
+    def made(self) -> Path | None: ...
+
+    @property
+    def error(self) -> str: ...
+
+    @property
+    def percent(self) -> int: ...
+
+    @property
+    def finished(self) -> bool: ...
+
+
+class Studio(Protocol):
+    """What makes sessions for the page (``tre_audio.studio``: it has the registries and
+    the session, which this layer does not import)."""
+
+    def choices(self) -> Mapping[str, Sequence[tuple[str, str]]]: ...
+
+    def check(self, given: Mapping[str, Any]) -> object: ...
+
+    def reach(self, given: Mapping[str, Any]) -> str: ...
+
+    def submit(self, given: Mapping[str, Any]) -> JobView: ...
+
+    def get(self, job_id: str) -> JobView | None: ...
+
+    def cancel(self, job_id: str) -> JobView | None: ...
+
+    def defaults(self) -> dict[str, Any]: ...
+
+    def save_defaults(self, given: Mapping[str, Any]) -> Path: ...
+
+    def preview(self, kind: str, name: str) -> Path: ...
+
+    def deletes(self, mp3: Path) -> str: ...
+
+    def delete(self, mp3: Path) -> str: ...
+
+
+class SessionServer(Protocol):
+    """What the studio's pages need of the server (``server.SessionServer``)."""
+
+    library: Library
+    studio: Studio | None
+    csrf: str
+
+    @property
+    def prefix(self) -> str: ...
+
+
+def answer(server: SessionServer, request: Request, kind: str, name: str,
+           body: bytes | None, head: bool) -> Response:
+    """The studio's answer to a request for ``kind`` and ``name`` (``server.route``'s),
+    ``body`` that of a POST. Raises ``Refused``."""
+    studio = server.studio
+    if studio is None:
+        raise Refused(HTTPStatus.NOT_FOUND)
+    if body is None and kind == "reach" or body is not None and kind not in POSTED:
+        raise Refused(HTTPStatus.METHOD_NOT_ALLOWED)
+    pairs = _posted(server, request, body) if body is not None else None
+    if kind == "job":
+        return _job(server, studio, name, pairs is not None, head)
+    if kind == "preview":
+        return _preview(studio, name, head)
+    if kind == "delete":
+        return _delete(server, studio, name, pairs is not None, head)
+    if kind == "reach" and pairs is not None:
+        return _reach(studio, pairs)
+    return _make(server, studio, request, pairs, head)
+
+
+def _make(server: SessionServer, studio: Studio, request: Request,
+          pairs: list[tuple[str, str]] | None, head: bool) -> Response:
+    """The form: from the profile (or a session's settings, ``?again=ID``); a POST
+    makes, checks or saves, and shows the form again beside what it found."""
+    errors: dict[str, str] = {}
+    problem = said = reach = ""
+    if pairs is None:
+        again = request.query_params.get("again")
+        given = _settings(server, again) if again is not None else studio.defaults()
+        reach = _quietly(studio, given)
+    else:
+        actions = [value for key, value in pairs if key == "do"] or ["make"]
+        pairs = [(key, value) for key, value in pairs if key != "do"]
+        if len(actions) != 1 or actions[0] not in ACTIONS:
+            raise Refused(HTTPStatus.BAD_REQUEST)
+        try:
+            read = form.read(pairs)
+            if actions[0] == "make":
+                return see_other(f"{server.prefix}/job/{quote(studio.submit(read).id)}")
+            if actions[0] == "defaults":
+                studio.save_defaults(read)
+                said = "Saved as your defaults: the form starts from them from now on."
+            else:
+                reach = studio.reach(read)
+                studio.check(read)
+                said = "These settings can be made."
+        except InvalidOption as error:
+            key, text = form.message(error)
+            errors, problem = ({key: text}, "") if key else ({}, text)
+        except TreAudioError as error:
+            problem = str(error)
+        given = form.refill(pairs)
+    html = pages.make(form.fields(studio.choices(), given, errors), problem, server.prefix,
+                      server.csrf, reach=reach, said=said, previews=_previews(server, studio))
+    return _html(html, head, HTTPStatus.UNPROCESSABLE_ENTITY if errors or problem
+                 else HTTPStatus.OK)
+
+
+def _quietly(studio: Studio, given: Mapping[str, Any]) -> str:
+    """The length ``given`` can reach, or '' if the options themselves are refused."""
+    try:
+        return studio.reach(given)
+    except TreAudioError:
+        return ""
+
+
+def _previews(server: SessionServer, studio: Studio) -> dict[str, list[tuple[str, str]]]:
+    """Each voice's and bed's name and its preview's address."""
+    choices = studio.choices()
+    return {kind: [(value, f"{server.prefix}/preview/{kind}/{quote(value)}")
+                   for value, _ in choices.get(key, ())]
+            for kind, key in (("voice", "voice"), ("bed", "ambient"))}
+
+
+def _settings(server: SessionServer, session_id: str) -> dict[str, Any]:
+    """The form's answers a session was made with (its timeline's ``settings``)."""
+    entry = server.library.find(session_id)
+    if entry is None:
+        raise Refused(HTTPStatus.NOT_FOUND)
+    text = entry.read_text(".json", SETTINGS_LIMIT)
+    try:
+        settings = json.loads(text or "{}").get("settings") or {}
+    except (ValueError, AttributeError):
+        settings = {}
+    keys = {field.key for field in form.fields({}, {})}
+    return {key: tuple(value) if isinstance(value, list) else value
+            for key, value in settings.items() if key in keys and value is not None
+            and isinstance(value, (str, int, float, bool, list))}
+
+
+def _reach(studio: Studio, pairs: list[tuple[str, str]]) -> Response:
+    """For the page's script: the length the answers can reach, and the error of the
+    first field refused (its key and the words), as JSON."""
+    pairs = [(key, value) for key, value in pairs if key != "do"]
+    out: dict[str, str] = {"reach": "", "field": "", "error": ""}
+    try:
+        read = form.read(pairs)
+        out["reach"] = studio.reach(read)
+        studio.check(read)
+    except InvalidOption as error:
+        out["field"], out["error"] = form.message(error)
+    except TreAudioError as error:
+        out["error"] = str(error)
+    return whole(json.dumps(out).encode(), "application/json", False)
+
+
+def _job(server: SessionServer, studio: Studio, name: str, cancel: bool, head: bool
+         ) -> Response:
+    job = studio.get(name)
+    if job is None:
+        raise Refused(HTTPStatus.NOT_FOUND)  # unknown, or cut off by a restart
+    if cancel:
+        studio.cancel(name)
+        return see_other(f"{server.prefix}/job/{quote(name)}")
+    listen = None
+    if job.state == "made" and job.made is not None:
+        made = job.made.resolve().relative_to(server.library.folder.resolve())
+        listen = f"{server.prefix}/session/{quote(made.with_suffix('').as_posix())}"
+    return _html(pages.job(job, server.prefix, server.csrf, listen), head)
+
+
+def _preview(studio: Studio, name: str, head: bool) -> Response:
+    kind, _, which = name.partition("/")
+    try:
+        path = studio.preview(kind, which)
+    except InvalidOption:
+        raise Refused(HTTPStatus.NOT_FOUND) from None
+    data = path.read_bytes()
+    return whole(data, "audio/mpeg", head, {"Cache-Control": "max-age=86400"})
+
+
+def _delete(server: SessionServer, studio: Studio, session_id: str, confirmed: bool,
+            head: bool) -> Response:
+    entry = server.library.find(session_id)
+    if entry is None:
+        raise Refused(HTTPStatus.NOT_FOUND)
+    if not confirmed:
+        whole_course = studio.deletes(entry.mp3) == "course"
+        return _html(pages.delete(entry, server.prefix, server.csrf, whole_course), head)
+    studio.delete(entry.mp3)
+    return see_other(f"{server.prefix}/")
+
+
+def _posted(server: SessionServer, request: Request, body: bytes) -> list[tuple[str, str]]:
+    """A form's fields, once the request is shown to come from this server's own page:
+    its type (415), its origin where the browser says it (403) and the form's token
+    (403); a body that is not a form gets 400."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != _FORM_TYPE:
+        raise Refused(HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+    own = "http://" + request.headers.get("host", "").strip(" \t").lower()
+    origin = request.headers.get("origin")
+    if origin is not None and origin.strip().lower() != own:
+        raise Refused(HTTPStatus.FORBIDDEN)
+    if request.headers.get("sec-fetch-site", "same-origin") != "same-origin":
+        raise Refused(HTTPStatus.FORBIDDEN)
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True,
+                          max_num_fields=form.MAX_FIELDS, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise Refused(HTTPStatus.BAD_REQUEST) from None
+    tokens = [value for key, value in pairs if key == "csrf"]
+    if len(tokens) != 1 or not hmac.compare_digest(tokens[0].encode("utf-8"),
+                                                   server.csrf.encode("ascii")):
+        raise Refused(HTTPStatus.FORBIDDEN)
+    return [(key, value) for key, value in pairs if key != "csrf"]
+
+
+def _html(html: str, head: bool, status: int = HTTPStatus.OK) -> Response:
+    # A page whose referrer policy is no-referrer posts with "Origin: null" (the Fetch
+    # standard), which the origin check refuses: the studio's pages send their origin to
+    # their own server, and to nothing else.
+    return whole(html.encode(), HTML, head, {"Content-Security-Policy": STUDIO_POLICY,
+                                            "Referrer-Policy": "same-origin"}, status)
