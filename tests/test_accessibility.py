@@ -109,7 +109,7 @@ def test_every_page_has_no_accessibility_violations(site, browser, size):
     browser.find_element(By.CSS_SELECTOR, "button[value=make]").click()
     wait_for(browser, "return document.querySelector('progress') !== null", timeout=60)
     check("job-making")
-    browser.find_element(By.CSS_SELECTOR, "#job ~ form button, form button").click()
+    browser.find_element(By.CSS_SELECTOR, "#cancel button").click()
     wait_for(browser, "return document.querySelector('h1').textContent === 'Cancelled'",
              timeout=60)
     check("job-cancelled")

@@ -158,9 +158,11 @@ def browser(tmp_path_factory):
 
 
 def test_a_person_makes_a_session_in_a_browser_and_hears_it(studio, browser):
-    """Headless Chromium, phone-sized, JavaScript and all: the form as a person fills
-    it, the browser's own post (its Origin and the form's token), the job page until
-    the session is ready, and its player."""
+    """Headless Chromium, phone-sized, JavaScript and all, as a person would: hears a
+    voice and a bed, sees a length out of reach refused beside its field, makes a short
+    programme and watches it being made, plays it and seeks to a chapter, cancels a
+    second one, and deletes the first. The browser's own posts (its Origin and the
+    form's token) throughout."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -171,9 +173,19 @@ def test_a_person_makes_a_session_in_a_browser_and_hears_it(studio, browser):
     reach = session.reachable(layers.options({"programme": "grounding"}))
     wait_for(browser, "return document.getElementById('reach').textContent"
                       f".includes('can last {reach}')")  # live, as the answers change
+    for field, name in (("voice", "joe"), ("ambient", "surf")):
+        previews = browser.find_element(By.CSS_SELECTOR, f"#field-{field} details")
+        previews.find_element(By.TAG_NAME, "summary").click()  # a tap: it may play
+        player = previews.find_element(By.CSS_SELECTOR, f"audio[src$='/{name}']")
+        assert player.is_displayed()
+        browser.execute_script("arguments[0].play()", player)
+        wait_for(browser, f"var a = document.querySelector(\"#field-{field} "
+                          f"audio[src$='/{name}']\"); return !a.paused && a.currentTime > 0.5",
+                 timeout=30)
+        browser.execute_script("arguments[0].pause()", player)
     Select(browser.find_element(By.ID, "programme")).select_by_value("classic")
     browser.find_element(By.ID, "minutes").send_keys("3")
-    browser.find_element(By.CSS_SELECTOR, "form.studio button[type=submit]").click()
+    browser.find_element(By.CSS_SELECTOR, "button[value=make]").click()
     wait_for(browser, "return document.getElementById('error-minutes') !== null")
     error = browser.find_element(By.ID, "error-minutes")
     assert error.text.startswith("Cannot fit 3 minutes") and error.is_displayed()
@@ -181,15 +193,39 @@ def test_a_person_makes_a_session_in_a_browser_and_hears_it(studio, browser):
     Select(browser.find_element(By.ID, "pattern")).select_by_value("sigh")
     Select(browser.find_element(By.ID, "ambient")).select_by_value("none")
     browser.find_element(By.ID, "minutes").clear()
-    browser.find_element(By.CSS_SELECTOR, "form.studio button[type=submit]").click()
+    browser.find_element(By.CSS_SELECTOR, "button[value=make]").click()
     wait_for(browser, "return location.pathname.includes('/job/')")
     wait_for(browser, "return document.querySelector('progress') !== null"
                       " || location.pathname.includes('/session/')", timeout=60)
     # the job's page follows along by itself, and opens the player when it is made
     wait_for(browser, "return location.pathname.includes('/session/')", timeout=120)
+    made = browser.current_url
     duration = wait_for(browser, "const p = document.getElementById('player');"
                                  "return p.readyState >= 1 && p.duration;")
     assert duration > 60
+    chapter = browser.find_elements(By.CSS_SELECTOR, "a.chapter")[1]
+    start = float(chapter.get_attribute("data-seek"))
+    chapter.click()
+    now = wait_for(browser, "var a = document.getElementById('player');"
+                            "return !a.seeking && !a.paused && a.currentTime")
+    assert start - 0.05 <= now < start + 1.0
+    browser.execute_script("document.getElementById('player').pause()")
+
+    browser.get(base + "/make")
+    browser.find_element(By.ID, "minutes").send_keys("40")
+    browser.find_element(By.CSS_SELECTOR, "button[value=make]").click()
+    wait_for(browser, "return document.getElementById('cancel') !== null")
+    browser.find_element(By.CSS_SELECTOR, "#cancel button").click()
+    wait_for(browser, "return document.querySelector('h1').textContent === 'Cancelled'",
+             timeout=60)
+
+    browser.get(made)
+    browser.find_element(By.LINK_TEXT, "Delete").click()
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait_for(browser, "return document.querySelector('h1').textContent === 'Your sessions'")
+    assert made.rsplit("/", 1)[1] not in browser.page_source
+    browser.get(made)
+    assert "404" in browser.page_source
 
 
 def test_a_body_is_read_only_behind_the_token_and_only_for_so_long(studio, monkeypatch):

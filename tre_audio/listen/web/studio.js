@@ -49,7 +49,14 @@
             window.location.assign(listen);
             return;
           }
-          job.innerHTML = now.innerHTML;
+          // the state changes in place; the cancel button stays as it is until the
+          // job is finished, so that a tap on it is never lost to a redraw
+          document.getElementById("job-state").innerHTML =
+            page.getElementById("job-state").innerHTML;
+          var cancel = document.getElementById("cancel");
+          if (cancel && !page.getElementById("cancel")) {
+            cancel.remove();
+          }
           document.title = page.title;
           var heading = page.querySelector("h1");
           if (heading) {
