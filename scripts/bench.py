@@ -28,6 +28,14 @@ new session is written. It takes a few seconds.
     scripts/bench --voice heart      # one voice
     scripts/bench --no-naive         # cold and warm only
     scripts/bench --serve-only       # only the serve figures
+    scripts/bench --studio-only      # only the studio figures
+
+The studio's figures come from ``tre-audio serve`` run as a process of its own over
+1,000 tiny sessions: how long its pages take (median of 20, warm), its memory idle
+(VmRSS), and, for a 15-minute classic session (sensitive level, steady pace, the
+default voice) posted to its form, the seconds from the POST to a playable MP3 with an
+empty speech cache (cold) and then again (warm), with its peak memory (VmHWM). Targets:
+pages <= 50 ms, cold <= 10 s, warm <= 3 s.
 """
 
 from __future__ import annotations
@@ -370,6 +378,108 @@ def bench_serve() -> None:
               f"{changed * 1000:>8.1f}", flush=True)
 
 
+STUDIO_SESSIONS = 1_000
+STUDIO_TARGETS = {"page": 0.050, "cold": 10.0, "warm": 3.0}
+
+
+def memory(pid: int) -> dict[str, int]:
+    """The process's VmRSS and VmHWM (its peak), in bytes."""
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(value.split()[0]) * 1024
+    return found
+
+
+def bench_studio() -> None:
+    """Seconds from posting the studio's form to a playable session, cold and warm, its
+    pages' answer times and the server's memory (see the module's docstring)."""
+    import re
+    import urllib.parse
+
+    with tempfile.TemporaryDirectory(prefix="tre-audio-bench-studio-") as work:
+        folder = Path(work) / "sessions"
+        folder.mkdir()
+        for index in range(STUDIO_SESSIONS):
+            fake_session(folder, f"s{index:05d}")
+        hour_ago = time.time() - 3600  # as a folder not written to this very second
+        os.utime(folder, (hour_ago, hour_ago))
+        env = {**os.environ, "TRE_AUDIO_CACHE": str(Path(work) / "cache"),
+               "HOME": str(Path(work) / "home")}
+        process = subprocess.Popen([str(TOOL), "serve", str(folder), "--port", "0"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   text=True, env=env)
+        try:
+            url = process.stdout.readline().strip() if process.stdout else ""
+            port = int(url.rsplit(":", 1)[1].strip("/"))
+            pages = {target: statistics.median(timed_get(port, target) for _ in range(20))
+                     for target in ("/", "/make", "/session/s00001")}
+            idle = memory(process.pid)["VmRSS"]
+            form = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            form.request("GET", "/make")
+            token = re.search(r'name="csrf" value="([^"]+)"',
+                              form.getresponse().read().decode()).group(1)
+            form.close()
+            made: dict[str, float] = {}
+            busy: list[float] = []
+            for run in ("cold", "warm"):
+                body = urllib.parse.urlencode({
+                    "programme": "classic", "minutes": "15", "level": "sensitive",
+                    "pace": "steady", "csrf": token})
+                started = time.perf_counter()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                connection.request("POST", "/make", body, {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Origin": f"http://127.0.0.1:{port}"})
+                answer = connection.getresponse()
+                answer.read()
+                job = answer.getheader("Location") or ""
+                connection.close()
+                if answer.status != 303:
+                    sys.exit(f"bench: the studio refused the form ({answer.status})")
+                deadline = time.monotonic() + 600
+                while time.monotonic() < deadline:
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                    connection.request("GET", job)
+                    page = connection.getresponse().read().decode()
+                    connection.close()
+                    listen = re.search(r'class="listen" href="[^"]*/session/([^"]+)"', page)
+                    if listen:
+                        break
+                    if "<h1>Not made</h1>" in page:
+                        sys.exit("bench: the studio did not make the session")
+                    busy.append(timed_get(port, "/"))
+                    time.sleep(0.02)
+                else:
+                    sys.exit("bench: the session was not made in 10 minutes")
+                mp3 = f"/files/{listen.group(1)}.mp3"
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                connection.request("GET", mp3, headers={"Range": "bytes=0-65535"})
+                playable = connection.getresponse()
+                playable.read()
+                connection.close()
+                if playable.status != 206:
+                    sys.exit(f"bench: the new session's MP3 answered {playable.status}")
+                made[run] = time.perf_counter() - started
+            peak = memory(process.pid)["VmHWM"]
+        finally:
+            process.terminate()
+            process.wait()
+    mb = 1 << 20
+    print(f"studio (tre-audio serve, a process of its own) over {STUDIO_SESSIONS:,} sessions")
+    for target, seconds in pages.items():
+        print(f"  {verdict(seconds <= STUDIO_TARGETS['page'])}  GET {target:<16} "
+              f"{seconds * 1000:7.1f} ms (median of 20; target <= 50 ms)")
+    for run in ("cold", "warm"):
+        print(f"  {verdict(made[run] <= STUDIO_TARGETS[run])}  15-minute session, {run}: "
+              f"{made[run]:.1f} s from the POST to a playable MP3 "
+              f"(target <= {STUDIO_TARGETS[run]:g} s)")
+    print(f"  GET / while a session is made: median {statistics.median(busy) * 1000:.1f} ms, "
+          f"at most {max(busy) * 1000:.1f} ms ({len(busy)} requests)")
+    print(f"  memory: {idle / mb:.0f} MB idle, {peak / mb:.0f} MB at most while making")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, nargs="+", default=[15.0, 30.0, 60.0],
@@ -383,16 +493,18 @@ def main() -> None:
                         help="run only the naive pipeline, once (the bench runs this itself)")
     parser.add_argument("--serve-only", action="store_true",
                         help="only time serve's page and feed over 3,000 sessions")
+    parser.add_argument("--studio-only", action="store_true",
+                        help="only the studio's figures (pages, making, memory)")
     args = parser.parse_args()
     if args.naive:
         voice, minutes, level, pace, cache, out = args.naive
         naive_session(voice, float(minutes), level, pace, Path(cache), Path(out))
         return
     with_naive = not args.no_naive
-    if args.serve_only:
+    if args.serve_only or args.studio_only:
         print(f"tre-audio bench on {processor()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}")
-        bench_serve()
+        bench_serve() if args.serve_only else bench_studio()
         return
     print_header(with_naive)
     with tempfile.TemporaryDirectory(prefix="tre-audio-bench-") as folder:
@@ -402,6 +514,8 @@ def main() -> None:
     print_targets(lengths)
     print()
     bench_serve()
+    print()
+    bench_studio()
 
 
 if __name__ == "__main__":
