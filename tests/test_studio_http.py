@@ -56,6 +56,8 @@ def test_the_form_has_a_field_for_every_option_a_form_may_set(studio):
     for option in table.where(table.FORM):
         assert f'name="{option.key}"' in page, option.key
     assert 'name="templates"' not in page and 'name="lexicon"' not in page
+    natural = round(session.natural_minutes(layers.build({"programme": "grounding"})))
+    assert "grounding: ten calm minutes" in page and f"(about {natural} minutes)" in page
     answer = get(studio["port"], f"{studio['prefix']}/make")
     assert "form-action 'self'" in answer.header("Content-Security-Policy")
     index = get(studio["port"], f"{studio['prefix']}/").body.decode()

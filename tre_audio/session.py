@@ -253,6 +253,14 @@ def _lengths(full: tuple[float, float], short: tuple[float, float]) -> str:
     return span_text(low / 60, high / 60)
 
 
+def natural_minutes(options: Options) -> float:
+    """How long a session of these options lasts when no length is asked (estimated)."""
+    resolved = resolve(dataclasses.replace(options, minutes=None))
+    planned = layout(_rendered(resolved, short=False), resolved.pace, estimate_speech, None,
+                     options.sound.interval_bell)
+    return planned.duration / 60
+
+
 def reachable(options: Options) -> str:
     """How long a session of these options (their ``minutes`` aside) can last, as the
     refusal of a length out of reach says it: ``12.0 to 60.0 minutes``."""

@@ -16,7 +16,7 @@ from typing import Any
 from .. import course, registries, session
 from ..choices import layers, profile
 from ..beside.files import BESIDE, MP3, suffixes_of
-from ..errors import InvalidOption, OutputError
+from ..errors import InvalidOption, OutputError, TreAudioError
 from ..options import table
 from ..options.values import Options, Sound
 from ..speech import engine
@@ -49,6 +49,7 @@ class Studio:
         _sweep(folder)
         self.jobs = Jobs(self._make, record=self.previews.parent / RECORD)
         self._previewing = threading.Lock()
+        self._lengths: dict[str, str] = {}
 
     def choices(self) -> dict[str, Sequence[tuple[str, str]]]:
         """The choices the registries own, as (value, what the page says) pairs."""
@@ -58,6 +59,8 @@ class Studio:
         out: dict[str, Sequence[tuple[str, str]]] = {
             key: tuple((name, f"{name}: {about}") for name, about in found.items())
             for key, found in named.items()}
+        out["programme"] = tuple((name, f"{said} ({self._natural(name)})")
+                                 for name, said in out["programme"])
         out["voice"] = tuple((v.name, f"{v.name}: {v.description}") for v in self._voices())
         out["weeks"] = tuple((str(n), f"{n} week{'s' if n > 1 else ''}")
                              for n in range(1, course.MAX_WEEKS + 1))
@@ -158,6 +161,17 @@ class Studio:
         for suffix in (MP3.suffix, *suffixes_of(BESIDE)):
             _unlink(mp3.with_suffix(suffix))
         return "session"
+
+    def _natural(self, programme: str) -> str:
+        """``about N minutes``: how long the programme lasts as it is (at the defaults,
+        worked out once)."""
+        if programme not in self._lengths:
+            try:
+                minutes = session.natural_minutes(layers.build({"programme": programme}))
+                self._lengths[programme] = f"about {round(minutes)} minutes"
+            except TreAudioError:
+                self._lengths[programme] = "its length depends on the settings"
+        return self._lengths[programme]
 
     def _options(self, given: Mapping[str, Any]) -> Options:
         return layers.options(given, profile=profile.load(self.profile_path))
