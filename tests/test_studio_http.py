@@ -454,3 +454,21 @@ def test_a_course_is_made_from_the_form_listed_in_order_and_deleted_whole(studio
     assert sorted(p.name for p in folder.iterdir()) == ["my notes.txt"]  # only the user's
     mine.unlink()
     assert folder.name not in get(studio["port"], f"{studio['prefix']}/").body.decode()
+
+
+def test_a_full_queue_is_said_with_503_and_nothing_is_queued(studio):
+    jobs = []
+    for _ in range(10):
+        answer = post(studio, "/make", {"programme": "classic", "minutes": "40"})
+        if answer.status != 303:
+            break
+        jobs.append(answer.header("Location"))
+    try:
+        assert answer.status == 503 and len(jobs) == 9  # one being made, eight waiting
+        assert "sessions are waiting to be made; try again when one is done" in \
+            answer.body.decode()
+    finally:
+        for job in jobs:
+            post(studio, job.removeprefix(studio["prefix"]), {})
+    for job in jobs:
+        _finished(studio, job)

@@ -53,3 +53,7 @@ class PlanError(TreAudioError):
 
 class ServeError(TreAudioError):
     """The sessions could not be served (e.g. the port is taken)."""
+
+
+class Busy(TreAudioError):
+    """Too much is already waiting to be done: try again later."""

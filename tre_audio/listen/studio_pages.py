@@ -25,7 +25,7 @@ from starlette.responses import Response
 from . import form, pages
 from .answers import HTML, STUDIO_POLICY, Refused, see_other, whole
 from .library import Library
-from ..errors import InvalidOption, TreAudioError
+from ..errors import Busy, InvalidOption, TreAudioError
 
 KINDS = ("make", "job", "reach", "preview", "delete")
 """What ``server.route`` finds that the studio answers."""
@@ -129,6 +129,7 @@ def _make(server: SessionServer, studio: Studio, request: Request,
     makes, checks or saves, and shows the form again beside what it found."""
     errors: dict[str, str] = {}
     problem = said = reach = ""
+    status = HTTPStatus.OK
     if pairs is None:
         again = request.query_params.get("again")
         given = _settings(server, again) if again is not None else studio.defaults()
@@ -152,13 +153,15 @@ def _make(server: SessionServer, studio: Studio, request: Request,
         except InvalidOption as error:
             key, text = form.message(error)
             errors, problem = ({key: text}, "") if key else ({}, text)
+            status = HTTPStatus.UNPROCESSABLE_ENTITY
+        except Busy as error:
+            problem, status = str(error), HTTPStatus.SERVICE_UNAVAILABLE
         except TreAudioError as error:
-            problem = str(error)
+            problem, status = str(error), HTTPStatus.UNPROCESSABLE_ENTITY
         given = form.refill(pairs)
     html = pages.make(form.fields(studio.choices(), given, errors), problem, server.prefix,
                       server.csrf, reach=reach, said=said, previews=_previews(server, studio))
-    return _html(html, head, HTTPStatus.UNPROCESSABLE_ENTITY if errors or problem
-                 else HTTPStatus.OK)
+    return _html(html, head, status)
 
 
 def _quietly(studio: Studio, given: Mapping[str, Any]) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidOption, TreAudioError
+from ..errors import Busy, InvalidOption, TreAudioError
 from ..files.atomic import atomic_file
 from ..files.inputs import read_bytes
 
@@ -39,7 +39,7 @@ RECORD_LIMIT = 65_536
 """The largest record of unfinished jobs read."""
 
 
-class QueueFull(TreAudioError):
+class QueueFull(Busy):
     """More jobs are waiting than the queue takes."""
 
 
