@@ -173,7 +173,14 @@ def test_identity_names_engine_version_voice_and_rate() -> None:
 @pytest.mark.parametrize("voice, message", [
     ("no-such-voice", "unknown system voice 'no-such-voice'; see: tre-audio list voices"),
     ("en-us+zz", "unknown voice variant '+zz'; espeak-ng's include +f1 to +f5 and +m1 "
-                 "to +m7; see: tre-audio list voices")])
+                 "to +m7; see: tre-audio list voices"),
+    # a variant names a file: espeak-ng opened "!v/../../etc/passwd", and one past its
+    # buffer (here 40 letters) aborted it ("buffer overflow detected")
+    ("en-us+../../../../../../etc/passwd", "unknown voice variant "
+     "'+../../../../../../etc/passwd'; espeak-ng's include +f1 to +f5 and +m1 to +m7; "
+     "see: tre-audio list voices"),
+    ("en-us+" + "a" * 40, f"unknown voice variant '+{'a' * 40}'; espeak-ng's include +f1 "
+                          "to +f5 and +m1 to +m7; see: tre-audio list voices")])
 def test_unknown_voice_is_an_invalid_option(voice: str, message: str) -> None:
     with pytest.raises(InvalidOption, match=f"^{re.escape(message)}$") as info:
         system.open_engine(voice, 170)
@@ -303,3 +310,11 @@ def test_nothing_in_the_current_folder_is_run(private_folders: Path) -> None:
                               text=True, timeout=120)
         assert done.returncode == 0, done.stderr
     assert not marker.exists()
+
+
+def test_a_variant_that_is_not_a_name_is_refused_with_the_options() -> None:
+    """Before any worker starts: when the options are checked (a form's included)."""
+    from tre_audio.choices import layers
+
+    with pytest.raises(InvalidOption, match=r"^unknown voice variant '\+\.\./x'"):
+        layers.build({"voice": "en-us+../x"})

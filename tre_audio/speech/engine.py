@@ -43,6 +43,9 @@ ENGINES = {
 }
 """The engines, in the order their voices take names (see ``voices``)."""
 DEFAULT_ENGINE = "hibari"
+VARIANT = re.compile(r"[A-Za-z0-9_ -]{1,24}")
+"""What a voice variant (after a '+') may be: the names of espeak-ng's (``f1``,
+``Mr serious``), never a path."""
 """The engine of a session that chooses neither an engine nor a voice."""
 
 
@@ -317,6 +320,10 @@ def _opens(found: Voice, voice: str) -> str | None:
         return own
     base, plus, variant = voice.partition("+")
     if found.variants and plus and variant and base in found.names():
+        if not VARIANT.fullmatch(variant):  # it names a file, and espeak-ng's buffer is short
+            raise InvalidOption("--voice", f"unknown voice variant '+{variant[:40]}'; "
+                                "espeak-ng's include +f1 to +f5 and +m1 to +m7; see: "
+                                "tre-audio list voices")
         return f"{own}+{variant}"
     return None
 

@@ -22,6 +22,7 @@ import ctypes
 import importlib
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -142,10 +143,12 @@ class Pyttsx3Speaker:
         # espeak-ng picks the voice its own way (language, file or name) but returns an
         # error only for an unknown base voice: an unknown variant is silently ignored.
         espeak = self._espeak
+        variant = voice.partition("+")[2]
+        if variant and not re.fullmatch(r"[A-Za-z0-9_ -]{1,24}", variant):
+            raise SetupError("unknown-variant", variant[:40])  # a path, or past its buffer
         if espeak.SetVoiceByName(voice.encode("utf-8")) != 0:
             raise SetupError("unknown-voice", voice)
         current = espeak.GetCurrentVoice().contents.identifier.decode("utf-8", "replace")
-        variant = voice.partition("+")[2]
         if variant and not current.endswith(f"+{variant}"):
             raise SetupError("unknown-variant", variant)
         return voice
