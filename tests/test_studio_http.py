@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from serving import chromium, get, serving, studio_running, wait_for
+from serving import chromium, get, make_session, serving, studio_running, wait_for
 from hearing import _hear, decoded, normal
 from measure import probe
 from tre_audio import session
@@ -96,7 +96,7 @@ def test_a_length_out_of_reach_is_refused_beside_its_field_before_anything_is_ma
     answer = post(studio, "/make", {"programme": "classic", "minutes": "3"})
     assert answer.status == 422
     page = answer.body.decode()
-    error = re.search(r'<p class="error" id="error-minutes" role="alert">([^<]+)</p>', page)
+    error = re.search(r'<p class="error" id="error-minutes">([^<]+)</p>', page)
     assert error and error.group(1).startswith("Cannot fit 3 minutes: programme")
     assert "--help" not in page and 'value="3"' in page  # what was typed stays
     assert sorted(studio["folder"].iterdir()) == before
@@ -106,6 +106,13 @@ def test_a_value_of_the_wrong_kind_names_the_field(studio):
     answer = post(studio, "/make", {"bed_level": "loud"})
     assert answer.status == 422
     assert "Bed level must be a number" in answer.body.decode()
+    for typed in ("1_0", "\u0661\u0660", "1e1", "0x10"):  # Python reads them; people don't
+        answer = post(studio, "/make", {"minutes": typed})
+        assert "Minutes must be a number" in answer.body.decode(), typed
+    answer = post(studio, "/make", {"weeks": "\u0661"})
+    assert "Weeks of a course must be one of the choices the form offers" in answer.body.decode()
+    answer = post(studio, "/make", {"out": "a\x00b"})
+    assert answer.status == 422 and "\x00" not in answer.body.decode()
 
 
 def test_a_waiting_session_can_be_cancelled_and_leaves_nothing(studio):
@@ -355,9 +362,7 @@ def test_each_voice_and_bed_can_be_heard_before_choosing(studio):
     assert f'src="{studio["prefix"]}/preview/bed/rain"' in page
     answer = get(studio["port"], f"{studio['prefix']}/preview/voice/heart")
     assert answer.status == 200 and answer.header("Content-Type") == "audio/mpeg"
-    kept = sorted(p.name for p in (studio["profile"].parent / "previews").iterdir())
-    assert kept == ["voice-hibari-heart.mp3"]
-    path = studio["profile"].parent / "previews" / kept[0]
+    path = studio["profile"].parent / "previews" / "voice-hibari-heart.mp3"  # kept
     assert path.read_bytes() == answer.body
     said = normal(PREVIEW_LINE).split()
     heard = normal(_hear(decoded(path))).split()
@@ -375,21 +380,39 @@ def test_each_voice_and_bed_can_be_heard_before_choosing(studio):
 
 
 def test_the_form_starts_from_the_profile_and_saves_it(studio):
+    """Each field left as it is follows the profile, which the form shows beside it
+    (not typed into it, so that it stays the profile's: its length, out of reach for
+    another programme, is left out with a word, as on the command line). "Save as my
+    defaults" sets what is given and keeps the rest."""
     profile = studio["profile"]
-    answer = post(studio, "/make", {"pace": "slow", "voice": "joe", "bed_level": "14",
-                                    "programme": "grounding", "do": "defaults"})
-    assert answer.status == 200 and "Saved as your defaults" in answer.body.decode()
-    text = profile.read_text(encoding="utf-8")
-    assert 'pace = "slow"' in text and 'voice = "joe"' in text and "bed_level = 14" in text
-    assert not re.search(r"^programme =", text, re.M)  # not a profile's key
-    fields = _fields(get(studio["port"], f"{studio['prefix']}/make").body.decode())
-    assert fields["pace"] == "slow" and fields["voice"] == "joe" and fields["bed_level"] == "14"
-    assert fields["programme"] == ""
-    post(studio, "/make", {"do": "defaults"})  # all as set: the profile is emptied again
-    fields = _fields(get(studio["port"], f"{studio['prefix']}/make").body.decode())
-    assert fields["pace"] == "" and fields["voice"] == ""
-    answer = post(studio, "/make", {"engine": "espeak-ng", "voice": "heart", "do": "defaults"})
-    assert answer.status == 422 and "heart" in answer.body.decode()
+    try:
+        answer = post(studio, "/make", {"pace": "slow", "voice": "joe", "bed_level": "14",
+                                        "minutes": "8", "programme": "grounding",
+                                        "do": "defaults"})
+        assert answer.status == 200 and "Saved as your defaults" in answer.body.decode()
+        text = profile.read_text(encoding="utf-8")
+        assert 'pace = "slow"' in text and 'voice = "joe"' in text
+        assert "bed_level = 14" in text and "minutes = 8" in text
+        assert not re.search(r"^programme =", text, re.M)  # not a profile's key
+        page = get(studio["port"], f"{studio['prefix']}/make").body.decode()
+        assert set(_fields(page).values()) == {""}  # all as set: the profile's
+        assert ">as set (slow, from your profile)</option>" in page
+        assert 'placeholder="14 (from your profile)"' in page
+        answer = post(studio, "/make", {"programme": "classic", "do": "check"})
+        page = answer.body.decode()
+        assert answer.status == 200 and "These settings can be made." in page
+        assert "length of 8 minutes is out of reach here" in page
+        grounding = post(studio, "/make", {"programme": "grounding", "minutes": "10",
+                                           "pace": "gentle", "do": "check"})
+        assert "out of reach" not in grounding.body.decode()  # a length given wins
+        post(studio, "/make", {"pace": "steady", "do": "defaults"})
+        text = profile.read_text(encoding="utf-8")
+        assert 'pace = "steady"' in text and 'voice = "joe"' in text  # the rest kept
+        answer = post(studio, "/make", {"engine": "system", "voice": "heart",
+                                        "do": "defaults"})
+        assert answer.status == 422 and "heart" in answer.body.decode()
+    finally:
+        profile.unlink(missing_ok=True)
 
 
 def _made(studio, fields) -> str:
@@ -422,7 +445,8 @@ def test_a_session_is_made_again_from_its_settings_and_deleted(studio):
     assert post(studio, f"/delete/{made}", {}, csrf="wrong").status == 403
     assert all(p.exists() for p in files)
     answer = post(studio, f"/delete/{made}", {})
-    assert answer.status == 303 and answer.header("Location") == f"{studio['prefix']}/"
+    assert answer.status == 303 and answer.header("Location") == f"{studio['prefix']}/?deleted"
+    assert "Deleted." in get(studio["port"], answer.header("Location")).body.decode()
     assert not any(p.exists() for p in files)
     assert get(studio["port"], f"{studio['prefix']}/session/{made}").status == 404
     assert post(studio, f"/delete/{made}", {}).status == 404
@@ -433,7 +457,7 @@ def test_a_session_is_made_again_from_its_settings_and_deleted(studio):
 def test_a_course_is_made_from_the_form_listed_in_order_and_deleted_whole(studio):
     refused = post(studio, "/make", {"programme": "grounding", "weeks": "1"})
     assert refused.status == 422
-    assert re.search(r'id="error-programme" role="alert">A course needs a programme with a '
+    assert re.search(r'id="error-programme">A course needs a programme with a '
                      r'tremor phase', refused.body.decode())
     assert post(studio, "/make", {"programme": "tremor", "weeks": "13"}).status == 422
     made = _made(studio, {"programme": "tremor", "ambient": "none", "weeks": "1",
@@ -446,7 +470,8 @@ def test_a_course_is_made_from_the_form_listed_in_order_and_deleted_whole(studio
     group = index[index.index(f"<h2>{folder.name}</h2>"):]
     assert group.index("01-week1-session1") < group.index("02-week1-session2")
     assert "week 1, day 4" in group  # the schedule, in each session's title
-    ask = get(studio["port"], f"{studio['prefix']}/delete/{made}").body.decode()
+    ask = " ".join(get(studio["port"], f"{studio['prefix']}/delete/{made}").body.decode()
+                   .split())
     assert "A course is deleted whole" in ask
     mine = folder / "my notes.txt"
     mine.write_text("kept", encoding="utf-8")
@@ -467,8 +492,82 @@ def test_a_full_queue_is_said_with_503_and_nothing_is_queued(studio):
         assert answer.status == 503 and len(jobs) == 9  # one being made, eight waiting
         assert "sessions are waiting to be made; try again when one is done" in \
             answer.body.decode()
+        index = get(studio["port"], f"{studio['prefix']}/").body.decode()
+        assert index.count("Waiting its turn") == 8 and "<h2>Being made</h2>" in index
+        assert all(f'href="{job}"' in index for job in jobs)  # a way back to each
     finally:
         for job in jobs:
             post(studio, job.removeprefix(studio["prefix"]), {})
     for job in jobs:
         _finished(studio, job)
+
+
+@pytest.mark.slow
+def test_a_course_from_the_page_gets_a_folder_of_its_own_never_a_link(studio, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (studio["folder"] / "elsewhere").symlink_to(outside)
+    try:
+        made = _made(studio, {"programme": "tremor", "ambient": "none", "weeks": "1",
+                              "per_week": "1", "out": "elsewhere"})
+        assert made.startswith("elsewhere-2/") and list(outside.iterdir()) == []
+        assert post(studio, f"/delete/{made}", {}).status == 303
+    finally:
+        (studio["folder"] / "elsewhere").unlink()
+
+
+def test_what_a_course_or_a_name_would_fail_on_is_refused_before_it_is_queued(studio):
+    for fields, key in (({"programme": "tremor", "weeks": "1", "minutes": "3"}, "minutes"),
+                        ({"programme": "tremor", "weeks": "0"}, "weeks"),
+                        ({"programme": "tremor", "per_week": "0"}, "per_week"),
+                        ({"out": "a" * 81}, "out"),
+                        ({"out": "\u65e5" * 70}, "out"),  # 210 bytes of UTF-8
+                        ({"voice": "en-gb+m3"}, "voice")):  # a select takes no variant
+        for do in ("check", "make"):
+            answer = post(studio, "/make", {**fields, "do": do})
+            assert answer.status == 422, (fields, do)
+            assert f'id="error-{key}"' in answer.body.decode(), (fields, do)
+
+
+def test_a_form_from_before_a_restart_is_shown_again_not_refused(studio):
+    answer = post(studio, "/make", {"programme": "grounding", "name": "Kim"},
+                  csrf="from-an-earlier-run", headers={
+                      "Origin": f"http://127.0.0.1:{studio['port']}",
+                      "Sec-Fetch-Site": "same-origin"})
+    page = answer.body.decode()
+    assert answer.status == 409 and "started again since" in page
+    assert _fields(page)["programme"] == "grounding" and _fields(page)["name"] == "Kim"
+    assert post(studio, "/make", {"programme": "grounding"}, csrf="x").status == 403
+
+
+def test_make_it_again_leaves_out_what_the_programme_refuses(studio):
+    """A session's timeline holds every setting, its level too, which grounding
+    refuses: the form gets what differs from today's defaults and the programme takes."""
+    settings = {"programme": "grounding", "level": "first-time", "pace": "slow",
+                "minutes": None, "engine": "hibari", "voice": "heart", "ambient": "rain",
+                "seed": 0, "bed_level": 20.0, "bells": True, "limits": ["knees"]}
+    again = studio["studio"].again(settings)
+    assert again == {"programme": "grounding", "pace": "slow", "ambient": "rain",
+                     "limits": ("knees",)}
+    studio["studio"].check(again)
+
+
+def test_deleting_a_link_deletes_the_link_and_a_course_folder_keeps_what_is_not_its(studio):
+    folder = studio["folder"]
+    made = make_session(folder, "morning")
+    names = sorted(p.name for p in folder.glob("morning.*"))
+    for name in names:
+        (folder / name.replace("morning", "alias")).symlink_to(folder / name)
+    assert post(studio, "/delete/alias", {}).status == 303
+    assert not list(folder.glob("alias.*")) and made.path.is_file()  # only the links
+    assert sorted(p.name for p in folder.glob("morning.*")) == names
+    mine = folder / "mine"
+    mine.mkdir()
+    for name in names:  # a session of the user's, in a folder that also has a playlist
+        (folder / name).rename(mine / name)
+    (mine / "course.m3u8").write_text("#EXTM3U\n", encoding="utf-8")
+    ask = " ".join(get(studio["port"], f"{studio['prefix']}/delete/mine/morning").body
+                   .decode().split())
+    assert "A course is deleted whole" not in ask and "cannot be undone" in ask
+    assert post(studio, "/delete/mine/morning", {}).status == 303
+    assert sorted(p.name for p in mine.iterdir()) == ["course.m3u8"]

@@ -38,7 +38,7 @@ from .files.atomic import (atomic_file, check_name, check_writable, folder_lock,
                            release, remove_leftovers)
 from .narration import programmes, render
 from .narration.plan import estimate_speech, layout
-from .narration.script import Say
+from .narration.script import Event, Say
 from .session import Progress, Session, check, generate, narration, speaker
 from .beside.files import MP3, WRITTEN, suffixes_of
 from .beside.texts import clock
@@ -219,6 +219,22 @@ def free_folder(folder: Path = DEFAULT_FOLDER) -> Path:
     return candidate
 
 
+def check_lengths(course: Course) -> None:
+    """Refuse the course if one of its sessions cannot last its length (as ``build``
+    does before anything is spoken)."""
+    _planned(course)
+
+
+def _planned(course: Course) -> tuple[tuple[Planned, ...], list[list[Event]], list[float]]:
+    """The course's sessions, their scripts and their estimated lengths in seconds."""
+    planned = plan(course)
+    scripts = [narration(p.options)[0] for p in planned]
+    pace = settings.pace(course.options.pace)
+    estimates = [layout(events, pace, estimate_speech, p.options.minutes).duration
+                 for p, events in zip(planned, scripts)]
+    return planned, scripts, estimates
+
+
 def build(course: Course, out: Path | None = None, progress: Progress | None = None,
           cache: Path | None = None) -> BuiltCourse:
     """Make every session of ``course`` in the folder ``out`` (None: ``output/course``,
@@ -229,11 +245,7 @@ def build(course: Course, out: Path | None = None, progress: Progress | None = N
     if out is None:
         out = free_folder()
         kept = DEFAULT_FOLDER if out != DEFAULT_FOLDER else None
-    planned = plan(course)
-    scripts = [narration(p.options)[0] for p in planned]
-    pace = settings.pace(course.options.pace)
-    estimates = [layout(events, pace, estimate_speech, p.options.minutes).duration
-                 for p, events in zip(planned, scripts)]  # fails fast if unfittable
+    planned, scripts, estimates = _planned(course)  # fails fast if unfittable
     created = _prepare_folder(out)
     staging: Path | None = None
     held = -1

@@ -6,6 +6,7 @@ voices, beds) are handed in by whoever has the registries.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from ..options import table
 
 MAX_BODY = 16_384
 """The largest form accepted, in bytes."""
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
 MAX_NAME = 80
 """The most characters of a file name given on the form."""
 MAX_FIELDS = 100
@@ -42,6 +44,8 @@ class Field:
     error: str = ""
     longest: int | None = None
     """The most characters a text field takes."""
+    usual: str = ""
+    """What the field follows when left as it is, where the profile sets it."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,8 @@ def label(key: str) -> str:
     """How the page names an option: ``bed_level`` -> 'Bed level'."""
     if key in EXTRA:
         return EXTRA[key].label
-    return table.BY_KEY[key].key.replace("_", " ").capitalize()
+    option = table.BY_KEY[key]
+    return option.label or option.key.replace("_", " ").capitalize()
 
 
 def message(error: InvalidOption) -> tuple[str, str]:
@@ -95,22 +100,42 @@ def message(error: InvalidOption) -> tuple[str, str]:
     named = [(option.key, option.option) for option in table.where(table.FORM)]
     for key, option_name in [*named, *((key, e.option) for key, e in EXTRA.items())]:
         if option_name == error.option:
-            text = str(error).replace(option_name, label(key))
+            text = _printable(str(error).replace(option_name, label(key)))
             return key, text[:1].upper() + text[1:]
-    return "", str(error)
+    return "", _printable(str(error))
+
+
+def _printable(text: str) -> str:
+    """``text`` with what a page cannot show (control characters) as U+FFFD."""
+    return "".join(c if c.isprintable() else "\ufffd" for c in text)
+
+
+def shown(value: Any) -> str:
+    """A value as the page shows it: ``20``, ``yes``, ``knees, ankles``."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def fields(choices: Mapping[str, Sequence[tuple[str, str]]], values: Mapping[str, Any],
-           errors: Mapping[str, str] | None = None) -> list[Field]:
+           errors: Mapping[str, str] | None = None, usual: Mapping[str, Any] | None = None
+           ) -> list[Field]:
     """The form's fields, filled with ``values`` (the options as given), each with its
-    error from ``errors``; ``choices`` gives the registries' choices by option key."""
-    errors = errors or {}
+    error from ``errors`` and what it follows when left as it is from ``usual`` (the
+    profile's); ``choices`` gives the registries' choices by option key."""
+    errors, usual = errors or {}, usual or {}
     out = []
     for option in table.where(table.FORM):
         given = values.get(option.key)
         common: dict[str, Any] = {"key": option.key, "label": label(option.key),
-                                  "help": option.plain_help,
-                  "error": errors.get(option.key, "")}
+                                  "help": option.page or option.plain_help,
+                                  "error": errors.get(option.key, ""),
+                                  "usual": shown(usual[option.key]) if option.key in usual
+                                  else ""}
         listed = tuple(choices.get(option.key, ())) or tuple(
             (str(c), str(c)) for c in option.choices)
         if option.kind == "a list of text":
@@ -119,17 +144,19 @@ def fields(choices: Mapping[str, Sequence[tuple[str, str]]], values: Mapping[str
         elif option.kind == "true or false":
             out.append(Field(kind="check", value=given, **common))
         elif listed:
-            shown = "" if given is None else f"{given:g}" if isinstance(given, float) \
+            text = "" if given is None else f"{given:g}" if isinstance(given, float) \
                 else str(given)
-            out.append(Field(kind="select", value=shown,
-                             choices=(("", f"as set ({option.shown_default.replace('`', '')})"
-                                       if option.shown_default else "as set"), *listed),
-                             **common))
+            default = common["usual"] + ", from your profile" if common["usual"] else \
+                option.shown_default.replace("`", "")
+            out.append(Field(kind="select", value=text,
+                             choices=(("", f"as set ({default})" if default else "as set"),
+                                      *listed), **common))
         elif option.kind in ("a number", "a whole number"):
-            shown = "" if given is None else given if isinstance(given, str) \
+            text = "" if given is None else given if isinstance(given, str) \
                 else f"{given:g}"
-            out.append(Field(kind="number", value=shown,
-                             low=None if option.above else option.low, high=option.high,
+            out.append(Field(kind="number", value=text,
+                             low=None if option.above or option.off else option.low,
+                             high=option.high,
                              step="1" if option.kind == "a whole number" else "any",
                              **common))
         else:
@@ -153,13 +180,21 @@ def groups(fields: Sequence[Field]) -> list[tuple[str, list[Field]]]:
     return [*out, ("More", [field for field in fields if field.key not in placed])]
 
 
-def read(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+def read(pairs: Sequence[tuple[str, str]],
+         choices: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> dict[str, Any]:
     """The options a form's answers give, as the command line would give them: an empty
     field is not given. Raises ``InvalidOption`` for a value of the wrong kind, naming
-    the option, and for a name the form does not have."""
+    the option, for a name the form does not have, and for a value that is not one of
+    the ``choices`` the form offered (the registries', by key)."""
     options = {option.key: option for option in table.where(table.FORM)}
     given: dict[str, Any] = {}
     for key, text in pairs:
+        offered = (choices or {}).get(key)
+        if offered and text.strip() and text.strip() not in {value for value, _ in offered}:
+            name = EXTRA[key].option if key in EXTRA else options[key].option \
+                if key in options else key
+            raise InvalidOption(name, f"{name} must be one of the choices the form offers, "
+                                f"not '{text.strip()[:40]}'")
         if key in EXTRA:
             name = EXTRA[key].option
             if key in given:
@@ -169,10 +204,9 @@ def read(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
             if EXTRA[key].kind == "text":
                 given[key] = text.strip()
                 continue
-            try:
-                given[key] = int(text.strip())
-            except ValueError:
-                raise InvalidOption(name, f"{name} must be a whole number") from None
+            if not re.fullmatch(r"\d{1,9}", text.strip(), re.ASCII):
+                raise InvalidOption(name, f"{name} must be a whole number")
+            given[key] = int(text.strip())
             continue
         option = options.get(key)
         if option is None:
@@ -191,6 +225,9 @@ def read(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
             given[key] = text == "yes"
         elif option.kind in ("a number", "a whole number"):
             try:
+                if not _NUMBER.fullmatch(text) or option.kind == "a whole number" \
+                        and not text.lstrip("+-").isdigit():
+                    raise ValueError(text)  # as typed, not as Python reads it ("1_0")
                 number = float(text) if option.kind == "a number" else int(text)
             except ValueError:
                 raise InvalidOption(option.option, f"{option.option} must be "
@@ -210,6 +247,7 @@ def refill(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, text in pairs:
         option = options.get(key)
+        text = _printable(text)  # shown again in the page as typed, bar what cannot be
         if key in EXTRA:
             out[key] = text
             continue

@@ -56,11 +56,12 @@ def _when(entry: Entry) -> dict[str, str]:
     return {"date": moment.strftime("%Y-%m-%d %H:%M"), "iso": moment.isoformat("T", "seconds")}
 
 
-def index(entries: Sequence[Entry], prefix: str, feed_url: str, studio: bool = False
-          ) -> str:
+def index(entries: Sequence[Entry], prefix: str, feed_url: str, studio: bool = False,
+          making: Sequence[tuple[str, str]] = (), deleted: bool = False) -> str:
     """The sessions, newest first, each with its length, date and a link to its page;
     those in a folder of their own (a course's) under its name, in their order (and with
-    ``studio``, a link to make one, and to delete a course)."""
+    ``studio``, a link to make one); the sessions being ``made`` (address and state,
+    from ``jobs``), and that one was ``deleted``."""
     def row(e: Entry) -> dict[str, Any]:
         return {"title": e.title, "href": session_href(prefix, e), "length": clock(e.duration),
                 "chapters": len(e.chapters), "id": quote(e.id), **_when(e)}
@@ -74,7 +75,14 @@ def index(entries: Sequence[Entry], prefix: str, feed_url: str, studio: bool = F
               for name, found in folders.items()]
     return _environment.get_template("index.html").render(
         sessions=alone, groups=groups, prefix=prefix, feed_url=feed_url, notice=notice(),
-        language="en", studio=studio)
+        language="en", studio=studio, making=making, deleted=deleted)
+
+
+def jobs(found: Sequence[Any], prefix: str) -> list[tuple[str, str]]:
+    """Each session being made (``studio_pages.JobView``): its page and its state."""
+    return [(f"{prefix}/job/{quote(job.id)}",
+             f"Being made: {_STAGES.get(job.stage, job.stage) or 'starting'}, {job.percent}%"
+             if job.state == "making" else "Waiting its turn") for job in found]
 
 
 def make(fields: Sequence[Any], problem: str, prefix: str, csrf: str, *, reach: str = "",

@@ -450,9 +450,15 @@ def _answer(server: SessionServer, request: Request, asked: tuple[str, str], hea
         return answers.whole(data, content_type, head, headers)
 
     if kind == "index":
-        return whole(server.rendered("index", base, lambda e: pages.index(
-            e, prefix, base + feed.FEED_NAME, server.studio is not None)), HTML,
-            {"Content-Security-Policy": PAGE_POLICY})
+        making = server.studio.unfinished() if server.studio is not None else ()
+        deleted = "deleted" in request.query_params
+        if making or deleted:  # said once: not kept
+            page = pages.index(library.sessions(), prefix, base + feed.FEED_NAME, True,
+                               making=pages.jobs(making, prefix), deleted=deleted).encode()
+        else:
+            page = server.rendered("index", base, lambda e: pages.index(
+                e, prefix, base + feed.FEED_NAME, server.studio is not None))
+        return whole(page, HTML, {"Content-Security-Policy": PAGE_POLICY})
     if kind == "session":
         entry = library.find(name)
         if entry is None:

@@ -78,9 +78,15 @@ class Studio(Protocol):
 
     def get(self, job_id: str) -> JobView | None: ...
 
+    def unfinished(self) -> Sequence[JobView]: ...
+
     def cancel(self, job_id: str) -> JobView | None: ...
 
     def defaults(self) -> dict[str, Any]: ...
+
+    def again(self, settings: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def length_note(self, given: Mapping[str, Any]) -> str: ...
 
     def save_defaults(self, given: Mapping[str, Any]) -> Path: ...
 
@@ -111,7 +117,12 @@ def answer(server: SessionServer, request: Request, kind: str, name: str,
         raise Refused(HTTPStatus.NOT_FOUND)
     if body is None and kind == "reach" or body is not None and kind not in POSTED:
         raise Refused(HTTPStatus.METHOD_NOT_ALLOWED)
-    pairs = _posted(server, request, body) if body is not None else None
+    try:
+        pairs = _posted(server, request, body) if body is not None else None
+    except _Stale as old:
+        if kind != "make":
+            raise Refused(HTTPStatus.FORBIDDEN) from None
+        return _make(server, studio, request, old.pairs, head, stale=True)
     if kind == "job":
         return _job(server, studio, name, pairs is not None, head)
     if kind == "preview":
@@ -124,32 +135,41 @@ def answer(server: SessionServer, request: Request, kind: str, name: str,
 
 
 def _make(server: SessionServer, studio: Studio, request: Request,
-          pairs: list[tuple[str, str]] | None, head: bool) -> Response:
-    """The form: from the profile (or a session's settings, ``?again=ID``); a POST
-    makes, checks or saves, and shows the form again beside what it found."""
+          pairs: list[tuple[str, str]] | None, head: bool, stale: bool = False) -> Response:
+    """The form, each field left as it is following the profile (shown beside it), or
+    filled from a session's settings (``?again=ID``); a POST makes, checks or saves, and
+    shows the form again beside what it found. A ``stale`` form (its token of an earlier
+    run of the server) is shown again with its answers, and nothing done."""
     errors: dict[str, str] = {}
     problem = said = reach = ""
     status = HTTPStatus.OK
     if pairs is None:
         again = request.query_params.get("again")
-        given = _settings(server, again) if again is not None else studio.defaults()
+        given: dict[str, Any] = _settings(server, studio, again) if again is not None else {}
         reach = _quietly(studio, given)
+        said = studio.length_note(given)
     else:
         actions = [value for key, value in pairs if key == "do"] or ["make"]
         pairs = [(key, value) for key, value in pairs if key != "do"]
         if len(actions) != 1 or actions[0] not in ACTIONS:
             raise Refused(HTTPStatus.BAD_REQUEST)
         try:
-            read = form.read(pairs)
-            if actions[0] == "make":
+            read = form.read(pairs, studio.choices())
+            if stale:
+                problem = ("The page was older than the studio, which has started again "
+                           "since: check the answers, then choose again.")
+                status = HTTPStatus.CONFLICT
+            elif actions[0] == "make":
                 return see_other(f"{server.prefix}/job/{quote(studio.submit(read).id)}")
-            if actions[0] == "defaults":
+            elif actions[0] == "defaults":
                 studio.save_defaults(read)
-                said = "Saved as your defaults: the form starts from them from now on."
+                said = ("Saved as your defaults: the fields you left as they were keep "
+                        "what your profile had.")
             else:
                 reach = studio.reach(read)
                 studio.check(read)
-                said = "These settings can be made."
+                said = " ".join(filter(None, ["These settings can be made.",
+                                              studio.length_note(read)]))
         except InvalidOption as error:
             key, text = form.message(error)
             errors, problem = ({key: text}, "") if key else ({}, text)
@@ -159,8 +179,9 @@ def _make(server: SessionServer, studio: Studio, request: Request,
         except TreAudioError as error:
             problem, status = str(error), HTTPStatus.UNPROCESSABLE_ENTITY
         given = form.refill(pairs)
-    html = pages.make(form.fields(studio.choices(), given, errors), problem, server.prefix,
-                      server.csrf, reach=reach, said=said, previews=_previews(server, studio))
+    html = pages.make(form.fields(studio.choices(), given, errors, studio.defaults()),
+                      problem, server.prefix, server.csrf, reach=reach, said=said,
+                      previews=_previews(server, studio))
     return _html(html, head, status)
 
 
@@ -177,11 +198,14 @@ def _previews(server: SessionServer, studio: Studio) -> dict[str, list[tuple[str
     choices = studio.choices()
     return {kind: [(value, f"{server.prefix}/preview/{kind}/{quote(value)}")
                    for value, _ in choices.get(key, ())]
-            for kind, key in (("voice", "voice"), ("bed", "ambient"))}
+            for kind, key in (("voice", "voice"), ("bed", "ambient"))} | {
+        "bed": [(value, f"{server.prefix}/preview/bed/{quote(value)}")
+                for value, _ in choices.get("ambient", ()) if value != "none"]}
 
 
-def _settings(server: SessionServer, session_id: str) -> dict[str, Any]:
-    """The form's answers a session was made with (its timeline's ``settings``)."""
+def _settings(server: SessionServer, studio: Studio, session_id: str) -> dict[str, Any]:
+    """The form's answers that make a session like ``session_id`` (from its timeline's
+    ``settings``)."""
     entry = server.library.find(session_id)
     if entry is None:
         raise Refused(HTTPStatus.NOT_FOUND)
@@ -190,10 +214,7 @@ def _settings(server: SessionServer, session_id: str) -> dict[str, Any]:
         settings = json.loads(text or "{}").get("settings") or {}
     except (ValueError, AttributeError):
         settings = {}
-    keys = {field.key for field in form.fields({}, {})}
-    return {key: tuple(value) if isinstance(value, list) else value
-            for key, value in settings.items() if key in keys and value is not None
-            and isinstance(value, (str, int, float, bool, list))}
+    return studio.again(settings if isinstance(settings, dict) else {})
 
 
 def _reach(studio: Studio, pairs: list[tuple[str, str]]) -> Response:
@@ -202,7 +223,7 @@ def _reach(studio: Studio, pairs: list[tuple[str, str]]) -> Response:
     pairs = [(key, value) for key, value in pairs if key != "do"]
     out: dict[str, str] = {"reach": "", "field": "", "error": ""}
     try:
-        read = form.read(pairs)
+        read = form.read(pairs, studio.choices())
         out["reach"] = studio.reach(read)
         studio.check(read)
     except InvalidOption as error:
@@ -222,8 +243,11 @@ def _job(server: SessionServer, studio: Studio, name: str, cancel: bool, head: b
         return see_other(f"{server.prefix}/job/{quote(name)}")
     listen = None
     if job.state == "made" and job.made is not None:
-        made = job.made.resolve().relative_to(server.library.folder.resolve())
-        listen = f"{server.prefix}/session/{quote(made.with_suffix('').as_posix())}"
+        made = job.made.resolve()
+        if made.is_relative_to(server.library.folder.resolve()):
+            made_id = made.relative_to(server.library.folder.resolve()).with_suffix("")
+            if server.library.find(made_id.as_posix()) is not None:  # not deleted since
+                listen = f"{server.prefix}/session/{quote(made_id.as_posix())}"
     return _html(pages.job(job, server.prefix, server.csrf, listen), head)
 
 
@@ -242,11 +266,12 @@ def _delete(server: SessionServer, studio: Studio, session_id: str, confirmed: b
     entry = server.library.find(session_id)
     if entry is None:
         raise Refused(HTTPStatus.NOT_FOUND)
+    listed = server.library.folder / f"{entry.id}.mp3"  # a link in the folder: itself
     if not confirmed:
-        whole_course = studio.deletes(entry.mp3) == "course"
+        whole_course = studio.deletes(listed) == "course"
         return _html(pages.delete(entry, server.prefix, server.csrf, whole_course), head)
-    studio.delete(entry.mp3)
-    return see_other(f"{server.prefix}/")
+    studio.delete(listed)
+    return see_other(f"{server.prefix}/?deleted")
 
 
 def _posted(server: SessionServer, request: Request, body: bytes) -> list[tuple[str, str]]:
@@ -268,10 +293,25 @@ def _posted(server: SessionServer, request: Request, body: bytes) -> list[tuple[
     except (UnicodeDecodeError, ValueError):
         raise Refused(HTTPStatus.BAD_REQUEST) from None
     tokens = [value for key, value in pairs if key == "csrf"]
-    if len(tokens) != 1 or not hmac.compare_digest(tokens[0].encode("utf-8"),
-                                                   server.csrf.encode("ascii")):
+    if len(tokens) != 1:
         raise Refused(HTTPStatus.FORBIDDEN)
-    return [(key, value) for key, value in pairs if key != "csrf"]
+    rest = [(key, value) for key, value in pairs if key != "csrf"]
+    if not hmac.compare_digest(tokens[0].encode("utf-8"), server.csrf.encode("ascii")):
+        # from this origin, by the browser's word: a page of an earlier run of the server
+        if request.headers.get("origin") is None or \
+                request.headers.get("sec-fetch-site") != "same-origin":
+            raise Refused(HTTPStatus.FORBIDDEN)
+        raise _Stale(rest)
+    return rest
+
+
+class _Stale(Exception):
+    """A form from this server's origin with another token: a page the server made
+    before it started again."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        super().__init__("stale form")
+        self.pairs = pairs
 
 
 def _html(html: str, head: bool, status: int = HTTPStatus.OK) -> Response:

@@ -70,6 +70,11 @@ class Option:
     most_characters: int | None = settings.MAX_NAME
     example: Any = None
     """A value to show in a commented profile (None: the default)."""
+    label: str = ""
+    """How the studio's form names it, where the key would not do ('': from the key)."""
+    page: str = ""
+    """The help as the studio's form says it, where the command line's words would not do
+    ('': ``help``)."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -109,7 +114,8 @@ def _range(low: float, high: float, unit: str = "") -> str:
 
 OPTIONS: tuple[Option, ...] = (
     Option("programme", "text", "the built-in programme (tre-audio list programmes)",
-           "classic", "`classic`", ONE_SESSION, registry="programmes", flag="PROGRAMME"),
+           "classic", "`classic`", ONE_SESSION, registry="programmes", flag="PROGRAMME",
+           page="what the session is: each says what it holds and how long it lasts"),
     Option("exercises", "a list of text", "your own list and order of exercises, between "
            "the arrival and the closing (tre-audio list exercises)", None, "",
            frozenset({PLAN}), "recipe", registry="exercises"),
@@ -129,15 +135,17 @@ OPTIONS: tuple[Option, ...] = (
            "shorter ones; an N out of reach fails with the range the programme, pace and "
            "level can reach", None, "natural length", low=0, high=settings.MAX_MINUTES,
            above=True, must=f"a number above 0 and at most {settings.MAX_MINUTES}",
-           metavar="N", example=30),
+           metavar="N", example=30, page="how long the session lasts: its holds and "
+           "silences grow or shrink to fit; empty, it has its natural length"),
     Option("name", "text", "your name, said at most three times", "", "none", example="Sam"),
     Option("trusted", "text", "someone you trust and may call, named in the safety plan and "
            "the aftercare", "", "none", part="recipe", metavar="NAME",
-           old=("trusted_person",), example="Alex"),
+           old=("trusted_person",), example="Alex", label="Trusted person"),
     Option("limits", "a list of text", "a body limit the session adapts to, repeatable: "
            + ", ".join(f"`{name}`" for name in settings.LIMITS), (),
            "none", part="recipe", choices=tuple(settings.LIMITS), noun="body limit",
-           flag="--limit", metavar="L", example=["knees"]),
+           flag="--limit", metavar="L", example=["knees"], label="Body limits",
+           page="what your body needs care with: the exercises adapt to each one ticked"),
     Option("eyes_open", "true or false", "eyes open: no invitation to close them, a soft "
            "gaze on one spot instead", False, "closed", part="recipe", example=True),
     Option("tremor", "a number", "minutes of tremor, from 1 to the level's most (`seated`: "
@@ -153,7 +161,7 @@ OPTIONS: tuple[Option, ...] = (
            "the voice's, else `hibari`", registry="engines", example="piper"),
     Option("voice", "text", "a voice by its name in `tre-audio list voices`, which brings "
            "its engine", None, "`heart`, or the engine's own", most_characters=200,
-           example="joe"),
+           example="joe", page="the voice that guides you; hear each one below"),
     Option("ambient", "text", "the bed: `pink` or `brown` noise, `drone` (a slowly breathing "
            "chord), `surf` (slow swells), `rain` (soft droplets over a hush), or `none`",
            "pink", "`pink`", part="sound", registry="ambients"),
@@ -164,20 +172,25 @@ OPTIONS: tuple[Option, ...] = (
            "it dips 8 dB further while the voice speaks", 20.0, "`20`", part="sound",
            low=6, high=40, must="6 to 40 dB under the voice", metavar="DB"),
     Option("bells", "true or false", "the bells (the start, chapter and end bells have "
-           "their own tones); --no-bells leaves them out", True, "bells", part="sound"),
+           "their own tones); --no-bells leaves them out", True, "bells", part="sound",
+           page="the bells at the start, at each chapter and at the end"),
     Option("interval_bell", "a number", "a very soft chime every S seconds inside long "
            "holds, so you know time is passing; 0 for none", None, "none", part="sound", low=20,
            high=600, off=True, must="20 to 600 seconds, or 0 for none", metavar="S",
-           example=60),
+           example=60, label="Interval chime", page="a very soft chime every so many "
+           "seconds (20 to 600) inside long holds, so you know time is passing; 0 for none"),
     Option("binaural", "a number", "a binaural beat of HZ (1-30) on a low 200 Hz carrier "
            "under the bed; the session becomes stereo and says to use headphones; 0 for none",
            None, "none", part="sound", low=1, high=30, off=True,
-           must="a beat of 1 to 30 Hz, or 0 for none", metavar="HZ", example=6),
+           must="a beat of 1 to 30 Hz, or 0 for none", metavar="HZ", example=6,
+           page="a binaural beat of 1 to 30 Hz under the bed, for headphones (the session "
+           "becomes stereo); 0 for none"),
     Option("loudness", "a number", "`-16` (phones, podcasts), `-19` or `-23` LUFS "
            "integrated", -16.0, "`-16`", part="sound",
            choices=settings.LOUDNESS_TARGETS,
            must=f"{', '.join(f'{t:g}' for t in settings.LOUDNESS_TARGETS[:-1])} or "
-                f"{settings.LOUDNESS_TARGETS[-1]:g} LUFS"),
+                f"{settings.LOUDNESS_TARGETS[-1]:g} LUFS",
+           page="-16 suits phones and podcast apps; -19 and -23 are quieter"),
     Option("templates", "a folder", "your own templates, searched before the shipped ones",
            None, "`templates` in the data folder, if there is one", frozenset({COMMAND}),
            metavar="DIR"),

@@ -5,6 +5,7 @@ form starts from and can save, and the previews of voices and beds."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import stat
@@ -30,6 +31,9 @@ PREVIEW_LINE = ("Let your breath settle, and notice the ground holding you. "
 COURSE_KEYS = ("weeks", "per_week")
 NOT_OPTIONS = (*COURSE_KEYS, "out")
 """The form's fields that are not options of a session: a course's, and the file name."""
+MAX_NAME = 80
+MAX_NAME_BYTES = 200
+"""A file name from the form: room left for a number and the longest suffix."""
 RECORD = "studio-jobs.json"
 """Beside the previews: the jobs not yet made, known as not made after a restart."""
 _COURSE_FOLDER = re.compile(re.escape(course.DEFAULT_FOLDER.name) + r"(-\d+)?")
@@ -61,10 +65,12 @@ class Studio:
             for key, found in named.items()}
         out["programme"] = tuple((name, f"{said} ({self._natural(name)})")
                                  for name, said in out["programme"])
-        out["voice"] = tuple((v.name, f"{v.name}: {v.description}") for v in self._voices())
+        out["voice"] = tuple((v.name, f"{v.name}: {v.description.split('; any voice')[0]}")
+                             for v in self._voices())  # a select takes no variant
         out["weeks"] = tuple((str(n), f"{n} week{'s' if n > 1 else ''}")
                              for n in range(1, course.MAX_WEEKS + 1))
-        out["per_week"] = tuple((str(n), f"{n} a week") for n in range(1, course.MAX_PER_WEEK + 1))
+        out["per_week"] = tuple((str(n), f"{n} a week")
+                                for n in range(1, course.MAX_PER_WEEK + 1))
         return out
 
     def check(self, given: Mapping[str, Any]) -> Options:
@@ -75,7 +81,7 @@ class Studio:
         options = self._options({k: v for k, v in given.items() if k not in NOT_OPTIONS})
         self._out(given)
         if any(given.get(key) is not None for key in COURSE_KEYS):
-            self._course(options, given)
+            course.check_lengths(self._course(options, given))
         else:
             session.script_text(options)
         return options
@@ -93,6 +99,10 @@ class Studio:
     def get(self, job_id: str) -> Job | None:
         return self.jobs.get(job_id)
 
+    def unfinished(self) -> list[Job]:
+        """The sessions waiting or being made, oldest first."""
+        return [job for job in self.jobs.all() if not job.finished]
+
     def cancel(self, job_id: str) -> Job | None:
         return self.jobs.cancel(job_id)
 
@@ -100,17 +110,72 @@ class Studio:
         self.jobs.close()
 
     def defaults(self) -> dict[str, Any]:
-        """What the profile sets of the form's fields: the form starts from it."""
+        """What the profile sets of the form's fields: what a field left as it is
+        follows, shown beside it."""
         form_keys = {option.key for option in table.where(table.FORM)}
         return {key: value for key, value in profile.load(self.profile_path).values().items()
                 if key in form_keys}
 
     def save_defaults(self, given: Mapping[str, Any]) -> Path:
         """Write the form's answers into the profile (those a profile keeps), as
-        ``tre-audio profile set`` would; return the profile's path."""
-        keys = [option.key for option in table.where(table.FORM) if option.key in profile.KEYS]
+        ``tre-audio profile set`` would: what is given is set, what is left as it is
+        stays as the profile has it. Returns the profile's path."""
+        keys = [option.key for option in table.where(table.FORM)
+                if option.key in profile.KEYS and given.get(option.key) is not None]
+        if "voice" in keys or "engine" in keys:  # a voice brings its engine: set both
+            keys += [key for key in ("voice", "engine") if key not in keys]
         profile.replace(given, keys, self.profile_path)
         return self.profile_path or profile.default_path()
+
+    def again(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """The form's answers that make a session like the one made with ``settings``
+        (its timeline's): those that differ from what the form gives today when left as
+        it is, and none that the session's programme refuses (a level for grounding)."""
+        form_keys = {option.key for option in table.where(table.FORM)}
+        wanted = {key: tuple(value) if isinstance(value, list) else value
+                  for key, value in settings.items() if key in form_keys
+                  and value is not None and isinstance(value, (str, int, float, bool, list))}
+        programme = {"programme": wanted["programme"]} if "programme" in wanted else {}
+        try:
+            today = session.resolve(self._options(programme))
+            usual = dataclasses.asdict(today.options)
+            usual.update(engine=today.engine, voice=today.voice)
+        except TreAudioError:
+            usual = {}
+        flat = {**usual, **usual.get("sound", {}), **usual.get("recipe", {})}
+        out = {key: value for key, value in wanted.items()
+               if key == "programme" or flat.get(key) != value
+               and not (isinstance(value, tuple) and tuple(flat.get(key) or ()) == value)}
+        for _ in range(len(out)):
+            try:
+                self.check(out)
+                break
+            except InvalidOption as error:
+                refused = [option.key for option in table.where(table.FORM)
+                           if option.option == error.option and option.key != "programme"]
+                if not refused or refused[0] not in out:
+                    break
+                del out[refused[0]]
+        return out
+
+    def length_note(self, given: Mapping[str, Any]) -> str:
+        """What the page says of the profile's length where these answers cannot reach
+        it ('' otherwise): the session then has its natural length, as on the command
+        line."""
+        minutes = profile.load(self.profile_path).get("minutes")
+        if minutes is None or given.get("minutes") is not None:
+            return ""
+        try:
+            session.check_length(self._options(
+                {**{k: v for k, v in given.items() if k not in NOT_OPTIONS},
+                 "minutes": minutes}))
+        except InvalidOption as error:
+            if error.option == "--minutes":
+                return (f"Your profile's length of {minutes:g} minutes is out of reach "
+                        "here, so this session has its natural length.")
+        except TreAudioError:
+            pass
+        return ""
 
     def preview(self, kind: str, name: str) -> Path:
         """The preview MP3 of the voice or bed ``name`` (``kind`` ``voice`` or ``bed``),
@@ -135,20 +200,23 @@ class Studio:
         return path
 
     def deletes(self, mp3: Path) -> str:
-        """What deleting the session whose MP3 is ``mp3`` deletes: ``session``, or
-        ``course`` for one of a course's sessions."""
-        root, mp3 = self.folder.resolve(), mp3.resolve()
-        if not mp3.is_relative_to(root) or mp3.suffix != MP3.suffix:
+        """What deleting the session whose MP3 is listed as ``mp3`` (in the folder served,
+        a link not followed) deletes: ``session``, or ``course`` for one of a course's
+        sessions."""
+        root, folder = self.folder.resolve(), mp3.parent.resolve()
+        if not folder.is_relative_to(root) or mp3.suffix != MP3.suffix:
             raise OutputError(f"{mp3.name} is not a session of the folder served")
-        in_course = mp3.parent != root and (mp3.parent / course.PLAYLIST).is_file()
+        in_course = folder != root and course.is_course_file(mp3.name) \
+            and (folder / course.PLAYLIST).is_file()
         return "course" if in_course else "session"
 
     def delete(self, mp3: Path) -> str:
-        """Delete the session whose MP3 is ``mp3`` (in the folder served) and the files
-        beside it; if it is one of a course's, the whole course, its folder too once
-        empty. Returns what was deleted: ``session`` or ``course``."""
-        mp3 = mp3.resolve()
-        folder = mp3.parent
+        """Delete the session whose MP3 is listed as ``mp3`` (in the folder served) and
+        the files beside it (a link itself, never what it points to); if it is one of a
+        course's, the whole course, its folder too once empty. Returns what was deleted:
+        ``session`` or ``course``."""
+        folder = mp3.parent.resolve()
+        mp3 = folder / mp3.name
         if self.deletes(mp3) == "course":
             doomed = [p for p in folder.iterdir() if course.is_course_file(p.name)]
             for path in doomed:
@@ -174,15 +242,30 @@ class Studio:
         return self._lengths[programme]
 
     def _options(self, given: Mapping[str, Any]) -> Options:
-        return layers.options(given, profile=profile.load(self.profile_path))
+        """The options ``given`` over the profile; the profile's length, out of reach
+        here, left out (the page says so: ``length_note``)."""
+        found = profile.load(self.profile_path)
+        minutes = found.get("minutes")
+        if minutes is None or given.get("minutes") is not None:
+            return layers.options(given, profile=found)
+        rest = profile.Profile(**{k: v for k, v in found.values().items() if k != "minutes"})
+        made = layers.options(given, profile=rest)
+        with_length = dataclasses.replace(made, minutes=minutes)
+        try:
+            session.check_length(with_length)
+        except InvalidOption as error:
+            if error.option != "--minutes":
+                raise
+            return made
+        return with_length
 
     def _voices(self) -> list[engine.Voice]:
         return [v for v in engine.voices().voices if not v.refused]
 
     def _course(self, options: Options, given: Mapping[str, Any]) -> course.Course:
-        counts = {key: given.get(key) for key in COURSE_KEYS}
-        return course.Course(options, counts["weeks"] or course.DEFAULT_WEEKS,
-                             counts["per_week"] or course.DEFAULT_PER_WEEK)
+        weeks, per_week = (given.get(key) for key in COURSE_KEYS)
+        return course.Course(options, course.DEFAULT_WEEKS if weeks is None else weeks,
+                             course.DEFAULT_PER_WEEK if per_week is None else per_week)
 
     def _out(self, given: Mapping[str, Any]) -> str | None:
         """The file name the form gives (``out``), checked: a plain name in the folder."""
@@ -195,23 +278,32 @@ class Studio:
                 or name.lower().endswith(".chapters"):
             raise InvalidOption("--out", "--out must be a plain name: not empty, without "
                                 "/ or \\, not starting with a dot")
-        check_name(Path(name))
+        if len(name) > MAX_NAME or len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+            raise InvalidOption("--out", f"--out must be at most {MAX_NAME} characters, "
+                                f"and {MAX_NAME_BYTES} bytes of UTF-8 (a file name holds 255)")
+        try:
+            check_name(Path(name), "--out")
+        except InvalidOption as error:
+            raise InvalidOption("--out", "--out " + str(error).removeprefix(
+                "the output path ")) from None
         return name
 
     def _make(self, given: Mapping[str, Any], progress: Progress) -> Path:
         options = self.check(given)
         name = self._out(given)
         if any(given.get(key) is not None for key in COURSE_KEYS):
-            out = course.free_folder(self.folder / (name or course.DEFAULT_FOLDER.name))
+            out = _new_folder(self.folder / (name or course.DEFAULT_FOLDER.name))
             return course.build(self._course(options, given), out, progress).sessions[0].path
         path = session.free_name(self.folder / f"{name}.mp3") if name else None
         return session.generate(options, out=path, progress=progress, folder=self.folder).path
 
 
 def _unlink(path: Path) -> None:
-    """Remove ``path`` if it is a regular file (a link or anything else is left)."""
+    """Remove ``path`` if it is a regular file or a link (the link, not what it points
+    to); anything else is left."""
     try:
-        if stat.S_ISREG(os.lstat(path).st_mode):
+        mode = os.lstat(path).st_mode
+        if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
             os.unlink(path)
     except FileNotFoundError:
         pass
@@ -234,3 +326,13 @@ def _sweep(folder: Path) -> None:
                 each.rmdir()  # only if empty
             except OSError:
                 pass
+
+
+def _new_folder(base: Path) -> Path:
+    """``base``, or the first of ``base-2``, ``base-3``... that is nothing yet: a course
+    from the page gets a folder of its own, never one of the user's (or a link)."""
+    candidate, number = base, 1
+    while os.path.lexists(candidate):
+        number += 1
+        candidate = base.with_name(f"{base.name}-{number}")
+    return candidate

@@ -49,10 +49,25 @@
             window.location.assign(listen);
             return;
           }
-          // the state changes in place; the cancel button stays as it is until the
-          // job is finished, so that a tap on it is never lost to a redraw
-          document.getElementById("job-state").innerHTML =
-            page.getElementById("job-state").innerHTML;
+          // the words change in place only when they change (they are read out), the
+          // bar quietly; the cancel button stays as it is until the job is finished, so
+          // that a tap on it is never lost to a redraw
+          var state = document.getElementById("job-state");
+          var newState = page.getElementById("job-state");
+          if (state.textContent !== newState.textContent) {
+            state.innerHTML = newState.innerHTML;
+          }
+          var bar = document.getElementById("progressing");
+          var newBar = page.getElementById("progressing");
+          if (bar && newBar) {
+            document.getElementById("progress").value = page.getElementById("progress").value;
+            document.getElementById("percent").textContent =
+              page.getElementById("percent").textContent;
+          } else if (bar) {
+            bar.remove();
+          } else if (newBar) {
+            state.after(newBar);
+          }
           var cancel = document.getElementById("cancel");
           if (cancel && !page.getElementById("cancel")) {
             cancel.remove();
