@@ -571,3 +571,31 @@ def test_deleting_a_link_deletes_the_link_and_a_course_folder_keeps_what_is_not_
     assert "A course is deleted whole" not in ask and "cannot be undone" in ask
     assert post(studio, "/delete/mine/morning", {}).status == 303
     assert sorted(p.name for p in mine.iterdir()) == ["course.m3u8"]
+
+
+def test_a_course_says_the_lengths_every_session_can_last_and_follows_the_profile(studio):
+    """Its sessions differ in their tremor: the range shown is the one they share, and a
+    profile's length that some cannot reach gives each its natural length, with a word."""
+    course = {"programme": "tremor", "level": "regular", "weeks": "12", "per_week": "4"}
+    page = post(studio, "/make", {**course, "do": "check"}).body.decode()
+    found = re.search(r"it can last ([\d.]+) to ([\d.]+) minutes in every session", page)
+    low, high = float(found.group(1)), float(found.group(2))
+    for minutes in (low + 0.2, high - 0.2):
+        assert post(studio, "/make", {**course, "minutes": f"{minutes:.1f}", "do": "check"}
+                    ).status == 200, minutes
+    studio["profile"].write_text(f"minutes = {high + 3:.1f}\n", encoding="utf-8")
+    try:
+        answer = post(studio, "/make", {**course, "do": "check"})
+        page = " ".join(answer.body.decode().split())
+        assert answer.status == 200 and "out of reach for some sessions of this course" in page
+        said = post(studio, "/make", {**course, "out": "x", "do": "defaults"}).body.decode()
+        assert "A profile does not keep Programme, Weeks of a course, Sessions a week, " \
+               "File name" in " ".join(said.split())
+    finally:
+        studio["profile"].unlink(missing_ok=True)
+
+
+def test_make_it_again_ignores_a_setting_of_the_wrong_kind(studio):
+    assert studio["studio"].again({"programme": "grounding", "bed_level": [1], "name": [1],
+                                   "voice": ["x"], "loudness": True, "limits": [3]}) == {
+        "programme": "grounding"}

@@ -264,9 +264,20 @@ def natural_minutes(options: Options) -> float:
 def reachable(options: Options) -> str:
     """How long a session of these options (their ``minutes`` aside) can last, as the
     refusal of a length out of reach says it: ``12.0 to 60.0 minutes``."""
+    return _lengths(*_reaches(options))
+
+
+def reach_span(options: Options) -> tuple[float, float]:
+    """The shortest and longest a session of these options can last, in minutes (with
+    the short wording and with the full one)."""
+    full, short = _reaches(options)
+    return short[0] / 60, full[1] / 60
+
+
+def _reaches(options: Options) -> tuple[tuple[float, float], tuple[float, float]]:
     resolved = resolve(dataclasses.replace(options, minutes=None))
-    return _lengths(_reach(resolved, _rendered(resolved, short=False)),
-                    _reach(resolved, _rendered(resolved, short=True)))
+    return (_reach(resolved, _rendered(resolved, short=False)),
+            _reach(resolved, _rendered(resolved, short=True)))
 
 
 def script_text(options: Options) -> str:

@@ -88,7 +88,7 @@ class Studio(Protocol):
 
     def length_note(self, given: Mapping[str, Any]) -> str: ...
 
-    def save_defaults(self, given: Mapping[str, Any]) -> Path: ...
+    def save_defaults(self, given: Mapping[str, Any]) -> list[str]: ...
 
     def preview(self, kind: str, name: str) -> Path: ...
 
@@ -162,9 +162,12 @@ def _make(server: SessionServer, studio: Studio, request: Request,
             elif actions[0] == "make":
                 return see_other(f"{server.prefix}/job/{quote(studio.submit(read).id)}")
             elif actions[0] == "defaults":
-                studio.save_defaults(read)
+                left = studio.save_defaults(read)
                 said = ("Saved as your defaults: the fields you left as they were keep "
                         "what your profile had.")
+                if left:
+                    said += (" A profile does not keep " + ", ".join(
+                        form.label(key) for key in left) + ": they belong to one session.")
             else:
                 reach = studio.reach(read)
                 studio.check(read)

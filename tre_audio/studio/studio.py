@@ -18,6 +18,7 @@ from .. import course, registries, session
 from ..choices import layers, profile
 from ..beside.files import BESIDE, MP3, suffixes_of
 from ..errors import InvalidOption, OutputError, TreAudioError
+from ..narration.plan import span_text
 from ..options import table
 from ..options.values import Options, Sound
 from ..speech import engine
@@ -81,15 +82,34 @@ class Studio:
         options = self._options({k: v for k, v in given.items() if k not in NOT_OPTIONS})
         self._out(given)
         if any(given.get(key) is not None for key in COURSE_KEYS):
-            course.check_lengths(self._course(options, given))
+            try:
+                course.check_lengths(self._course(options, given))
+            except InvalidOption as error:
+                if error.option != "--minutes" or given.get("minutes") is not None \
+                        or options.minutes is None:
+                    raise
+                options = dataclasses.replace(options, minutes=None)  # the profile's
+                course.check_lengths(self._course(options, given))
         else:
             session.script_text(options)
         return options
 
     def reach(self, given: Mapping[str, Any]) -> str:
-        """How long a session of these options can last (their minutes aside)."""
-        return session.reachable(self._options(
-            {k: v for k, v in given.items() if k not in (*NOT_OPTIONS, "minutes")}))
+        """How long a session of these options can last (their minutes aside); for a
+        course, the lengths every one of its sessions can last."""
+        options = self._options(
+            {k: v for k, v in given.items() if k not in (*NOT_OPTIONS, "minutes")})
+        if not any(given.get(key) is not None for key in COURSE_KEYS):
+            return session.reachable(options)
+        spans = {}
+        for planned in course.plan(self._course(options, given)):
+            tremor = planned.options.recipe.tremor
+            if tremor not in spans:  # the sessions differ by their tremor and lead-ins
+                spans[tremor] = session.reach_span(planned.options)
+        low, high = max(s[0] for s in spans.values()), min(s[1] for s in spans.values())
+        if low > high:
+            return "only its natural length, session by session (leave Minutes empty)"
+        return f"{span_text(low, high)} in every session of the course"
 
     def submit(self, given: Mapping[str, Any]) -> Job:
         """Check the options now, then queue the session."""
@@ -116,25 +136,27 @@ class Studio:
         return {key: value for key, value in profile.load(self.profile_path).values().items()
                 if key in form_keys}
 
-    def save_defaults(self, given: Mapping[str, Any]) -> Path:
+    def save_defaults(self, given: Mapping[str, Any]) -> list[str]:
         """Write the form's answers into the profile (those a profile keeps), as
         ``tre-audio profile set`` would: what is given is set, what is left as it is
-        stays as the profile has it. Returns the profile's path."""
+        stays as the profile has it. Returns the keys given that a profile does not
+        keep (a programme, a course's, a file name)."""
         keys = [option.key for option in table.where(table.FORM)
                 if option.key in profile.KEYS and given.get(option.key) is not None]
         if "voice" in keys or "engine" in keys:  # a voice brings its engine: set both
             keys += [key for key in ("voice", "engine") if key not in keys]
         profile.replace(given, keys, self.profile_path)
-        return self.profile_path or profile.default_path()
+        return [key for key, value in given.items()
+                if value is not None and key not in profile.KEYS]
 
     def again(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """The form's answers that make a session like the one made with ``settings``
         (its timeline's): those that differ from what the form gives today when left as
         it is, and none that the session's programme refuses (a level for grounding)."""
-        form_keys = {option.key for option in table.where(table.FORM)}
+        options = {option.key: option for option in table.where(table.FORM)}
         wanted = {key: tuple(value) if isinstance(value, list) else value
-                  for key, value in settings.items() if key in form_keys
-                  and value is not None and isinstance(value, (str, int, float, bool, list))}
+                  for key, value in settings.items()
+                  if key in options and _of_kind(options[key].kind, value)}
         programme = {"programme": wanted["programme"]} if "programme" in wanted else {}
         try:
             today = session.resolve(self._options(programme))
@@ -165,6 +187,13 @@ class Studio:
         minutes = profile.load(self.profile_path).get("minutes")
         if minutes is None or given.get("minutes") is not None:
             return ""
+        if any(given.get(key) is not None for key in COURSE_KEYS):
+            try:
+                return "" if self.check(given).minutes is not None else (
+                    f"Your profile's length of {minutes:g} minutes is out of reach for "
+                    "some sessions of this course, so each has its natural length.")
+            except TreAudioError:
+                return ""
         try:
             session.check_length(self._options(
                 {**{k: v for k, v in given.items() if k not in NOT_OPTIONS},
@@ -336,3 +365,15 @@ def _new_folder(base: Path) -> Path:
         number += 1
         candidate = base.with_name(f"{base.name}-{number}")
     return candidate
+
+
+def _of_kind(kind: str, value: object) -> bool:
+    """Whether a timeline's ``value`` is of the option's ``kind`` (a form can show it)."""
+    if kind == "a list of text":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind == "true or false":
+        return isinstance(value, bool)
+    if kind in ("a number", "a whole number"):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and (kind == "a number" or isinstance(value, int))
+    return isinstance(value, str)
