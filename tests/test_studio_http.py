@@ -493,7 +493,7 @@ def test_a_full_queue_is_said_with_503_and_nothing_is_queued(studio):
         assert "sessions are waiting to be made; try again when one is done" in \
             answer.body.decode()
         index = get(studio["port"], f"{studio['prefix']}/").body.decode()
-        assert index.count("Waiting its turn") == 8 and "<h2>Being made</h2>" in index
+        assert index.count("Classic: waiting its turn") == 8 and "<h2>Being made</h2>" in index
         assert all(f'href="{job}"' in index for job in jobs)  # a way back to each
     finally:
         for job in jobs:

@@ -80,9 +80,9 @@ def index(entries: Sequence[Entry], prefix: str, feed_url: str, studio: bool = F
 
 def jobs(found: Sequence[Any], prefix: str) -> list[tuple[str, str]]:
     """Each session being made (``studio_pages.JobView``): its page and its state."""
-    return [(f"{prefix}/job/{quote(job.id)}",
-             f"Being made: {_STAGES.get(job.stage, job.stage) or 'starting'}, {job.percent}%"
-             if job.state == "making" else "Waiting its turn") for job in found]
+    return [(f"{prefix}/job/{quote(job.id)}", f"{job.what[:1].upper()}{job.what[1:]}: " + (
+        f"{_STAGES.get(job.stage, job.stage) or 'starting'}, {job.percent}%"
+        if job.state == "making" else "waiting its turn")) for job in found]
 
 
 def make(fields: Sequence[Any], problem: str, prefix: str, csrf: str, *, reach: str = "",

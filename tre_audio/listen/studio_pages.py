@@ -63,6 +63,9 @@ class JobView(Protocol):
     @property
     def finished(self) -> bool: ...
 
+    @property
+    def what(self) -> str: ...
+
 
 class Studio(Protocol):
     """What makes sessions for the page (``tre_audio.studio``: it has the registries and

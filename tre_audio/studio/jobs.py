@@ -71,6 +71,16 @@ class Job:
     def finished(self) -> bool:
         return self.state in (MADE, FAILED, CANCELLED)
 
+    @property
+    def what(self) -> str:
+        """What it makes, as a list of jobs says it: ``grounding``, ``a tremor course``,
+        or the file name given."""
+        programme = str(self.given.get("programme") or "a session")
+        kind = "course" if self.given.get("weeks") or self.given.get("per_week") else ""
+        named = f"a {programme} {kind}".rstrip() if kind else programme
+        out = self.given.get("out")
+        return f"{named} ({out})" if out else named
+
 
 class Jobs:
     """The queue and its worker; every method may be called from any thread."""
