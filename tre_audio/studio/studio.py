@@ -79,9 +79,9 @@ class Studio:
         what the settings can reach included (raises ``InvalidOption`` naming the option,
         or another ``TreAudioError``): before it is queued, not once it is made. With
         weeks or sessions a week, the course is checked."""
-        options = self._options({k: v for k, v in given.items() if k not in NOT_OPTIONS})
+        options = self._options(_session_part(given))
         self._out(given)
-        if any(given.get(key) is not None for key in COURSE_KEYS):
+        if _is_course(given):
             try:
                 course.check_lengths(self._course(options, given))
             except InvalidOption as error:
@@ -99,7 +99,7 @@ class Studio:
         course, the lengths every one of its sessions can last."""
         options = self._options(
             {k: v for k, v in given.items() if k not in (*NOT_OPTIONS, "minutes")})
-        if not any(given.get(key) is not None for key in COURSE_KEYS):
+        if not _is_course(given):
             return session.reachable(options)
         spans = {}
         for planned in course.plan(self._course(options, given)):
@@ -187,7 +187,7 @@ class Studio:
         minutes = profile.load(self.profile_path).get("minutes")
         if minutes is None or given.get("minutes") is not None:
             return ""
-        if any(given.get(key) is not None for key in COURSE_KEYS):
+        if _is_course(given):
             try:
                 return "" if self.check(given).minutes is not None else (
                     f"Your profile's length of {minutes:g} minutes is out of reach for "
@@ -195,9 +195,7 @@ class Studio:
             except TreAudioError:
                 return ""
         try:
-            session.check_length(self._options(
-                {**{k: v for k, v in given.items() if k not in NOT_OPTIONS},
-                 "minutes": minutes}))
+            session.check_length(self._options({**_session_part(given), "minutes": minutes}))
         except InvalidOption as error:
             if error.option == "--minutes":
                 return (f"Your profile's length of {minutes:g} minutes is out of reach "
@@ -320,7 +318,7 @@ class Studio:
     def _make(self, given: Mapping[str, Any], progress: Progress) -> Path:
         options = self.check(given)
         name = self._out(given)
-        if any(given.get(key) is not None for key in COURSE_KEYS):
+        if _is_course(given):
             out = _new_folder(self.folder / (name or course.DEFAULT_FOLDER.name))
             return course.build(self._course(options, given), out, progress).sessions[0].path
         path = session.free_name(self.folder / f"{name}.mp3") if name else None
@@ -377,3 +375,13 @@ def _of_kind(kind: str, value: object) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool) \
             and (kind == "a number" or isinstance(value, int))
     return isinstance(value, str)
+
+
+def _is_course(given: Mapping[str, Any]) -> bool:
+    """Whether the form's answers ask for a course (weeks, or sessions a week)."""
+    return any(given.get(key) is not None for key in COURSE_KEYS)
+
+
+def _session_part(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers that are a session's options (not a course's, nor the file name)."""
+    return {key: value for key, value in given.items() if key not in NOT_OPTIONS}
