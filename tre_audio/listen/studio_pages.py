@@ -146,6 +146,7 @@ def _make(server: SessionServer, studio: Studio, request: Request,
     errors: dict[str, str] = {}
     problem = said = reach = ""
     status = HTTPStatus.OK
+    choices = studio.choices()
     if pairs is None:
         again = request.query_params.get("again")
         given: dict[str, Any] = _settings(server, studio, again) if again is not None else {}
@@ -157,7 +158,7 @@ def _make(server: SessionServer, studio: Studio, request: Request,
         if len(actions) != 1 or actions[0] not in ACTIONS:
             raise Refused(HTTPStatus.BAD_REQUEST)
         try:
-            read = form.read(pairs, studio.choices())
+            read = form.read(pairs, choices)
             if stale:
                 problem = ("The page was older than the studio, which has started again "
                            "since: check the answers, then choose again.")
@@ -185,9 +186,9 @@ def _make(server: SessionServer, studio: Studio, request: Request,
         except TreAudioError as error:
             problem, status = str(error), HTTPStatus.UNPROCESSABLE_ENTITY
         given = form.refill(pairs)
-    html = pages.make(form.fields(studio.choices(), given, errors, studio.defaults()),
+    html = pages.make(form.fields(choices, given, errors, studio.defaults()),
                       problem, server.prefix, server.csrf, reach=reach, said=said,
-                      previews=_previews(server, studio))
+                      previews=_previews(server, choices))
     return _html(html, head, status)
 
 
@@ -199,14 +200,12 @@ def _quietly(studio: Studio, given: Mapping[str, Any]) -> str:
         return ""
 
 
-def _previews(server: SessionServer, studio: Studio) -> dict[str, list[tuple[str, str]]]:
-    """Each voice's and bed's name and its preview's address."""
-    choices = studio.choices()
+def _previews(server: SessionServer, choices: Mapping[str, Sequence[tuple[str, str]]]
+              ) -> dict[str, list[tuple[str, str]]]:
+    """Each voice's and bed's name and its preview's address ("none" has none)."""
     return {kind: [(value, f"{server.prefix}/preview/{kind}/{quote(value)}")
-                   for value, _ in choices.get(key, ())]
-            for kind, key in (("voice", "voice"), ("bed", "ambient"))} | {
-        "bed": [(value, f"{server.prefix}/preview/bed/{quote(value)}")
-                for value, _ in choices.get("ambient", ()) if value != "none"]}
+                   for value, _ in choices.get(key, ()) if value != "none"]
+            for kind, key in (("voice", "voice"), ("bed", "ambient"))}
 
 
 def _settings(server: SessionServer, studio: Studio, session_id: str) -> dict[str, Any]:
