@@ -357,7 +357,7 @@ def bench_serve() -> None:
         thread.start()
         try:
             port = int(server.server_address[1])
-            targets = ("/", "/feed.xml")
+            targets = ("/", "/feed.xml", "/art/classic-3000.png", "/art/spiral-192.png")
             first = {t: timed_get(port, t) + (opened if t == "/" else 0.0) for t in targets}
             warm = {t: statistics.median(timed_get(port, t) for _ in range(SERVE_WARM))
                     for t in targets}
@@ -372,9 +372,9 @@ def bench_serve() -> None:
             thread.join()
     print(f"serve over {SERVE_SESSIONS:,} sessions in one folder, ms a request "
           "(first: opening the server included for /)")
-    print(f"  {'address':<10} {'first':>8} {'warm':>8} {'changed':>8}")
+    print(f"  {'address':<22} {'first':>8} {'warm':>8} {'changed':>8}")
     for target, first, warm, changed in rows:
-        print(f"  {target:<10} {first * 1000:>8.1f} {warm * 1000:>8.1f} "
+        print(f"  {target:<22} {first * 1000:>8.1f} {warm * 1000:>8.1f} "
               f"{changed * 1000:>8.1f}", flush=True)
 
 

@@ -48,6 +48,10 @@ This is the first session of your course.
 [chapter: Rest]
 Rest now, and take your time.
 """,
+    "course/02-week1-session2": """[chapter: Again]
+This is the second session of your course.
+[pause 1s]
+""",
 }
 
 

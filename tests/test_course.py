@@ -9,11 +9,14 @@ import re
 from types import SimpleNamespace
 from pathlib import Path
 
+import eyed3
+import mutagen.id3
 import pytest
 from click.testing import CliRunner
 
 from measure import RATE, decode, probe
 from tre_audio import course as course_module
+from tre_audio.beside import cover
 from tre_audio.narration import render
 from tre_audio.options import settings, values
 from tre_audio.course import Course, build, plan, tremor_minutes
@@ -234,6 +237,19 @@ def test_chapters_read_back_from_every_session(made):
         assert [c["tags"]["title"] for c in chapters] == [c.title for c in session.plan.chapters]
         for got, planned in zip(chapters, session.plan.chapters):
             assert float(got["start_time"]) == pytest.approx(planned.start, abs=0.002)
+
+
+def test_each_session_carries_its_track_number_as_eyed3_and_mutagen_read_it(made):
+    sessions = made["built"].sessions
+    for number, session in enumerate(sessions, start=1):
+        tag = eyed3.load(session.path).tag
+        assert tag.version == (2, 3, 0)
+        assert tuple(tag.track_num) == (number, len(sessions))
+        timeline = json.loads(session.path.with_suffix(".json").read_text(encoding="utf-8"))
+        assert tag.recording_date is not None and tag.title == timeline["title"]
+        assert mutagen.id3.ID3(session.path)["TRCK"].text == [f"{number}/{len(sessions)}"]
+        front, = tag.images  # the programme's own picture (classic: ripples, in green)
+        assert front.image_data == cover.jpeg(cover.ARTS["classic"])
 
 
 def test_the_tremor_in_the_files_rises_as_planned(made):

@@ -4,6 +4,7 @@ against the MP3's own chapters."""
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import json
 import shutil
@@ -62,8 +63,13 @@ def check_feed(xml: str, folder: Path, url_of: dict[str, str]) -> list[ET.Elemen
     root = ET.fromstring(xml)
     assert root.tag == "rss" and root.get("version") == "2.0"
     channel = root.find("channel")
-    for tag in ("title", "link", "description"):
+    for tag in ("title", "description"):
         assert channel.findtext(tag), tag
+    link = channel.findtext("link")  # said only where it is a full address
+    if urlsplit(next(iter(url_of.values()))).scheme:
+        assert link and urlsplit(link).scheme in ("http", "https")
+    else:
+        assert link is None
     assert channel.findtext("itunes:block", namespaces=NS) == "Yes"
     items = channel.findall("item")
     assert len(items) == len(url_of)
@@ -75,8 +81,9 @@ def check_feed(xml: str, folder: Path, url_of: dict[str, str]) -> list[ET.Elemen
         assert enclosure.get("url") == url and enclosure.get("type") == "audio/mpeg"
         assert int(enclosure.get("length")) == path.stat().st_size
         duration = int(item.findtext("itunes:duration", namespaces=NS))
-        # whole seconds (0.5), plus LAME's delay and padding in the file (under 0.1 s)
-        assert abs(duration - float(info["format"]["duration"])) <= 0.6
+        # whole seconds, rounded down as players show them (under 1 s), plus LAME's delay
+        # and padding in the file (under 0.1 s)
+        assert 0 <= float(info["format"]["duration"]) - duration < 1.1
         assert email.utils.parsedate_to_datetime(item.findtext("pubDate")).tzinfo
         assert item.find("guid").text and item.find("guid").get("isPermaLink") == "false"
         chapters = item.find("podcast:chapters", NS)
@@ -98,7 +105,11 @@ def check_against_mp3(chapters: list[dict], mp3: Path) -> None:
 
 
 def newest_first(folder: Path) -> dict[str, Path]:
-    return dict(sorted(sessions(folder).items(), key=lambda kv: -kv[1].stat().st_mtime))
+    """The sessions as the feed lists them: by when they were made, newest first."""
+    def made(path: Path) -> float:
+        timeline = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        return datetime.datetime.fromisoformat(timeline["made"]).timestamp()
+    return dict(sorted(sessions(folder).items(), key=lambda kv: (-made(kv[1]), kv[0])))
 
 
 def test_the_served_feed_carries_the_token_and_matches_the_files(folder):
@@ -125,7 +136,8 @@ def test_feed_writes_the_feed_and_chapters_as_static_files(folder):
     result = CliRunner().invoke(cli, ["feed", str(folder), "--base-url",
                                       "https://example.org/my tre"])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == f"{folder / 'feed.xml'}  2 sessions\n"
+    assert result.stdout == (f"{folder / 'feed.xml'}  2 sessions\n"
+                             f"{folder / 'course' / 'feed.xml'}  a course, in order\n")
     order = newest_first(folder)
     base = "https://example.org/my tre/"
     check_feed((folder / "feed.xml").read_text(encoding="utf-8"), folder,

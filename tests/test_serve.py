@@ -3,6 +3,8 @@ and will not serve, byte ranges, and a session being written while it serves."""
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import re
 import shutil
@@ -39,7 +41,10 @@ def site(tmp_path_factory):
     folder.mkdir()
     (work / "secret.txt").write_text(SECRET, encoding="utf-8")
     morning = make_session(folder, "morning")
-    os.utime(morning.path, (time.time() - 3600,) * 2)  # an hour older than the course
+    timeline = json.loads(morning.path.with_suffix(".json").read_text(encoding="utf-8"))
+    earlier = datetime.datetime.fromisoformat(timeline["made"]) - datetime.timedelta(hours=1)
+    timeline["made"] = earlier.isoformat()  # an hour older than the course
+    morning.path.with_suffix(".json").write_text(json.dumps(timeline), encoding="utf-8")
     server = open_server(folder, lan=True, host="127.0.0.1", port=0)
     seen: dict[str, object] = {}
 
@@ -178,9 +183,14 @@ class _References(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.found: list[str] = []
+        self.links: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.found += [v or "" for k, v in attrs if k in ("href", "src")]
+        found = [v or "" for k, v in attrs if k in ("href", "src")]
+        if tag == "a":  # a link loads nothing until it is followed: these lead elsewhere
+            self.links += [v for v in found if v.startswith(("#", "tel:", "https://"))]
+            found = [v for v in found if v not in self.links]
+        self.found += found
 
 
 def test_the_page_needs_nothing_from_elsewhere_and_no_javascript(site):
@@ -195,6 +205,10 @@ def test_the_page_needs_nothing_from_elsewhere_and_no_javascript(site):
         if not reference.startswith("data:"):
             path = urlsplit(reference).path
             assert request(server, path).status == 200, reference
+    # in the page, the emergency number, and a list of crisis lines (followed only by a tap,
+    # and then without saying where from)
+    assert sorted(references.links) == ["#downloads", "https://findahelpline.com/", "tel:112"]
+    assert '<a href="https://findahelpline.com/" rel="noreferrer">' in html
     # Without JavaScript, chapters are links that open the MP3 at their start (#t=).
     start = probe(site["morning"].path)["chapters"][1]["start_time"]
     assert re.search(rf'href="{prefix}files/morning.mp3#t={float(start):g}"', html)

@@ -26,7 +26,7 @@ from .listen.feed import write as write_feed
 from .options.values import Options
 from .session import (generate as make_session, plot_session, preview_ambient,
                       say as say_text, script_text)
-from .listen import DEFAULT_PORT, launcher
+from .listen import DEFAULT_PORT, kept, launcher
 from .speech.engine import DEFAULT_ENGINE, ENGINES, voices as all_voices
 from .beside.texts import clock
 
@@ -435,14 +435,19 @@ def plan_new(file: Path) -> None:
                 type=click.Path(file_okay=False, path_type=Path))
 @click.option("--lan", is_flag=True,
               help="Serve on the local network too; every address then carries a random "
-                   "token, shown once with a QR code to scan.")
+                   "token, kept from one start to the next, shown with a QR code to scan.")
 @click.option("--host", help="Address to listen on [default: 127.0.0.1; 0.0.0.0 with --lan].")
-@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
-              help="Port to listen on (0: any free port).")
+@click.option("--port", type=click.IntRange(0, 65535),
+              help=f"Port to listen on (0: any free port); kept for the next time "
+                   f"[default: the one kept, else {DEFAULT_PORT}].")
+@click.option("--new-token", is_flag=True,
+              help="With --lan: a new token, so every address given out before stops "
+                   "working (the token is kept for the next time).")
 @click.option("--open", "open_page", is_flag=True,
               help="Open the page in the browser; if tre-audio already serves on this "
                    "computer's port, just open that.")
-def serve(folder: Path, lan: bool, host: str | None, port: int, open_page: bool) -> None:
+def serve(folder: Path, lan: bool, host: str | None, port: int | None, new_token: bool,
+          open_page: bool) -> None:
     """Serve the sessions in FOLDER (default: output) as a page to listen on, with a
     podcast feed. Private: only this computer can connect unless --lan. Ctrl-C stops."""
     def skipped(reason: str) -> None:  # at the start, and as later changes are found
@@ -451,14 +456,16 @@ def serve(folder: Path, lan: bool, host: str | None, port: int, open_page: bool)
     from .listen.server import open_server  # the web stack, only when serving
     from .studio.studio import Studio
 
-    if open_page and not lan and port and launcher.answering(port):
-        _open_in_browser(f"http://127.0.0.1:{port}/")
+    with _library_errors():
+        where = kept.addresses(lan, port, new_token)
+    if open_page and not lan and where.port and launcher.answering(where.port):
+        _open_in_browser(f"http://127.0.0.1:{where.port}/")
         return
     studio = Studio(folder)
     try:
         with _library_errors():
-            server = open_server(folder, lan=lan, host=host, port=port, report=skipped,
-                                 studio=studio)
+            server = open_server(folder, lan=lan, host=host, port=where.port,
+                                 report=skipped, studio=studio, token=where.token)
         with server:
             click.echo(server.url)
             if lan:
@@ -504,11 +511,13 @@ def launcher_(folder: Path) -> None:
               help="Where FOLDER will be published (https://...) [default: addresses "
                    "relative to feed.xml].")
 def feed(folder: Path, base_url: str | None) -> None:
-    """Write a podcast feed of the sessions in FOLDER (feed.xml, and chapters beside each
-    MP3) to host yourself."""
+    """Write a podcast feed of the sessions in FOLDER (feed.xml, a course's in its folder,
+    and chapters beside each MP3) to host yourself."""
     with _library_errors():
         written = write_feed(folder, base_url)
     click.echo(f"{written.feed}  {written.sessions} sessions")
+    for course in written.courses:
+        click.echo(f"{course}  a course, in order")
 
 
 def _voice_rows() -> list[tuple[str, str]]:

@@ -40,6 +40,7 @@ from .narration import programmes, render
 from .narration.plan import estimate_speech, layout
 from .narration.script import Event, Say
 from .session import Progress, Session, check, generate, narration, speaker
+from .beside import files
 from .beside.files import MP3, WRITTEN, suffixes_of
 from .beside.texts import clock
 
@@ -64,8 +65,8 @@ DAYS = {1: (1,), 2: (1, 4), 3: (1, 3, 5), 4: (1, 3, 5, 7)}
 a rest day between any two, except that four a week leave no rest day between the last
 session of a week and the first of the next."""
 
-PLAYLIST = "course.m3u8"
-SCHEDULE = "schedule.md"
+PLAYLIST = files.PLAYLIST.name
+SCHEDULE = files.SCHEDULE.name
 STAGE = "course"
 """The one progress stage of a course: speech first, then each session."""
 
@@ -259,7 +260,8 @@ def build(course: Course, out: Path | None = None, progress: Progress | None = N
         made: list[Session] = []
         for index, p in enumerate(planned):
             made.append(generate(p.options, out=staging / f"{p.name}.mp3",
-                                 progress=tally.session(index), cache=cache))
+                                 progress=tally.session(index), cache=cache,
+                                 track=(index + 1, len(planned))))
             tally.finished(index)
         for name, text in ((PLAYLIST, playlist_text(course, planned, made)),
                            (SCHEDULE, schedule_text(course, planned, made))):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .sound import ambient
-from .beside import plot, timedtext
+from .beside import cover, plot, timedtext
 from .beside.files import BESIDE, EVERY, PICTURE, SOME, suffixes_of
 from .narration import programmes, render
 from .options import settings, table
@@ -373,9 +373,11 @@ def generate(
     with_plot: bool = False,
     keep: Sequence[Path] = (),
     folder: Path = DEFAULT_OUTPUT,
+    track: tuple[int, int] | None = None,
 ) -> Session:
     """Make the session's MP3 with its transcript, subtitles and timeline beside it (and
     a picture, ``with_plot``); return where they are, the plan and the mastering.
+    ``track``: its number and the count, in a course (the MP3's track tag).
     Neither ``script``, the lexicon nor the files in ``keep`` (the plan it came from)
     may be overwritten by them; an earlier session's picture or chapters there go.
     Without ``out``, the session takes a free name in ``folder``."""
@@ -414,6 +416,9 @@ def generate(
             date=datetime.date.today().isoformat(),
             comment=said,
             language=programmes.id3_language(language),
+            track=f"{track[0]}/{track[1]}" if track else "",
+            cover=cover.jpeg(cover.OWN if resolved.from_script
+                             else cover.art_of(options.programme)),
         )
         beside = [path.with_suffix(suffix) for suffix in _beside(with_plot)]
         with atomic_files() as part:

@@ -46,3 +46,17 @@ SOME = tuple(kind for kind in BESIDE if not kind.every)
 def suffixes_of(kinds: tuple[Kind, ...]) -> tuple[str, ...]:
     """The suffixes of ``kinds``, in their order."""
     return tuple(kind.suffix for kind in kinds)
+
+
+@dataclass(frozen=True)
+class CourseFile:
+    """A file a course has once in its folder, beside its sessions."""
+
+    name: str
+    label: str
+    media_type: str
+
+
+PLAYLIST = CourseFile("course.m3u8", "Playlist (M3U)", "audio/x-mpegurl; charset=utf-8")
+SCHEDULE = CourseFile("schedule.md", "Schedule (Markdown)", "text/markdown; charset=utf-8")
+COURSE = (PLAYLIST, SCHEDULE)

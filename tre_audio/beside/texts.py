@@ -19,8 +19,9 @@ def notice(language: str = "en", templates: Path | None = None) -> str:
 
 
 def clock(seconds: float) -> str:
-    """``seconds`` as m:ss, or h:mm:ss past an hour."""
-    whole = int(round(seconds))
+    """``seconds`` as m:ss, or h:mm:ss past an hour: rounded down, as players show time
+    (a micro-second short of a second still counts as the second)."""
+    whole = int(seconds + 1e-6)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

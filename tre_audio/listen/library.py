@@ -20,6 +20,8 @@ is seen when its folder next changes.
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import json
 import math
 import os
@@ -27,12 +29,14 @@ import re
 import stat
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from ..beside.files import CHAPTERS, MP3, WRITTEN, suffixes_of
+from ..beside.cover import ARTS
+from ..beside.files import CHAPTERS, COURSE, MP3, WRITTEN, suffixes_of
 from ..beside.timedtext import FORMAT_NAME
 from ..errors import InvalidOption
 from ..files.inputs import TooLarge, read_bytes, size_text
@@ -48,6 +52,9 @@ SETTLE_NS = 2_000_000_000
 the next request: a change within the same tick of a coarse clock leaves the time as it
 was (as git's "racy" index entries)."""
 
+_OLD_SESSIONS = uuid.UUID("5d1e4f2a-9b0c-4c61-8f53-7a2e6b1d0c94")
+"""The namespace of the ids made for sessions whose timeline has none."""
+_COURSE_FILES = frozenset(kind.name for kind in COURSE)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _BREAK = re.compile("[\t\n\r]")
 _UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
@@ -77,6 +84,12 @@ class Entry:
     """Seconds, from the timeline."""
     modified: float
     """When the MP3 was written (seconds since the epoch)."""
+    made: float
+    """When the session was made, from its timeline (its MP3's ``modified`` for timelines
+    before there): a copy, a restore or a sync keeps it."""
+    uid: str
+    """The session's own id, from its timeline (for timelines before there, one derived
+    from the timeline's bytes): the feed's GUID, kept by a copy as ``made`` is."""
     size: int
     """The MP3's size in bytes."""
     chapters: tuple[Chapter, ...]
@@ -88,6 +101,9 @@ class Entry:
     """The session's language, from its timeline (``en`` for timelines before there)."""
     notice: str = ""
     """The notice the session carries, in its language ('' if its timeline has none)."""
+    programme: str = ""
+    """The programme it was made with, from its timeline ('' for one made from a script,
+    or whose timeline does not say)."""
 
     @property
     def mp3(self) -> Path:
@@ -100,19 +116,7 @@ class Entry:
     def open(self, suffix: str) -> BinaryIO:
         """The session's file, opened only if it is still the regular file with one link
         that was listed; else ``Changed`` (or the ``OSError`` of opening it)."""
-        path = self.files[suffix]
-        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) \
-            | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(path, flags)
-        try:
-            status = os.fstat(fd)
-            if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1 or \
-                    (status.st_dev, status.st_ino) != self.identities.get(suffix):
-                raise Changed(path)
-            return os.fdopen(fd, "rb")
-        except BaseException:
-            os.close(fd)
-            raise
+        return _open_listed(self.files[suffix], self.identities.get(suffix))
 
     def read_text(self, suffix: str, limit: int) -> str | None:
         """The text of the session's file (at most ``limit`` bytes of UTF-8), or None."""
@@ -128,6 +132,37 @@ class Changed(OSError):
     """A listed file that is no longer the one listed (replaced, linked, moved)."""
 
 
+def _open_listed(path: Path, identity: tuple[int, int] | None) -> BinaryIO:
+    """``path`` opened only if it is still the regular file with one link and the
+    ``(st_dev, st_ino)`` that was listed; else ``Changed`` (or the ``OSError`` of opening
+    it)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) \
+        | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1 or \
+                (status.st_dev, status.st_ino) != identity:
+            raise Changed(path)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+@dataclass(frozen=True)
+class Offered:
+    """A course's own file (its playlist or schedule), as listed."""
+
+    name: str
+    """Its path inside the folder, with ``/`` between parts."""
+    path: Path
+    identity: tuple[int, int]
+
+    def open(self) -> BinaryIO:
+        return _open_listed(self.path, self.identity)
+
+
 @dataclass(frozen=True)
 class _Folder:
     """What one read of a folder found."""
@@ -140,6 +175,8 @@ class _Folder:
     """The ids of all its MP3s, listed or not."""
     folders: tuple[str, ...]
     """Its subfolders to search, relative to the library's folder."""
+    extras: tuple[Offered, ...] = ()
+    """A course's playlist and schedule, in a subfolder."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +187,8 @@ class Listing:
     sessions: tuple[Entry, ...]
     by_id: dict[str, Entry]
     by_file: dict[str, tuple[Entry, str]]
+    extras: dict[str, Offered] = field(default_factory=dict)
+    """A course's playlist and schedule, by name."""
 
 
 class Library:
@@ -180,14 +219,16 @@ class Library:
 
     def open(self, name: str) -> BinaryIO | None:
         """A listed session's file ``name`` (relative, with ``/``: ``ID.mp3``,
-        ``ID.vtt``...), open, or None: nothing else in the folder is offered (see
-        ``Entry.open``). A file replaced since the listing was made is looked up again."""
+        ``ID.vtt``..., or a course's playlist and schedule), open, or None: nothing else
+        in the folder is offered (see ``Entry.open``). A file replaced since the listing was made is looked up again."""
         for _ in range(2):
-            found = self.refresh().by_file.get(name)
-            if found is None:
-                return None
+            listing = self.refresh()
+            found = listing.by_file.get(name)
+            extra = listing.extras.get(name)
             try:
-                return found[0].open(found[1])
+                if found is not None:
+                    return found[0].open(found[1])
+                return extra.open() if extra is not None else None
             except Changed:
                 continue
             except OSError:
@@ -221,12 +262,13 @@ class Library:
         known = self._folders.get(relative)
         changed = False
         if known is None or known.stamp != stamp or not known.settled:
-            before = known.entries if known else None
+            before = known
             known = self._scan(relative, depth, stamp, status.st_mtime_ns)
             self._folders[relative] = known
             # an entry is remade only when one of its files changed: compare identities
-            changed = before is None or len(before) != len(known.entries) or any(
-                old is not new for old, new in zip(before, known.entries))
+            changed = before is None or len(before.entries) != len(known.entries) or any(
+                old is not new for old, new in zip(before.entries, known.entries)) or \
+                before.extras != known.extras
         for folder in known.folders:
             changed = self._visit(folder, depth + 1, seen) or changed
         return changed
@@ -242,12 +284,16 @@ class Library:
         except OSError:
             found = []
         names = {name for name, _ in found}
-        folders, entries, candidates = [], [], set()
+        folders, entries, candidates, extras = [], [], set(), []
         for name, is_folder in sorted(found):
             if name.startswith("."):
                 continue
             inside = f"{relative}/{name}" if relative else name
-            if is_folder:
+            if relative and not is_folder and name in _COURSE_FILES:
+                offered = self._extra(path / name, inside)
+                if offered is not None:
+                    extras.append(offered)
+            elif is_folder:
                 if depth < MAX_DEPTH and self._good_name(inside, "folder"):
                     folders.append(inside)
             elif name.lower().endswith(".mp3") and self._good_name(inside, "file"):
@@ -256,7 +302,20 @@ class Library:
                 if entry is not None:
                     entries.append(entry)
         return _Folder(stamp, started - modified > SETTLE_NS, tuple(entries),
-                       frozenset(candidates), tuple(folders))
+                       frozenset(candidates), tuple(folders), tuple(extras))
+
+    def _extra(self, path: Path, inside: str) -> Offered | None:
+        """A course's file at ``path`` as offered, or None (skipped, and said why)."""
+        if not self._good_name(inside, "file"):
+            return None
+        try:
+            real, status = self._regular(path)
+        except _NotOffered as why:
+            self._skip(f"{inside} {why}")
+            return None
+        except OSError:
+            return None  # gone since the folder was read
+        return Offered(inside, real, (status.st_dev, status.st_ino))
 
     def _good_name(self, relative: str, kind: str) -> bool:
         if _UNDECODED.search(relative):
@@ -339,13 +398,14 @@ class Library:
 
     def _relist(self) -> None:
         entries = [e for folder in self._folders.values() for e in folder.entries]
-        entries.sort(key=lambda e: (-e.modified, e.id))
+        entries.sort(key=lambda e: (-e.made, e.id))
         by_file = {e.name(suffix): (e, suffix) for e in entries for suffix in e.files}
         present = set().union(*(folder.candidates for folder in self._folders.values()))
         for gone in set(self._described) - present:
             del self._described[gone]
+        extras = {x.name: x for folder in self._folders.values() for x in folder.extras}
         self._listing = Listing(self._listing.version + 1, tuple(entries),
-                                 {e.id: e for e in entries}, by_file)
+                                 {e.id: e for e in entries}, by_file, extras)
 
 
 class _NotOffered(Exception):
@@ -357,7 +417,8 @@ def _describe(session_id: str, files: dict[str, Path],
     """The session from its timeline, or None if that is not a tre-audio timeline.
     Raises ``TooLarge`` for a timeline over ``TIMELINE_LIMIT``."""
     try:
-        timeline = json.loads(read_bytes(files[".json"], TIMELINE_LIMIT).decode("utf-8"))
+        data = read_bytes(files[".json"], TIMELINE_LIMIT)
+        timeline = json.loads(data.decode("utf-8"))
     except TooLarge:
         raise
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
@@ -370,12 +431,49 @@ def _describe(session_id: str, files: dict[str, Path],
         language = str(timeline.get("language", "en"))
         return Entry(id=session_id, title=clean_text(str(timeline["title"])),
                      duration=_seconds(timeline["duration"]), modified=mp3.st_mtime,
+                     made=_made(timeline.get("made"), mp3.st_mtime),
+                     uid=_uid(timeline.get("id"), data),
                      size=mp3.st_size, chapters=chapters, files=files,
                      identities=identities,
                      language=language if LANGUAGE.fullmatch(language) else "en",
-                     notice=clean_text(str(timeline.get("notice", ""))))
+                     notice=clean_text(str(timeline.get("notice", ""))),
+                     programme=_programme(timeline.get("settings")))
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def by_folder(entries: Sequence[Entry]) -> dict[str, list[Entry]]:
+    """The sessions in a folder of their own (a course's), by folder, in their order; the
+    folders in the order their first sessions come in ``entries``."""
+    folders: dict[str, list[Entry]] = {}
+    for entry in entries:
+        if "/" in entry.id:
+            folders.setdefault(entry.id.rsplit("/", 1)[0], []).append(entry)
+    return {name: sorted(found, key=lambda e: e.id) for name, found in folders.items()}
+
+
+def _programme(settings: object) -> str:
+    """The programme a timeline's settings name, if it is one of the built-in ones."""
+    named = settings.get("programme") if isinstance(settings, dict) else None
+    return named if isinstance(named, str) and named in ARTS else ""
+
+
+def _made(value: object, otherwise: float) -> float:
+    """A timeline's ``made`` (ISO 8601 with its offset) in seconds since the epoch, or
+    ``otherwise``."""
+    try:
+        moment = datetime.datetime.fromisoformat(str(value))
+        return moment.timestamp() if moment.tzinfo is not None else otherwise
+    except (ValueError, OverflowError, OSError):
+        return otherwise
+
+
+def _uid(value: object, timeline: bytes) -> str:
+    """A timeline's ``id`` if it is a UUID, else a UUID made from the timeline's bytes."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(uuid.uuid5(_OLD_SESSIONS, hashlib.sha256(timeline).hexdigest()))
 
 
 def _seconds(value: object) -> float:

@@ -7,16 +7,18 @@ nothing from anywhere else. Everything but seeking works without JavaScript.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from importlib import resources
 from urllib.parse import quote
 
 import jinja2
 
-from . import form
-from .library import Entry, clean_text
-from ..beside.files import MP3, WRITTEN
+from . import art, form
+from .feed import FEED_NAME
+from .library import Entry, by_folder, clean_text
+from ..beside import cover
+from ..beside.files import COURSE, MP3, WRITTEN
 from ..beside.texts import clock, notice
 from ..beside.timedtext import read_webvtt
 
@@ -26,6 +28,9 @@ ASSETS = {"style.css": "text/css; charset=utf-8",
 """The files of ``web/`` served as they are, with their types."""
 DOWNLOADS = (MP3, *WRITTEN)
 """What a session's page offers to download, of the files it has."""
+SPEEDS = ("1", "1.1", "1.25", "1.5")
+"""The playback speeds the page offers: never below 1, which would stretch the tremor
+phase past its time (the slow pace is the way to a slower voice)."""
 
 _environment = jinja2.Environment(
     loader=jinja2.PackageLoader(__package__, "web"),
@@ -51,30 +56,37 @@ def file_href(prefix: str, name: str) -> str:
     return f"{prefix}/files/{quote(name)}"
 
 
+def course_feed(folder: str) -> str:
+    """Where the feed of the course in ``folder`` is, under the server's address."""
+    return f"files/{quote(folder)}/{FEED_NAME}"
+
+
 def _when(entry: Entry) -> dict[str, str]:
-    moment = datetime.datetime.fromtimestamp(entry.modified).astimezone()
+    moment = datetime.datetime.fromtimestamp(entry.made).astimezone()
     return {"date": moment.strftime("%Y-%m-%d %H:%M"), "iso": moment.isoformat("T", "seconds")}
 
 
-def index(entries: Sequence[Entry], prefix: str, feed_url: str, studio: bool = False,
-          making: Sequence[tuple[str, str]] = (), deleted: bool = False) -> str:
+def index(entries: Sequence[Entry], prefix: str, base: str, studio: bool = False,
+          making: Sequence[tuple[str, str]] = (), deleted: bool = False,
+          course_files: Collection[str] = ()) -> str:
     """The sessions, newest first, each with its length, date and a link to its page;
-    those in a folder of their own (a course's) under its name, in their order (and with
-    ``studio``, a link to make one); the sessions being ``made`` (address and state,
-    from ``jobs``), and that one was ``deleted``."""
+    those in a folder of their own (a course's) under its name, in their order, with its
+    feed (under ``base``, the server's full address) and those of its playlist and
+    schedule that are in ``course_files``; with ``studio``, a link to make one; the
+    sessions being ``made`` (address and state, from ``jobs``), and that one was
+    ``deleted``."""
     def row(e: Entry) -> dict[str, Any]:
         return {"title": e.title, "href": session_href(prefix, e), "length": clock(e.duration),
                 "chapters": len(e.chapters), "id": quote(e.id), **_when(e)}
 
     alone = [row(e) for e in entries if "/" not in e.id]
-    folders: dict[str, list[Entry]] = {}
-    for e in entries:  # newest first: so are the folders
-        if "/" in e.id:
-            folders.setdefault(e.id.rsplit("/", 1)[0], []).append(e)
-    groups = [{"name": name, "sessions": [row(e) for e in sorted(found, key=lambda e: e.id)]}
-              for name, found in folders.items()]
+    groups = [{"name": name, "sessions": [row(e) for e in found],
+               "feed": base + course_feed(name),
+               "files": [(kind.label, file_href(prefix, f"{name}/{kind.name}"))
+                         for kind in COURSE if f"{name}/{kind.name}" in course_files]}
+              for name, found in by_folder(entries).items()]  # newest first
     return _environment.get_template("index.html").render(
-        sessions=alone, groups=groups, prefix=prefix, feed_url=feed_url, notice=notice(),
+        sessions=alone, groups=groups, prefix=prefix, feed_url=base + FEED_NAME, notice=notice(),
         language="en", studio=studio, making=making, deleted=deleted)
 
 
@@ -131,7 +143,13 @@ def session(entry: Entry, prefix: str, vtt: str | None, studio: bool = False) ->
     downloads = [{"label": kind.label, "href": file_href(prefix, entry.name(kind.suffix)),
                   "filename": entry.name(kind.suffix).rsplit("/", 1)[-1]}
                  for kind in DOWNLOADS if kind.suffix in entry.files]
+    painted = cover.art_of(entry.programme)
     return _environment.get_template("session.html").render(
         title=entry.title, length=clock(entry.duration), audio=audio, chapters=chapters,
         cues=cues, downloads=downloads, prefix=prefix, notice=entry.notice or notice(),
-        language=entry.language, studio=studio, id=quote(entry.id), **_when(entry))
+        language=entry.language, studio=studio, id=quote(entry.id), uid=entry.uid,
+        programme=painted.name if painted is not cover.OWN else "",
+        cover=art.href(prefix, entry.programme, 192),
+        artwork=",".join(f"{art.href(prefix, entry.programme, size)} {size}"
+                         for size in (96, 192, 512)),
+        speeds=SPEEDS, **_when(entry))

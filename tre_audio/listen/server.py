@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import email.utils
 import errno
+import hashlib
 import hmac
 import ipaddress
 import os
@@ -49,14 +50,14 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from . import DEFAULT_PORT, answers, feed, form, pages, studio_pages, wire
+from . import DEFAULT_PORT, answers, art, feed, form, pages, studio_pages, wire
 from ..errors import InvalidOption, ServeError, TreAudioError
 from ..files.inputs import read_bytes
-from .library import Entry, Library
+from .library import Library, Listing, by_folder
 from .answers import HTML, PAGE_POLICY, Refused, Sized, refusal
 from .studio_pages import Studio
 from .wire import Listener
-from ..beside.files import CHAPTERS, MP3, WEBVTT, WRITTEN
+from ..beside.files import CHAPTERS, COURSE, MP3, WEBVTT, WRITTEN
 
 LOOPBACK = "127.0.0.1"
 EVERYWHERE = "0.0.0.0"
@@ -72,7 +73,8 @@ VTT_LIMIT = 4_000_000
 """The largest WebVTT file read for a session's page."""
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
-_TYPES = {kind.suffix: kind.media_type for kind in (MP3, *WRITTEN)}
+_TYPES = {kind.suffix: kind.media_type for kind in (MP3, *WRITTEN)} | {
+    Path(kind.name).suffix: kind.media_type for kind in COURSE}
 _FILE_POLICY = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 _RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.ASCII | re.IGNORECASE)
 _VIRTUAL = ("docker", "br-", "veth", "virbr", "vmnet", "vboxnet", "lxc", "lxd", "podman",
@@ -86,7 +88,8 @@ class Unsatisfiable(Exception):
 
 def route(target: str, token: str | None) -> tuple[str, str]:
     """What the request target asks for: ``(kind, name)`` with kind ``index``, ``feed``,
-    ``asset``, ``session``, ``file``, or one of the studio's (``studio_pages.KINDS``).
+    ``asset``, ``art``, ``manifest``, ``session``, ``file``, or one of the studio's
+    (``studio_pages.KINDS``).
     Raises ``Refused``: 403 without the right token, 400 for a target that is not a path,
     404 for anything else that is not a page."""
     if not target.startswith("/"):
@@ -121,6 +124,10 @@ def route(target: str, token: str | None) -> tuple[str, str]:
         return "preview", rest
     if head == "delete" and rest:
         return "delete", rest
+    if head == "art" and len(parts) == 2:
+        return "art", rest
+    if parts == ["manifest.webmanifest"]:
+        return "manifest", ""
     if head in ("assets", "session", "files") and rest:
         return {"assets": "asset", "session": "session", "files": "file"}[head], rest
     raise Refused(HTTPStatus.NOT_FOUND)
@@ -294,24 +301,25 @@ class SessionServer(Listener):
         addresses = [a for each in found.values() for a in each]
         self.hosts = Hosts(int(self.server_address[1]), own_names(address[0]) + addresses,
                            _all_addresses if lan else None)
-        self._rendered: dict[tuple[str, str], tuple[int, bytes]] = {}
+        self._rendered: dict[tuple[str, str], tuple[int, bytes, float]] = {}
         self._lock = threading.Lock()
 
-    def rendered(self, kind: str, base: str, make: Callable[[list[Entry]], str]) -> bytes:
+    def rendered(self, kind: str, base: str, make: Callable[[Listing], str]
+                 ) -> tuple[bytes, float]:
         """The page or feed ``kind`` for ``base`` as ``make`` renders it from the sessions,
-        kept until the library's listing changes (rendering 3,000 takes a fair part of a
-        second)."""
+        and when it was rendered, kept until the library's listing changes (rendering
+        3,000 takes a fair part of a second)."""
         listing = self.library.refresh()
         with self._lock:
             kept = self._rendered.get((kind, base))
         if kept is not None and kept[0] == listing.version:
-            return kept[1]
-        data = make(list(listing.sessions)).encode()
+            return kept[1], kept[2]
+        data, now = make(listing).encode(), time.time()
         with self._lock:
             if len(self._rendered) > 64:  # a few Host names and two kinds: never many
                 self._rendered.clear()
-            self._rendered[(kind, base)] = (listing.version, data)
-        return data
+            self._rendered[(kind, base)] = (listing.version, data, now)
+        return data, now
 
     @property
     def prefix(self) -> str:
@@ -329,10 +337,11 @@ class SessionServer(Listener):
 
 def open_server(folder: Path, *, lan: bool = False, host: str | None = None,
                 port: int = DEFAULT_PORT, report: Callable[[str], None] | None = None,
-                studio: Studio | None = None) -> SessionServer:
+                studio: Studio | None = None, token: str | None = None) -> SessionServer:
     """A server (bound, not yet serving) for the sessions in ``folder``: on 127.0.0.1, or
-    with ``lan`` on all addresses (or ``host``) with a new random token. ``report`` hears
-    why each skipped session or file name was skipped, once each (see ``Library``)."""
+    with ``lan`` on all addresses (or ``host``) with ``token`` (or a new random one; see
+    ``kept`` for one that lasts). ``report`` hears why each skipped session or file name
+    was skipped, once each (see ``Library``)."""
     library = Library(folder, report)
     if host is not None and not lan and not _is_loopback(host):
         raise InvalidOption("--host", f"--host {host} is not a loopback address; add --lan "
@@ -340,7 +349,7 @@ def open_server(folder: Path, *, lan: bool = False, host: str | None = None,
     if not 0 <= port <= 65535:
         raise InvalidOption("--port", f"--port must be 0 to 65535, not {port}")
     host = host or (EVERYWHERE if lan else LOOPBACK)
-    token = secrets.token_urlsafe(TOKEN_BYTES) if lan else None
+    token = (token or secrets.token_urlsafe(TOKEN_BYTES)) if lan else None
     try:
         server = SessionServer(library, (host, port), token, lan, studio)
     except OSError as error:
@@ -453,11 +462,13 @@ def _answer(server: SessionServer, request: Request, asked: tuple[str, str], hea
         making = server.studio.unfinished() if server.studio is not None else ()
         deleted = "deleted" in request.query_params
         if making or deleted:  # said once: not kept
-            page = pages.index(library.sessions(), prefix, base + feed.FEED_NAME, True,
-                               making=pages.jobs(making, prefix), deleted=deleted).encode()
+            page = pages.index(library.sessions(), prefix, base, True,
+                               making=pages.jobs(making, prefix), deleted=deleted,
+                               course_files=library.refresh().extras).encode()
         else:
-            page = server.rendered("index", base, lambda e: pages.index(
-                e, prefix, base + feed.FEED_NAME, server.studio is not None))
+            page = server.rendered("index", base, lambda listed: pages.index(
+                listed.sessions, prefix, base, server.studio is not None,
+                course_files=listed.extras))[0]
         return whole(page, HTML, {"Content-Security-Policy": PAGE_POLICY})
     if kind == "session":
         entry = library.find(name)
@@ -466,9 +477,15 @@ def _answer(server: SessionServer, request: Request, asked: tuple[str, str], hea
         vtt = entry.read_text(WEBVTT.suffix, VTT_LIMIT)
         return whole(pages.session(entry, prefix, vtt, server.studio is not None).encode(), HTML,
                      {"Content-Security-Policy": PAGE_POLICY})
-    if kind == "feed":
-        return whole(server.rendered("feed", base, lambda e: feed.rss(
-            e, base + "files/", base)), "application/rss+xml; charset=utf-8")
+    if kind == "feed" or (kind == "file" and name.endswith("/" + feed.FEED_NAME)):
+        return _feed(server, base, name.rpartition("/")[0], request, head)
+    if kind == "art":
+        picture = art.picture(name)
+        if picture is None:
+            raise Refused(HTTPStatus.NOT_FOUND)
+        return whole(picture, "image/png")
+    if kind == "manifest":
+        return whole(art.manifest(prefix), "application/manifest+json")
     if kind == "asset":
         data = pages.asset(name)
         if data is None:
@@ -492,6 +509,27 @@ def _answer(server: SessionServer, request: Request, asked: tuple[str, str], hea
 
 
 
+def _feed(server: SessionServer, base: str, course: str, request: Request,
+          head: bool) -> Response:
+    """The feed of every session, or of the ``course`` in that folder."""
+    def make(listed: Listing) -> str:
+        entries = listed.sessions
+        files, pages_url, art_url = base + "files/", base + "session/", base + "art/"
+        if not course:
+            return feed.rss(entries, files, base, feed_url=base + feed.FEED_NAME,
+                            pages_url=pages_url, art_url=art_url)
+        return feed.rss(by_folder(entries).get(course, []), files, base,
+                        feed_url=base + pages.course_feed(course), pages_url=pages_url,
+                        art_url=art_url, serial=True, title=feed.course_title(course))
+
+    if course and not any(e.id.startswith(course + "/") for e in server.library.sessions()):
+        raise Refused(HTTPStatus.NOT_FOUND)
+    data, made = server.rendered("feed:" + course, base, make)
+    tag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+    return answers.current(data, "application/rss+xml; charset=utf-8", head, request, tag,
+                           made)
+
+
 def _base(server: SessionServer, request: Request) -> str:
     """This server's address as the client used it (for the feed's full addresses): the
     Host was checked to be one of the server's own."""
@@ -511,6 +549,9 @@ def _file(handle: BinaryIO, content_type: str, request: Request, head: bool) -> 
     if if_range is not None and if_range.strip() not in (etag, modified):
         asked = None  # the file changed since the client's first part: send it whole
     headers = {"Accept-Ranges": "bytes", "ETag": etag, "Last-Modified": modified}
+    if answers.unchanged(request, etag, status.st_mtime):
+        handle.close()
+        return answers.not_modified(headers)
     if content_type == "image/svg+xml":
         headers["Content-Security-Policy"] = _FILE_POLICY
     try:

@@ -18,7 +18,8 @@ from typing import BinaryIO
 import lameenc
 import numpy as np
 from mutagen import MutagenError
-from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TPE1, CTOCFlags
+from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TPE1, TRCK,
+                         CTOCFlags, PictureType)
 
 from . import lametag
 from ..errors import OutputError
@@ -61,6 +62,10 @@ class Tags:
     artist: str = "tre-audio"
     language: str = "eng"
     """Of the comment: ISO 639-2."""
+    track: str = ""
+    """In a course: its number and the count (``3/12``); '' for none."""
+    cover: bytes = b""
+    """The front cover, a JPEG (b'' for none)."""
 
 
 def _encoder_failed(error: BaseException) -> OutputError:
@@ -356,6 +361,11 @@ def tag_mp3(path: Path, tags: Tags, chapters: Sequence[ChapterMark]) -> None:
     id3.add(TALB(encoding=3, text=tags.album))
     id3.add(TDRC(encoding=3, text=tags.date))
     id3.add(COMM(encoding=3, lang=tags.language, desc="", text=tags.comment))
+    if tags.track:
+        id3.add(TRCK(encoding=3, text=tags.track))
+    if tags.cover:
+        id3.add(APIC(encoding=3, mime="image/jpeg", type=PictureType.COVER_FRONT,
+                     desc="Cover", data=tags.cover))
     ids = [f"ch{i:02d}" for i in range(len(chapters))]
     id3.add(
         CTOC(

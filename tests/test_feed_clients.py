@@ -1,0 +1,228 @@
+"""The feeds as podcast apps read them: gPodder's podcastparser, feedparser and Podcast
+Index's podcast-partytime (with the machine's Node), on the served feed, a course's serial
+feed and the static files of ``tre-audio feed``; ids and dates that survive a copy; and
+304 answers to a client whose copy is current."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import feedparser
+import podcastparser
+import pytest
+from click.testing import CliRunner
+
+from serving import make_session, request, running
+from tre_audio.beside.texts import clock
+from tre_audio.cli import cli
+from tre_audio.listen.server import open_server
+
+TOOLS = Path(__file__).parent / "tools"
+COURSE = ("course/01-week1-session1", "course/02-week1-session2")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """A session of its own and a course of two, made in that order."""
+    folder = tmp_path_factory.mktemp("clients") / "sessions"
+    folder.mkdir()
+    for name in ("morning", *COURSE):
+        make_session(folder, name)
+    return folder
+
+
+def timeline(folder: Path, name: str) -> dict:
+    return json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def partytime(xml: str) -> dict:
+    """What Podcast Index's parser makes of ``xml``."""
+    done = subprocess.run(["node", str(TOOLS / "partytime.js")], input=xml, text=True,
+                          capture_output=True, check=True, timeout=60,
+                          env={"PATH": "/usr/local/bin:/usr/bin:/bin", "PARTYTIME_LOG": "silent"})
+    parsed = json.loads(done.stdout)
+    assert parsed, "partytime took it for no podcast"
+    return parsed
+
+
+def gpodder(xml: str, url: str) -> dict:
+    return podcastparser.parse(url, io.BytesIO(xml.encode("utf-8")))
+
+
+def served(server, target: str) -> str:
+    answer = request(server, target)
+    assert answer.status == 200, target
+    return answer.body.decode("utf-8")
+
+
+def made(folder: Path, name: str) -> int:
+    return int(datetime.datetime.fromisoformat(timeline(folder, name)["made"]).timestamp())
+
+
+def test_every_client_reads_the_served_feed_whole(folder):
+    with open_server(folder, lan=True, host="127.0.0.1", port=0) as server, running(server):
+        host, port = server.server_address[:2]
+        base = f"http://{host}:{port}/{server.token}/"
+        xml = served(server, f"/{server.token}/feed.xml")
+
+    names = ["morning", *COURSE]
+    newest = sorted(names, key=lambda n: (-made(folder, n), n))
+
+    podcast = gpodder(xml, base + "feed.xml")
+    assert podcast["type"] == "episodic" and podcast["link"] == base
+    # sessions made from a script have tre-audio's own picture, as the feed has
+    assert podcast["cover_url"] == base + "art/tre-audio-3000.png"
+    assert {e["episode_art_url"] for e in podcast["episodes"]} == {podcast["cover_url"]}
+    episodes = {e["guid"]: e for e in podcast["episodes"]}
+    assert list(episodes) == [timeline(folder, n)["id"] for n in newest]
+    for name in names:
+        about = timeline(folder, name)
+        episode = episodes[about["id"]]
+        # gPodder reads the chapters inline (Podlove Simple Chapters), to the millisecond
+        assert [(c["start"], c["title"]) for c in episode["chapters"]] == [
+            (int(c["start"]), c["title"]) for c in about["chapters"]]
+        assert episode["published"] == made(folder, name)
+        assert episode["link"] == base + "session/" + name
+        assert episode["enclosures"][0]["url"] == base + "files/" + name + ".mp3"
+        assert episode["total_time"] == int(about["duration"])
+        # the notes list each chapter at its time, rounded down as players show it
+        for chapter in about["chapters"]:
+            line = f"{clock(chapter['start'])} {chapter['title']}"
+            assert line in episode["description"] and line in episode["description_html"]
+    assert sorted(e["number"] for e in episodes.values()) == [1, 2, 3]
+    assert episodes[timeline(folder, newest[-1])["id"]]["number"] == 1  # the first made
+
+    parsed = feedparser.parse(xml)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    channel = parsed.feed
+    assert channel.itunes_type == "episodic" and channel.itunes_block == 1
+    assert channel.podcast_guid == str(uuid.uuid5(
+        uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6"), base.split("://")[1] + "feed.xml"))
+    assert {(link.rel, link.href) for link in channel.links} >= {
+        ("self", base + "feed.xml"), ("alternate", base)}
+    assert channel.image.href == podcast["cover_url"]
+    for entry in parsed.entries:
+        assert entry.id == entry.guid and not entry.guidislink
+        assert entry.itunes_title == entry.title and entry.itunes_episodetype == "full"
+        assert entry.content[0].type == "text/html" and "<ol>" in entry.content[0].value
+
+    party = partytime(xml)
+    assert party["guid"] == channel.podcast_guid
+    assert party["itunesImage"] == party["image"]["url"] == podcast["cover_url"]
+    assert party["pubsub"]["self"] == base + "feed.xml"
+    assert party["podcastBlocked"] == "yes" and party["itunesBlock"] is True
+    assert party["itunesType"] == "episodic"
+    for item in party["items"]:
+        name = urlsplit(item["enclosure"]["url"]).path.split("/files/", 1)[1][:-4]
+        assert item["guid"] == timeline(folder, name)["id"]
+        assert item["podcastChapters"]["url"] == base + "files/" + name + ".chapters.json"
+        assert item["podcastTranscripts"][0]["url"] == base + "files/" + name + ".vtt"
+        assert item["itunesEpisodeType"] == "full" and item["itunesEpisode"] >= 1
+        assert item["itunesImage"] == podcast["cover_url"]
+
+
+def test_a_course_has_a_serial_feed_of_its_own_in_order(folder):
+    with open_server(folder, lan=True, host="127.0.0.1", port=0) as server, running(server):
+        host, port = server.server_address[:2]
+        base = f"http://{host}:{port}/{server.token}/"
+        index = served(server, f"/{server.token}/")
+        xml = served(server, f"/{server.token}/files/course/feed.xml")
+        assert request(server, f"/{server.token}/files/other/feed.xml").status == 404
+        assert request(server, f"/{server.token}/files/feed.xml").status == 404
+    assert f'href="{base}files/course/feed.xml"' in index
+
+    ids = [timeline(folder, n)["id"] for n in COURSE]
+    podcast = gpodder(xml, base + "files/course/feed.xml")
+    assert podcast["type"] == "serial" and "course" in podcast["title"]
+    assert [(e["guid"], e["number"]) for e in podcast["episodes"]] == [(ids[0], 1), (ids[1], 2)]
+    party = partytime(xml)
+    assert party["itunesType"] == "serial"
+    assert [(i["guid"], i["itunesEpisode"]) for i in party["items"]] == [(ids[0], 1), (ids[1], 2)]
+
+
+def test_a_copied_folder_gives_the_same_ids_and_dates(folder, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)  # new modification times, as cp, a restore or a sync
+    for each in (folder, copy):
+        result = CliRunner().invoke(cli, ["feed", str(each), "--base-url", "https://a.example/"])
+        assert result.exit_code == 0, result.stderr
+    for name in ("feed.xml", "course/feed.xml"):
+        episodes = [gpodder((f / name).read_text(encoding="utf-8"), "https://a.example/")
+                    ["episodes"] for f in (folder, copy)]
+        assert [(e["guid"], e["published"]) for e in episodes[0]] == \
+            [(e["guid"], e["published"]) for e in episodes[1]]
+    # a course's static feed, without a base, points one folder up
+    CliRunner().invoke(cli, ["feed", str(copy)])
+    relative = gpodder((copy / "course/feed.xml").read_text(encoding="utf-8"),
+                       "https://b.example/course/feed.xml")
+    assert relative["episodes"][0]["enclosures"][0]["url"] == \
+        "https://b.example/course/01-week1-session1.mp3"
+
+
+def test_a_session_from_before_ids_gets_one_from_its_own_content(folder, tmp_path):
+    old = tmp_path / "old"
+    old.mkdir()
+    for suffix in (".mp3", ".json"):
+        shutil.copy(folder / f"morning{suffix}", old / f"morning{suffix}")
+    about = timeline(old, "morning")
+    del about["id"], about["made"]
+    (old / "morning.json").write_text(json.dumps(about), encoding="utf-8")
+    shutil.copytree(old, tmp_path / "again")
+
+    guids = []
+    for each in (old, tmp_path / "again"):
+        CliRunner().invoke(cli, ["feed", str(each)])
+        episode, = gpodder((each / "feed.xml").read_text(encoding="utf-8"),
+                           "https://a.example/feed.xml")["episodes"]
+        guids.append(episode["guid"])
+    assert guids[0] == guids[1] and uuid.UUID(guids[0]).version == 5
+    assert guids[0] != timeline(folder, "morning")["id"]
+
+
+def test_a_client_with_a_current_copy_is_answered_304(folder):
+    with open_server(folder, lan=False, host="127.0.0.1", port=0) as server, running(server):
+        for target in ("/feed.xml", "/files/course/feed.xml", "/files/morning.mp3"):
+            first = request(server, target)
+            tag, modified = first.header("ETag"), first.header("Last-Modified")
+            assert first.status == 200 and tag and modified
+            again = request(server, target, headers={"If-None-Match": tag})
+            assert again.status == 304 and again.body == b"" and again.header("ETag") == tag
+            since = request(server, target, headers={"If-Modified-Since": modified})
+            assert since.status == 304
+            other = request(server, target, headers={"If-None-Match": '"other"',
+                                                     "If-Modified-Since": modified})
+            assert other.status == 200 and other.body == first.body  # the tag decides
+            old = request(server, target, headers={
+                "If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
+            assert old.status == 200 and old.body == first.body
+
+
+def test_a_course_s_playlist_and_schedule_are_served_and_linked(folder, tmp_path):
+    course = tmp_path / "sessions" / "course"
+    shutil.copytree(folder / "course", course)
+    (course / "course.m3u8").write_text("#EXTM3U\n01-week1-session1.mp3\n", encoding="utf-8")
+    outside = tmp_path / "secret.md"
+    outside.write_text("not the course's", encoding="utf-8")
+    (course / "schedule.md").symlink_to(outside)  # leads out of the folder: not offered
+    skipped = []
+    with open_server(course.parent, port=0, report=skipped.append) as server, running(server):
+        playlist = request(server, "/files/course/course.m3u8")
+        assert playlist.status == 200 and playlist.body.startswith(b"#EXTM3U")
+        assert playlist.header("Content-Type").startswith("audio/x-mpegurl")
+        assert request(server, "/files/course/schedule.md").status == 404
+        index = served(server, "/")
+        assert 'href="/files/course/course.m3u8"' in index and "schedule.md" not in index
+        assert skipped == ["course/schedule.md leads out of the folder (a symlink)"]
+
+        (course / "schedule.md").unlink()
+        (course / "schedule.md").write_text("# Week 1\n", encoding="utf-8")
+        assert request(server, "/files/course/schedule.md").body == b"# Week 1\n"
+        assert 'href="/files/course/schedule.md"' in served(server, "/")
+        assert request(server, "/files/course.m3u8").status == 404  # only in a course
