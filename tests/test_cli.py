@@ -354,7 +354,8 @@ def test_every_option_in_the_table_reaches_every_place_it_may_be_set():
                for key in planfile.KEYS if key != "programme") and "programme = " in example
     assert set(profiles.KEYS) == {o.key for o in table.where(table.PROFILE)}
     kept = values.Options().settings()
-    assert set(kept) == {o.key for o in table.OPTIONS} - {"trusted", "templates", "lexicon"}
+    assert set(kept) == {o.key for o in table.OPTIONS if o.part != "feed"} - {
+        "trusted", "templates", "lexicon"}
 
 
 def test_each_part_of_the_value_object_holds_the_options_the_table_gives_it():

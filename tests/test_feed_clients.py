@@ -19,7 +19,7 @@ import podcastparser
 import pytest
 from click.testing import CliRunner
 
-from serving import make_session, request, running
+from serving import get, make_session, request, running, serving
 from tre_audio.beside.texts import clock
 from tre_audio.cli import cli
 from tre_audio.listen.server import open_server
@@ -226,3 +226,34 @@ def test_a_course_s_playlist_and_schedule_are_served_and_linked(folder, tmp_path
         assert request(server, "/files/course/schedule.md").body == b"# Week 1\n"
         assert 'href="/files/course/schedule.md"' in served(server, "/")
         assert request(server, "/files/course.m3u8").status == 404  # only in a course
+
+
+def test_an_email_in_the_profile_names_the_feeds_owner_and_nothing_else(
+        folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    assert CliRunner().invoke(cli, ["feed", str(copy)]).exit_code == 0
+    unowned = (copy / "feed.xml").read_text(encoding="utf-8")
+    party = partytime(unowned)
+    assert "podcastOwner" not in party and "itunes:owner" not in unowned  # left out
+    assert 'owner="' not in unowned
+    assert not feedparser.parse(unowned).feed.get("publisher_detail")
+
+    refused = CliRunner().invoke(cli, ["profile", "set", "email", "not an address"])
+    assert refused.exit_code == 2 and "must be an email address" in refused.stderr
+    assert CliRunner().invoke(cli, ["profile", "set", "email", "sam@example.org"]) \
+        .exit_code == 0
+    with serving(copy) as served:
+        owned = get(served.port, "/feed.xml").body.decode()
+        course = get(served.port, "/files/course/feed.xml").body.decode()
+    for xml in (owned, course):
+        party = partytime(xml)
+        assert party["locked"] is True and party["podcastOwner"] == "sam@example.org"
+        owner = feedparser.parse(xml).feed.publisher_detail
+        assert owner.email == "sam@example.org" and owner.name == "tre-audio"
+    # a session's own files say nothing of it
+    assert not any("sam@example.org" in p.read_text(encoding="utf-8", errors="replace")
+                   for p in copy.rglob("*.json"))
+    made = make_session(copy, "morning")  # made with the profile in place
+    assert "example.org" not in made.path.with_suffix(".json").read_text(encoding="utf-8")

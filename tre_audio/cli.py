@@ -465,7 +465,8 @@ def serve(folder: Path, lan: bool, host: str | None, port: int | None, new_token
     try:
         with _library_errors():
             server = open_server(folder, lan=lan, host=host, port=where.port,
-                                 report=skipped, studio=studio, token=where.token)
+                                 report=skipped, studio=studio, token=where.token,
+                                 owner=profiles.feed_owner())
         with server:
             click.echo(server.url)
             if lan:
@@ -514,7 +515,7 @@ def feed(folder: Path, base_url: str | None) -> None:
     """Write a podcast feed of the sessions in FOLDER (feed.xml, a course's in its folder,
     and chapters beside each MP3) to host yourself."""
     with _library_errors():
-        written = write_feed(folder, base_url)
+        written = write_feed(folder, base_url, profiles.feed_owner())
     click.echo(f"{written.feed}  {written.sessions} sessions")
     for course in written.courses:
         click.echo(f"{course}  a course, in order")

@@ -199,5 +199,12 @@ def show(profile: Profile, path: Path | None = None) -> str:
 
 
 def as_choices(profile: Profile) -> Mapping[str, Any]:
-    """The profile as choices for a session (keys as in the option table)."""
-    return profile.values()
+    """The profile as choices for a session (keys as in the option table): without what
+    only the feeds read (``email``)."""
+    return {key: value for key, value in profile.values().items()
+            if KEYS[key].part != "feed"}
+
+
+def feed_owner(path: Path | None = None) -> str | None:
+    """The email address the profile names as its feeds' owner, if any."""
+    return load(path).get("email")

@@ -75,13 +75,15 @@ def chapters_json(entry: Entry) -> str:
 
 def rss(entries: Sequence[Entry], files_url: str, link: str, *, feed_url: str = "",
         pages_url: str = "", art_url: str = "", serial: bool = False,
-        title: str = TITLE) -> str:
+        title: str = TITLE, owner: str | None = None) -> str:
     """The RSS 2.0 feed of ``entries``; their files are at ``files_url`` + their names
     (with ``NAME.chapters.json`` beside each MP3), the page at ``link``, the feed itself at
     ``feed_url``, each session's page at ``pages_url`` + its id and the cover art at
     ``art_url`` + ``NAME-3000.png``, where known ('': not said). A ``serial`` feed (a
     course's) lists its sessions in order, numbered from 1; else newest first, numbered in
-    the order they were made."""
+    the order they were made. ``owner``, an email address, is named as the feed's owner
+    (``itunes:owner``, and ``podcast:locked``'s, without which Podcast Index ignores the
+    lock); without it neither is said."""
     root = ET.Element("rss", {"version": "2.0"})
     channel = ET.SubElement(root, "channel")
     _text(channel, "title", title)
@@ -107,8 +109,13 @@ def rss(entries: Sequence[Entry], files_url: str, link: str, *, feed_url: str = 
     _text(channel, f"{{{ITUNES}}}block", "Yes")
     category = ET.SubElement(channel, f"{{{ITUNES}}}category", {"text": "Health & Fitness"})
     ET.SubElement(category, f"{{{ITUNES}}}category", {"text": "Mental Health"})
+    if owner:
+        owned = ET.SubElement(channel, f"{{{ITUNES}}}owner")
+        _text(owned, f"{{{ITUNES}}}name", "tre-audio")
+        _text(owned, f"{{{ITUNES}}}email", owner)
     _text(channel, f"{{{PODCAST}}}block", "yes")
-    _text(channel, f"{{{PODCAST}}}locked", "yes")
+    locked = ET.SubElement(channel, f"{{{PODCAST}}}locked", {"owner": owner} if owner else {})
+    locked.text = "yes"
     if entries:
         _text(channel, "lastBuildDate", _date(max(e.made for e in entries)))
     ordered = sorted(entries, key=lambda e: e.id) if serial else \
@@ -218,10 +225,12 @@ def course_title(folder: str) -> str:
     return f"{folder} ({TITLE})"
 
 
-def write(folder: Path, base_url: str | None = None) -> Written:
+def write(folder: Path, base_url: str | None = None, owner: str | None = None
+          ) -> Written:
     """Write ``feed.xml`` into ``folder``, ``NAME.chapters.json`` beside each session's
     MP3, a serial ``feed.xml`` into each course's folder and the covers into ``covers/``,
-    each atomically, for hosting the folder as it is at ``base_url``."""
+    each atomically, for hosting the folder as it is at ``base_url``; ``owner``: as
+    ``rss`` takes it."""
     files_url = check_base_url(base_url)
     entries = Library(folder).sessions()
     chapters = []
@@ -241,12 +250,13 @@ def write(folder: Path, base_url: str | None = None) -> Written:
         up = files_url or "../"
         _write(path, rss(sessions, up, files_url,
                          feed_url=files_url and files_url + quote(f"{name}/{FEED_NAME}"),
-                         art_url=f"{up}{COVERS}/", serial=True, title=course_title(name)))
+                         art_url=f"{up}{COVERS}/", serial=True, title=course_title(name),
+                         owner=owner))
         courses.append(path)
     feed = folder / FEED_NAME
     _write(feed, rss(entries, files_url, files_url,
                      feed_url=files_url and files_url + FEED_NAME,
-                     art_url=f"{files_url}{COVERS}/"))
+                     art_url=f"{files_url}{COVERS}/", owner=owner))
     return Written(feed, tuple(chapters), len(entries), tuple(courses))
 
 

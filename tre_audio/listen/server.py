@@ -293,6 +293,8 @@ class SessionServer(Listener):
         self.library = library
         self.token = token
         self.studio = studio
+        self.owner: str | None = None
+        """The feeds' owner, an email address (see ``feed.rss``)."""
         self.csrf = secrets.token_urlsafe(TOKEN_BYTES)
         """The form's own token: a page of this server holds it, no other site can."""
         super().__init__(_Guard(self), address)
@@ -337,11 +339,12 @@ class SessionServer(Listener):
 
 def open_server(folder: Path, *, lan: bool = False, host: str | None = None,
                 port: int = DEFAULT_PORT, report: Callable[[str], None] | None = None,
-                studio: Studio | None = None, token: str | None = None) -> SessionServer:
+                studio: Studio | None = None, token: str | None = None,
+                owner: str | None = None) -> SessionServer:
     """A server (bound, not yet serving) for the sessions in ``folder``: on 127.0.0.1, or
     with ``lan`` on all addresses (or ``host``) with ``token`` (or a new random one; see
     ``kept`` for one that lasts). ``report`` hears why each skipped session or file name
-    was skipped, once each (see ``Library``)."""
+    was skipped, once each (see ``Library``); the feeds name ``owner`` (``feed.rss``)."""
     library = Library(folder, report)
     if host is not None and not lan and not _is_loopback(host):
         raise InvalidOption("--host", f"--host {host} is not a loopback address; add --lan "
@@ -357,6 +360,7 @@ def open_server(folder: Path, *, lan: bool = False, host: str | None = None,
         hint = ("; try another --port, or --port 0 for any free one"
                 if error.errno == errno.EADDRINUSE else "")
         raise ServeError(f"cannot listen on {host}:{port}: {reason}{hint}") from None
+    server.owner = owner
     library.refresh()  # read the folder now: what is skipped is told before serving
     return server
 
@@ -515,12 +519,14 @@ def _feed(server: SessionServer, base: str, course: str, request: Request,
     def make(listed: Listing) -> str:
         entries = listed.sessions
         files, pages_url, art_url = base + "files/", base + "session/", base + "art/"
+        owner = server.owner
         if not course:
             return feed.rss(entries, files, base, feed_url=base + feed.FEED_NAME,
-                            pages_url=pages_url, art_url=art_url)
+                            pages_url=pages_url, art_url=art_url, owner=owner)
         return feed.rss(by_folder(entries).get(course, []), files, base,
                         feed_url=base + pages.course_feed(course), pages_url=pages_url,
-                        art_url=art_url, serial=True, title=feed.course_title(course))
+                        art_url=art_url, serial=True, title=feed.course_title(course),
+                        owner=owner)
 
     if course and not any(e.id.startswith(course + "/") for e in server.library.sessions()):
         raise Refused(HTTPStatus.NOT_FOUND)

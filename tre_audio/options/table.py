@@ -14,6 +14,7 @@ them up.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,8 @@ FORM = "form"
 EVERYWHERE = frozenset({COMMAND, PLAN, PROFILE, FORM})
 ONE_SESSION = frozenset({COMMAND, PLAN, FORM})
 """Choices for one session, which a general profile does not make."""
+PROFILE_ONLY = frozenset({PROFILE})
+"""What only a profile says: about the listener's feeds, not about any session."""
 
 KINDS = ("text", "a number", "a whole number", "true or false", "a list of text",
          "a file", "a folder", "exercise settings")
@@ -46,7 +49,8 @@ class Option:
     """The default as people read it ('' for none worth saying)."""
     where: frozenset[str] = EVERYWHERE
     part: str = "session"
-    """Which part of the value object holds it: session, sound or recipe."""
+    """Which part of the value object holds it: session, sound or recipe (``feed``: none;
+    the feeds read it from the profile, and no session holds it)."""
     choices: tuple[Any, ...] = ()
     """The values it takes, where they are fixed."""
     registry: str | None = None
@@ -75,6 +79,8 @@ class Option:
     page: str = ""
     """The help as the studio's form says it, where the command line's words would not do
     ('': ``help``)."""
+    pattern: str = ""
+    """A regular expression plain text must match whole ('': any), as ``must`` says it."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -138,6 +144,11 @@ OPTIONS: tuple[Option, ...] = (
            metavar="N", example=30, page="how long the session lasts: its holds and "
            "silences grow or shrink to fit; empty, it has its natural length"),
     Option("name", "text", "your name, said at most three times", "", "none", example="Sam"),
+    Option("email", "text", "your email address, named as your feeds' owner "
+           "(`itunes:owner`, `podcast:locked`) for podcast apps that ask who owns a feed; "
+           "without it both are left out", None, "none", PROFILE_ONLY, part="feed",
+           most_characters=254, pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+",
+           must="an email address, such as sam@example.org", example="sam@example.org"),
     Option("trusted", "text", "someone you trust and may call, named in the safety plan and "
            "the aftercare", "", "none", part="recipe", metavar="NAME",
            old=("trusted_person",), example="Alex", label="Trusted person"),
@@ -214,7 +225,8 @@ def where(place: str) -> tuple[Option, ...]:
 
 
 def part(name: str) -> tuple[str, ...]:
-    """The keys the value object's ``name`` part holds (session, sound, recipe)."""
+    """The keys the value object's ``name`` part holds (session, sound, recipe), or
+    ``feed``'s, which it does not hold."""
     return tuple(option.key for option in OPTIONS if option.part == name)
 
 
@@ -232,6 +244,8 @@ def check(key: str, value: Any) -> Any:
             _check_choice(option, value)
         elif option.most_characters is not None:
             settings.check_text(option.option, value, option.most_characters)
+        if option.pattern and not re.fullmatch(option.pattern, value):
+            raise InvalidOption(option.option, f"{option.option} must be {option.must}")
     elif option.kind == "a list of text" and option.choices:
         for item in sorted(set(value) - set(option.choices)):
             _check_choice(option, item)

@@ -104,7 +104,7 @@ class Options:
         the feed; a path names the user)."""
         values = {}
         for option in table.OPTIONS:
-            if option.key in ("trusted", "templates", "lexicon"):
+            if option.key in ("trusted", "templates", "lexicon") or option.part == "feed":
                 continue
             holder = {"session": self, "sound": self.sound, "recipe": self.recipe}[option.part]
             value = getattr(holder, option.key)
