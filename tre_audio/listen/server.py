@@ -42,7 +42,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, NamedTuple, Protocol
 from urllib.parse import parse_qsl, quote, unquote
 
 import anyio
@@ -80,6 +80,14 @@ _RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.ASCII | re.IGNORE
 _VIRTUAL = ("docker", "br-", "veth", "virbr", "vmnet", "vboxnet", "lxc", "lxd", "podman",
             "tun", "tap", "wg", "tailscale", "zt", "utun", "bridge", "awdl", "llw")
 """Interface names of containers, VMs and VPNs: their addresses are offered last."""
+
+
+class Rendered(NamedTuple):
+    """A page or feed as rendered: its bytes, when, and its ``ETag``."""
+
+    data: bytes
+    at: float
+    tag: str
 
 
 class Unsatisfiable(Exception):
@@ -303,25 +311,25 @@ class SessionServer(Listener):
         addresses = [a for each in found.values() for a in each]
         self.hosts = Hosts(int(self.server_address[1]), own_names(address[0]) + addresses,
                            _all_addresses if lan else None)
-        self._rendered: dict[tuple[str, str], tuple[int, bytes, float]] = {}
+        self._rendered: dict[tuple[str, str], tuple[int, Rendered]] = {}
         self._lock = threading.Lock()
 
-    def rendered(self, kind: str, base: str, make: Callable[[Listing], str]
-                 ) -> tuple[bytes, float]:
+    def rendered(self, kind: str, base: str, make: Callable[[Listing], str]) -> Rendered:
         """The page or feed ``kind`` for ``base`` as ``make`` renders it from the sessions,
-        and when it was rendered, kept until the library's listing changes (rendering
-        3,000 takes a fair part of a second)."""
+        kept until the library's listing changes (rendering 3,000 takes a fair part of a
+        second)."""
         listing = self.library.refresh()
         with self._lock:
             kept = self._rendered.get((kind, base))
         if kept is not None and kept[0] == listing.version:
-            return kept[1], kept[2]
-        data, now = make(listing).encode(), time.time()
+            return kept[1]
+        data = make(listing).encode()
+        made = Rendered(data, time.time(), f'"{hashlib.sha256(data).hexdigest()[:32]}"')
         with self._lock:
             if len(self._rendered) > 64:  # a few Host names and two kinds: never many
                 self._rendered.clear()
-            self._rendered[(kind, base)] = (listing.version, data, now)
-        return data, now
+            self._rendered[(kind, base)] = (listing.version, made)
+        return made
 
     @property
     def prefix(self) -> str:
@@ -472,7 +480,7 @@ def _answer(server: SessionServer, request: Request, asked: tuple[str, str], hea
         else:
             page = server.rendered("index", base, lambda listed: pages.index(
                 listed.sessions, prefix, base, server.studio is not None,
-                course_files=listed.extras))[0]
+                course_files=listed.extras)).data
         return whole(page, HTML, {"Content-Security-Policy": PAGE_POLICY})
     if kind == "session":
         entry = library.find(name)
@@ -530,10 +538,9 @@ def _feed(server: SessionServer, base: str, course: str, request: Request,
 
     if course and not any(e.id.startswith(course + "/") for e in server.library.sessions()):
         raise Refused(HTTPStatus.NOT_FOUND)
-    data, made = server.rendered("feed:" + course, base, make)
-    tag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
-    return answers.current(data, "application/rss+xml; charset=utf-8", head, request, tag,
-                           made)
+    made = server.rendered("feed:" + course, base, make)
+    return answers.current(made.data, "application/rss+xml; charset=utf-8", head, request,
+                           made.tag, made.at)
 
 
 def _base(server: SessionServer, request: Request) -> str:
