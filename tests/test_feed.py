@@ -139,7 +139,7 @@ def test_feed_writes_the_feed_and_chapters_as_static_files(folder):
     assert result.stdout == (f"{folder / 'feed.xml'}  2 sessions\n"
                              f"{folder / 'course' / 'feed.xml'}  a course, in order\n")
     order = newest_first(folder)
-    base = "https://example.org/my tre/"
+    base = "https://example.org/my%20tre/"  # as typed, the space written as addresses do
     check_feed((folder / "feed.xml").read_text(encoding="utf-8"), folder,
                {n: base + quote(n) for n in order})
     for path in order.values():

@@ -6,11 +6,15 @@ feed and the static files of ``tre-audio feed``; ids and dates that survive a co
 from __future__ import annotations
 
 import datetime
+import email.utils
 import io
 import json
+import re
 import shutil
 import subprocess
+import time
 import uuid
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -257,3 +261,76 @@ def test_an_email_in_the_profile_names_the_feeds_owner_and_nothing_else(
                    for p in copy.rglob("*.json"))
     made = make_session(copy, "morning")  # made with the profile in place
     assert "example.org" not in made.path.with_suffix(".json").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/New_York", "UTC"])
+def test_a_timeline_s_date_out_of_range_takes_down_nothing(folder, tmp_path, monkeypatch,
+                                                           zone):
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        hostile = tmp_path / "hostile"
+        shutil.copytree(folder, hostile)
+        for name, made in (("late", "9999-12-31T23:59:59-14:00"),
+                           ("early", "0001-01-01T00:00:00+14:00"),
+                           ("edge", "9999-12-31T23:59:59+00:00"),
+                           ("start", "0001-01-01T00:00:00+00:00")):
+            about = timeline(hostile, "morning") | {"made": made, "id": str(uuid.uuid4())}
+            shutil.copy(hostile / "morning.mp3", hostile / f"{name}.mp3")
+            (hostile / f"{name}.json").write_text(json.dumps(about), encoding="utf-8")
+        with open_server(hostile, port=0) as server, running(server):
+            for target in ("/", "/feed.xml", "/session/late", "/session/start"):
+                assert request(server, target).status == 200, target
+            xml = served(server, "/feed.xml")
+        assert not feedparser.parse(xml).bozo and len(gpodder(xml, "http://a/")["episodes"]) == 7
+        result = CliRunner().invoke(cli, ["feed", str(hostile)])
+        assert result.exit_code == 0 and "Traceback" not in result.output
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_course_copied_inside_the_folder_gets_ids_of_its_own(folder, tmp_path):
+    place = tmp_path / "sessions"
+    shutil.copytree(folder, place)
+    time.sleep(0.01)
+    # as cp -r copies: new file times, which tell the copy from the original
+    shutil.copytree(place / "course", place / "course-b", copy_function=shutil.copy)
+    (place / "notes").mkdir()
+    (place / "notes" / "schedule.md").write_text("mine\n", encoding="utf-8")
+    (place / "nest" / "inner").mkdir(parents=True)
+    shutil.copy(folder / "morning.mp3", place / "nest" / "inner" / "deep.mp3")
+    shutil.copy(folder / "morning.json", place / "nest" / "inner" / "deep.json")
+    with open_server(place, port=0) as server, running(server):
+        xml = served(server, "/feed.xml")
+        original = gpodder(served(server, "/files/course/feed.xml"), "http://a/")
+        copied = gpodder(served(server, "/files/course-b/feed.xml"), "http://a/")
+        pages = [request(server, f"/session/{n}").body.decode()
+                 for n in ("course/01-week1-session1", "course-b/01-week1-session1")]
+        # a folder without sessions has no course files, and a folder above one no feed
+        assert request(server, "/files/notes/schedule.md").status == 404
+        assert request(server, "/files/nest/feed.xml").status == 404
+        assert request(server, "/files/nest/inner/feed.xml").status == 200
+    guids = [e["guid"] for e in gpodder(xml, "http://a/")["episodes"]]
+    assert len(guids) == len(set(guids)) == 6
+    assert sorted(int(n.text) for n in ET.fromstring(xml).iter(
+        "{http://www.itunes.com/dtds/podcast-1.0.dtd}episode")) == [1, 2, 3, 4, 5, 6]
+    # the original keeps its id; the copy's are its own, and the same every time
+    assert [e["guid"] for e in original["episodes"]] == [
+        timeline(folder, n)["id"] for n in COURSE]
+    assert not {e["guid"] for e in copied["episodes"]} & {
+        timeline(folder, n)["id"] for n in COURSE}
+    ids = [re.search(r'data-id="([^"]+)"', page).group(1) for page in pages]
+    assert ids[0] != ids[1]  # each remembers its own place on the phone
+
+
+def test_a_date_from_the_future_is_no_reason_for_304_and_dates_are_not_ahead(folder):
+    with open_server(folder, port=0) as server, running(server):
+        first = request(server, "/feed.xml")
+        modified = email.utils.parsedate_to_datetime(first.header("Last-Modified"))
+        assert modified <= email.utils.parsedate_to_datetime(first.header("Date"))
+        ahead = email.utils.format_datetime(
+            datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1),
+            usegmt=True)
+        for target in ("/feed.xml", "/files/morning.mp3"):
+            assert request(server, target, headers={"If-Modified-Since": ahead}).status == 200

@@ -5,7 +5,7 @@ still work after a restart; ``--new-token`` ends every old address."""
 from __future__ import annotations
 
 import json
-import os
+import socket
 import stat
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from serving import get, make_session, serving
 from tre_audio.cli import cli
-from tre_audio.errors import ServeError
+from tre_audio.errors import TreAudioError
 from tre_audio.listen import DEFAULT_PORT, kept
 
 
@@ -48,14 +48,42 @@ def test_a_restart_keeps_the_token_and_a_new_token_ends_the_old_addresses(folder
     assert json.loads(config.read_text())["token"] == renewed.prefix[1:]
 
 
+def started(lan: bool, port: int | None, path: Path) -> kept.Addresses:
+    """The addresses as serve takes them, kept once it listens."""
+    chosen = kept.addresses(lan, port, path=path)
+    kept.keep(chosen, path)
+    return chosen
+
+
 def test_the_port_given_is_kept_for_the_next_time_and_port_0_is_not(config):
-    assert kept.addresses(False, None, path=config) == kept.Addresses(DEFAULT_PORT, None)
+    assert started(False, None, config) == kept.Addresses(DEFAULT_PORT, None)
     assert not config.exists()  # nothing new to keep
     assert kept.addresses(False, 9123, path=config).port == 9123
-    assert kept.addresses(True, None, path=config).port == 9123
-    assert kept.addresses(True, 0, path=config).port == 0
-    assert kept.addresses(True, None, path=config).port == 9123
+    assert not config.exists()  # not before the server listens
+    assert started(False, 9123, config).port == 9123
+    assert started(True, None, config).port == 9123
+    assert started(True, 0, config).port == 0
+    assert started(True, None, config).port == 9123
     assert json.loads(config.read_text())["port"] == 9123
+
+
+def test_a_port_serve_could_not_have_is_not_kept(folder, config):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", str(folder), "--port", str(port)])
+    assert result.exit_code == 1 and "cannot listen on" in result.stderr
+    assert not config.exists()
+
+
+def test_a_kept_file_is_made_the_user_s_alone(folder, config):
+    config.parent.mkdir(parents=True)
+    config.write_text(json.dumps({"token": "A" * 22}), encoding="utf-8")
+    config.chmod(0o644)  # as restored from a backup
+    with serving(folder, "--lan") as served:
+        assert served.prefix == "/" + "A" * 22
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize("written", ["not json", '{"token": "short", "port": "80"}',
@@ -63,25 +91,31 @@ def test_the_port_given_is_kept_for_the_next_time_and_port_0_is_not(config):
 def test_a_damaged_file_is_written_anew_with_a_new_token(config, written):
     config.parent.mkdir(parents=True)
     config.write_text(written, encoding="utf-8")
-    made = kept.addresses(True, None, path=config)
+    made = started(True, None, config)
     assert made.port == DEFAULT_PORT and len(made.token) >= 22
     assert json.loads(config.read_text()) == {"token": made.token}
-    assert kept.addresses(True, None, path=config).token == made.token
+    assert started(True, None, config).token == made.token
+
+
+@pytest.mark.parametrize("written", [b" " * (kept.LIMIT + 1), b"[" * 4000 + b"]" * 4000])
+def test_a_file_too_large_or_too_deep_is_taken_for_none(config, written):
+    config.parent.mkdir(parents=True)
+    config.write_bytes(written)
+    assert started(False, None, config).port == DEFAULT_PORT  # serving here never needs it
+    made = started(True, None, config)
+    assert json.loads(config.read_text()) == {"token": made.token}
 
 
 def test_a_file_that_cannot_be_kept_is_one_line_and_exit_1(folder, config):
     config.parent.mkdir(parents=True)
     config.mkdir()  # a folder where the file would be
+    assert started(False, None, config).port == DEFAULT_PORT  # nothing to keep: fine
     result = CliRunner().invoke(cli, ["serve", str(folder), "--lan", "--port", "0"])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.stderr.startswith(f"tre-audio: cannot read {config}") and \
-        result.stderr.count("\n") == 1
-    with pytest.raises(ServeError):
-        kept.addresses(True, None, path=config)
-    os.rmdir(config)
-    config.write_bytes(b" " * (kept.LIMIT + 1))
-    with pytest.raises(ServeError, match="larger than"):
-        kept.addresses(True, None, path=config)
+    assert result.stderr == f"tre-audio: cannot write {config}: it is a folder; nothing " \
+        "was written\n"
+    with pytest.raises(TreAudioError):
+        started(True, None, config)
 
 
 def test_a_new_token_without_lan_is_a_usage_error(folder, config):

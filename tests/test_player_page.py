@@ -162,6 +162,10 @@ def test_the_speed_goes_from_1x_to_1_5x_and_is_kept(browser, site):
     assert browser.execute_script("return document.getElementById('player').playbackRate") \
         == 1.5
     # a player's own menu cannot take it below 1x either
+    browser.execute_script("document.getElementById('player').playbackRate = 1.25")
+    wait_for(browser, "return document.getElementById('speed').value === '1.25'")
+    browser.execute_script("document.getElementById('player').playbackRate = 2")
+    wait_for(browser, "return document.getElementById('speed').value === ''")
     browser.execute_script("document.getElementById('player').playbackRate = 0.5")
     wait_for(browser, "return document.getElementById('player').playbackRate === 1")
     assert browser.find_element("id", "speed").get_attribute("value") == "1"

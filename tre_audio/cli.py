@@ -468,6 +468,8 @@ def serve(folder: Path, lan: bool, host: str | None, port: int | None, new_token
                                  report=skipped, studio=studio, token=where.token,
                                  owner=profiles.feed_owner())
         with server:
+            with _library_errors():
+                kept.keep(where)  # once it listens: a port it could not have is not kept
             click.echo(server.url)
             if lan:
                 colour = sys.stdout.isatty()

@@ -98,12 +98,24 @@ def _ripples(pen: ImageDraw.ImageDraw, side: int) -> None:
         pen.ellipse((cx - r, cy - r, cx + r, cy + r), outline=SHAPE, width=width)
 
 
+def _stroke(pen: ImageDraw.ImageDraw, points: list[tuple[float, float]],
+            width: float) -> None:
+    """A round-ended stroke of ``width`` along ``points``, as overlapping discs: Pillow's
+    wide lines leave notches where their segments meet."""
+    r = width / 2
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        steps = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / (r / 4)))
+        for step in range(steps + 1):
+            x, y = x0 + (x1 - x0) * step / steps, y0 + (y1 - y0) * step / steps
+            pen.ellipse((x - r, y - r, x + r, y + r), fill=SHAPE)
+
+
 def _waves(pen: ImageDraw.ImageDraw, side: int) -> None:
     for row in range(3):
         y0 = side * (0.26 + row * 0.12)
         points = [(side * (0.14 + 0.72 * t / 200),
                    y0 + side * 0.035 * math.sin(t / 200 * 4 * math.pi)) for t in range(201)]
-        pen.line(points, fill=SHAPE, width=round(side * 0.025), joint="curve")
+        _stroke(pen, points, side * 0.025)
 
 
 def _arch(pen: ImageDraw.ImageDraw, side: int) -> None:
@@ -126,7 +138,7 @@ def _spiral(pen: ImageDraw.ImageDraw, side: int) -> None:
         angle = step / 600 * turns * 2 * math.pi
         r = side * 0.26 * step / 600
         points.append((cx + r * math.cos(angle), cy + r * math.sin(angle)))
-    pen.line(points, fill=SHAPE, width=round(side * 0.022), joint="curve")
+    _stroke(pen, points, side * 0.022)
 
 
 def _moon(pen: ImageDraw.ImageDraw, side: int) -> None:

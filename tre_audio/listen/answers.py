@@ -4,6 +4,7 @@ length, a redirect after a POST, and the pages' content policies."""
 from __future__ import annotations
 
 import email.utils
+import time
 from http import HTTPStatus
 
 from starlette.requests import Request
@@ -71,7 +72,8 @@ def unchanged(request: Request, etag: str, modified: float) -> bool:
         when = email.utils.parsedate_to_datetime(since)
     except (TypeError, ValueError, IndexError, OverflowError):
         return False
-    return when.tzinfo is not None and int(modified) <= when.timestamp()
+    # a date in the future is not one the client had from us (RFC 9110: it may be ignored)
+    return when.tzinfo is not None and int(modified) <= when.timestamp() <= time.time()
 
 
 def not_modified(headers: dict[str, str]) -> Response:

@@ -14,6 +14,7 @@ import datetime
 import email.utils
 import html
 import json
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -200,16 +201,21 @@ def _date(timestamp: float) -> str:
     return email.utils.format_datetime(moment)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def check_base_url(base_url: str | None) -> str:
     """``base_url`` ending in ``/`` ('' for none: addresses relative to the feed)."""
     if base_url is None:
         return ""
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
-            or parts.fragment:
+            or parts.fragment or _CONTROL.search(base_url):
         raise InvalidOption("--base-url", f"--base-url must be an http:// or https:// "
-                            f"address, without ?query or #fragment: {base_url}")
-    return base_url if base_url.endswith("/") else base_url + "/"
+                            f"address, without ?query or #fragment: {base_url!r}")
+    # a space or a quote as typed is written %20, %22...: an address may not hold them
+    encoded = quote(base_url, safe=":/@!$&'()*+,;=%~-._[]")
+    return encoded if encoded.endswith("/") else encoded + "/"
 
 
 @dataclass(frozen=True)

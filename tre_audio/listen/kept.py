@@ -12,6 +12,7 @@ import json
 import os
 import re
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,11 +21,11 @@ import platformdirs
 from . import DEFAULT_PORT
 from ..errors import InvalidOption, ServeError
 from ..files.atomic import atomic_file
-from ..files.inputs import TooLarge, read_bytes
+from ..files.inputs import read_bytes
 
 FILE_NAME = "serve.json"
 LIMIT = 4096
-"""The most the file may hold (it holds two values)."""
+"""The most the file is read of (it holds two values): a larger one is taken for none."""
 TOKEN_BYTES = 16
 """128 random bits: no one guesses it over a network."""
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{22,86}", re.ASCII)
@@ -37,24 +38,25 @@ def default_path() -> Path:
 @dataclass(frozen=True)
 class Addresses:
     """Where ``serve`` listens: the port, and with ``--lan`` the token every address
-    starts with (None on this computer only)."""
+    starts with (None on this computer only); ``keep`` is what to keep of them once the
+    server listens (empty: nothing new)."""
 
     port: int
     token: str | None
+    keep: tuple[tuple[str, object], ...] = ()
 
 
 def addresses(lan: bool, port: int | None, new_token: bool = False,
               path: Path | None = None) -> Addresses:
     """The port (``port``, or the one kept, or the default) and with ``lan`` the token
-    (the one kept, or a new one if there is none or ``new_token``); what is new is kept
-    in ``path`` (``serve.json`` in the config folder). Port 0, any free port, is not kept.
-    Raises ``ServeError`` if the file cannot be read or written, ``InvalidOption`` for
-    ``new_token`` without ``lan``."""
+    (the one kept, or a new one if there is none or ``new_token``), from ``path``
+    (``serve.json`` in the config folder). What is new is kept by ``keep``, once the
+    server listens; port 0, any free port, is not kept. A file that cannot be read is
+    taken for none. Raises ``InvalidOption`` for ``new_token`` without ``lan``."""
     if new_token and not lan:
         raise InvalidOption("--new-token", "--new-token is for --lan: on this computer "
                             "alone no address has a token")
-    path = path or default_path()
-    kept = _read(path)
+    kept = _read(path or default_path())
     token = kept.get("token") if lan and not new_token else None
     if lan and token is None:
         token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -64,24 +66,31 @@ def addresses(lan: bool, port: int | None, new_token: bool = False,
         wanted["token"] = token
     if port:
         wanted["port"] = port
-    if wanted != kept:
-        _write(path, wanted)
-    return Addresses(int(chosen), token if lan else None)
+    changes = tuple((key, value) for key, value in wanted.items() if kept.get(key) != value)
+    return Addresses(int(chosen), token, changes)
+
+
+def keep(chosen: Addresses, path: Path | None = None) -> None:
+    """Keep what is new of ``chosen`` in ``path`` (the values there stay), and make sure
+    the file is the user's alone. Raises ``ServeError`` if it cannot be written."""
+    path = path or default_path()
+    try:
+        if chosen.keep:
+            _write(path, {**_read(path), **dict(chosen.keep)})
+        elif path.is_file() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+            os.chmod(path, 0o600)  # one from a backup, say: its token is a key
+    except OSError as error:
+        raise ServeError(f"cannot keep the address in {path}: "
+                         f"{error.strerror or error}") from None
 
 
 def _read(path: Path) -> dict:
-    """The valid values kept in ``path`` (none if it does not exist)."""
+    """The valid values kept in ``path`` (none if it cannot be read as they were written:
+    missing, damaged, too large or not a file)."""
     try:
         data = json.loads(read_bytes(path, LIMIT).decode("utf-8"))
-    except FileNotFoundError:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):  # too large included
         return {}
-    except TooLarge:
-        raise ServeError(f"{path} is larger than {LIMIT} bytes: remove it, and serve "
-                         "makes a new one") from None
-    except OSError as error:
-        raise ServeError(f"cannot read {path}: {error.strerror or error}") from None
-    except (UnicodeDecodeError, ValueError):
-        return {}  # not ours to keep: written anew
     if not isinstance(data, dict):
         return {}
     kept = {}
@@ -94,11 +103,7 @@ def _read(path: Path) -> dict:
 
 
 def _write(path: Path, kept: dict) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with atomic_file(path, private=True) as temporary:
-            temporary.write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
-        os.chmod(path, 0o600)  # a file from before, made by hand, is made private too
-    except OSError as error:
-        raise ServeError(f"cannot keep the address in {path}: "
-                         f"{error.strerror or error}") from None
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with atomic_file(path, private=True) as temporary:
+        temporary.write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
+    os.chmod(path, 0o600)  # a file from before, made by hand, is made private too

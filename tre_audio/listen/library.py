@@ -20,6 +20,7 @@ is seen when its folder next changes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -47,6 +48,9 @@ MAX_DEPTH = 2
 """How many levels of subfolders are searched (a course folder is one level down)."""
 TIMELINE_LIMIT = 16_000_000
 """The largest JSON timeline read (an hour's session writes about 200 kB)."""
+LATEST = 253_370_764_800.0
+"""The latest time a session may say it was made (9998-12-31): a day either way of any
+time zone still has a date."""
 SETTLE_NS = 2_000_000_000
 """A folder whose modification time is this close to when it was read is read again at
 the next request: a change within the same tick of a coarse clock leaves the time as it
@@ -397,13 +401,14 @@ class Library:
         return real, status
 
     def _relist(self) -> None:
-        entries = [e for folder in self._folders.values() for e in folder.entries]
+        entries = _own_ids([e for folder in self._folders.values() for e in folder.entries])
         entries.sort(key=lambda e: (-e.made, e.id))
         by_file = {e.name(suffix): (e, suffix) for e in entries for suffix in e.files}
         present = set().union(*(folder.candidates for folder in self._folders.values()))
         for gone in set(self._described) - present:
             del self._described[gone]
-        extras = {x.name: x for folder in self._folders.values() for x in folder.extras}
+        extras = {x.name: x for folder in self._folders.values() if folder.entries
+                  for x in folder.extras}  # only a folder of sessions is a course
         self._listing = Listing(self._listing.version + 1, tuple(entries),
                                  {e.id: e for e in entries}, by_file, extras)
 
@@ -458,14 +463,28 @@ def _programme(settings: object) -> str:
     return named if isinstance(named, str) and named in ARTS else ""
 
 
+def _own_ids(entries: list[Entry]) -> list[Entry]:
+    """``entries`` with one ``uid`` each: a session copied inside the folder has its
+    original's, which the first made (by file time, then id) keeps; each copy gets one of
+    its own, made from that and its id."""
+    first: dict[str, Entry] = {}
+    for entry in sorted(entries, key=lambda e: (e.modified, e.id)):
+        first.setdefault(entry.uid, entry)
+    return [e if first[e.uid] is e else dataclasses.replace(
+        e, uid=str(uuid.uuid5(uuid.UUID(e.uid), e.id))) for e in entries]
+
+
 def _made(value: object, otherwise: float) -> float:
     """A timeline's ``made`` (ISO 8601 with its offset) in seconds since the epoch, or
-    ``otherwise``."""
+    ``otherwise`` (the MP3's time), if it is none or out of ``LATEST``'s range: every
+    time given out can be written as a date in any time zone (or 0, the epoch)."""
     try:
         moment = datetime.datetime.fromisoformat(str(value))
-        return moment.timestamp() if moment.tzinfo is not None else otherwise
+        if moment.tzinfo is not None and 0 <= moment.timestamp() <= LATEST:
+            return moment.timestamp()
     except (ValueError, OverflowError, OSError):
-        return otherwise
+        pass
+    return otherwise if 0 <= otherwise <= LATEST else 0.0
 
 
 def _uid(value: object, timeline: bytes) -> str:

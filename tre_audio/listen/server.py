@@ -536,11 +536,12 @@ def _feed(server: SessionServer, base: str, course: str, request: Request,
                         art_url=art_url, serial=True, title=feed.course_title(course),
                         owner=owner)
 
-    if course and not any(e.id.startswith(course + "/") for e in server.library.sessions()):
-        raise Refused(HTTPStatus.NOT_FOUND)
+    if course and course not in by_folder(server.library.sessions()):
+        raise Refused(HTTPStatus.NOT_FOUND)  # only a folder of sessions has a feed
     made = server.rendered("feed:" + course, base, make)
+    # uvicorn's Date ticks once a second: a second earlier, Last-Modified is never later
     return answers.current(made.data, "application/rss+xml; charset=utf-8", head, request,
-                           made.tag, made.at)
+                           made.tag, made.at - 1)
 
 
 def _base(server: SessionServer, request: Request) -> str:

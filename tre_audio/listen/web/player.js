@@ -148,8 +148,14 @@
       remember(speedKey, speed.value);
     });
     audio.addEventListener("ratechange", function () {
-      if (audio.playbackRate < 1) {  // a player's own menu
+      // a player's own menu: the select shows its speed, and none below 1x is taken
+      var rate = audio.playbackRate;
+      if (rate < 1) {
         setSpeed("1");
+      } else if (speeds.indexOf(String(rate)) >= 0) {
+        speed.value = String(rate);
+      } else {
+        speed.value = "";  // a speed of the player's own, past the page's choices
       }
     });
   }
