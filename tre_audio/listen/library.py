@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from ..beside.cover import ARTS
 from ..beside.files import CHAPTERS, COURSE, MP3, WRITTEN, suffixes_of
 from ..beside.timedtext import FORMAT_NAME
 from ..errors import InvalidOption
@@ -59,6 +58,7 @@ was (as git's "racy" index entries)."""
 _OLD_SESSIONS = uuid.UUID("5d1e4f2a-9b0c-4c61-8f53-7a2e6b1d0c94")
 """The namespace of the ids made for sessions whose timeline has none."""
 _COURSE_FILES = frozenset(kind.name for kind in COURSE)
+_NAME = re.compile(r"[a-z0-9_-]{1,64}", re.ASCII)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _BREAK = re.compile("[\t\n\r]")
 _UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
@@ -224,7 +224,8 @@ class Library:
     def open(self, name: str) -> BinaryIO | None:
         """A listed session's file ``name`` (relative, with ``/``: ``ID.mp3``,
         ``ID.vtt``..., or a course's playlist and schedule), open, or None: nothing else
-        in the folder is offered (see ``Entry.open``). A file replaced since the listing was made is looked up again."""
+        in the folder is offered (see ``Entry.open``). A file replaced since the listing
+        was made is looked up again."""
         for _ in range(2):
             listing = self.refresh()
             found = listing.by_file.get(name)
@@ -458,9 +459,9 @@ def by_folder(entries: Sequence[Entry]) -> dict[str, list[Entry]]:
 
 
 def _programme(settings: object) -> str:
-    """The programme a timeline's settings name, if it is one of the built-in ones."""
+    """The programme a timeline's settings name ('' if none, or not a plain name)."""
     named = settings.get("programme") if isinstance(settings, dict) else None
-    return named if isinstance(named, str) and named in ARTS else ""
+    return named if isinstance(named, str) and _NAME.fullmatch(named) else ""
 
 
 def _own_ids(entries: list[Entry]) -> list[Entry]:
