@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import feedparser
 import podcastparser
 import pytest
+from PIL import Image
 from click.testing import CliRunner
 
 from serving import get, make_session, request, running, serving
@@ -334,3 +335,19 @@ def test_a_date_from_the_future_is_no_reason_for_304_and_dates_are_not_ahead(fol
             usegmt=True)
         for target in ("/feed.xml", "/files/morning.mp3"):
             assert request(server, target, headers={"If-Modified-Since": ahead}).status == 200
+
+
+def test_a_static_feed_points_at_its_files_from_a_course_two_folders_down(folder, tmp_path):
+    place = tmp_path / "sessions"
+    (place / "nest" / "inner").mkdir(parents=True)
+    for suffix in (".mp3", ".json"):
+        shutil.copy(folder / f"morning{suffix}", place / "nest" / "inner" / f"deep{suffix}")
+    assert CliRunner().invoke(cli, ["feed", str(place)]).exit_code == 0
+    podcast = gpodder((place / "nest/inner/feed.xml").read_text(encoding="utf-8"),
+                      "https://a.example/nest/inner/feed.xml")
+    assert podcast["episodes"][0]["enclosures"][0]["url"] == \
+        "https://a.example/nest/inner/deep.mp3"
+    assert podcast["cover_url"] == "https://a.example/covers/tre-audio-3000.png"
+    assert sorted(p.name for p in (place / "covers").iterdir()) == ["tre-audio-3000.png"]
+    with Image.open(place / "covers" / "tre-audio-3000.png") as picture:
+        assert picture.size == (3000, 3000)

@@ -27,7 +27,6 @@ from ..errors import InvalidOption
 from ..files.atomic import atomic_file
 from . import art
 from .library import Entry, Library, by_folder, clean_text
-from ..beside import cover
 from ..beside.files import CHAPTERS, WEBVTT
 from ..beside.texts import clock, notice
 
@@ -244,16 +243,17 @@ def write(folder: Path, base_url: str | None = None, owner: str | None = None
         path = folder / entry.name(CHAPTERS.suffix)
         _write(path, chapters_json(entry))
         chapters.append(path)
-    for programme in {"", *(entry.programme for entry in entries)}:
-        path = folder / COVERS / cover_url("", programme)
-        path.parent.mkdir(exist_ok=True)
-        with atomic_file(path) as temporary:
-            temporary.write_bytes(cover.png(cover.art_of(programme), COVER_SIZE))
+    pictures = {cover_url("", programme) for programme in  # '': tre-audio's own
+                {"", *(entry.programme for entry in entries)}}
+    for name in sorted(pictures):
+        (folder / COVERS).mkdir(exist_ok=True)
+        with atomic_file(folder / COVERS / name) as temporary:
+            temporary.write_bytes(art.picture(name) or b"")
     courses = []
     for name, sessions in by_folder(entries).items():
         path = folder / name / FEED_NAME
-        # without a base, addresses are relative to the course's feed, one folder down
-        up = files_url or "../"
+        # without a base, addresses are relative to the course's feed, a folder or two down
+        up = files_url or "../" * (name.count("/") + 1)
         _write(path, rss(sessions, up, files_url,
                          feed_url=files_url and files_url + quote(f"{name}/{FEED_NAME}"),
                          art_url=f"{up}{COVERS}/", serial=True, title=course_title(name),
