@@ -241,8 +241,9 @@ def test_the_default_session_made_cold_touches_no_network(private_folders):
 @pytest.mark.parametrize(("args", "address"),
                          [([], "127.0.0.1"), (["--lan"], "0.0.0.0")], ids=["local", "lan"])
 def test_serve_only_binds_where_it_is_told(args, address, private_folders):
-    """``serve`` creates its listening socket and binds it, answers a page and the feed,
-    and does nothing else with the network: no lookup of its own addresses or names."""
+    """``serve`` creates its listening socket and binds it, answers a page, the feed, a
+    cover and the manifest, and does nothing else with the network: no lookup of its own
+    addresses or names."""
     (private_folders / "out").mkdir()
     command, logs, home = trace_command([str(TOOL), "serve", "out", "--port", "0", *args],
                                         private_folders)
@@ -253,7 +254,7 @@ def test_serve_only_binds_where_it_is_told(args, address, private_folders):
         url = child.stdout.readline().strip()
         found = re.fullmatch(r"http://[^/]+:(\d+)(/[^ ]*)", url)
         assert found, (url, child.stderr and child.stderr.read())
-        for path in ("", "feed.xml"):
+        for path in ("", "feed.xml", "art/classic-600.png", "manifest.webmanifest"):
             connection = http.client.HTTPConnection("127.0.0.1", int(found[1]), timeout=10)
             connection.request("GET", found[2] + path,
                                headers={"Host": f"localhost:{found[1]}"})
