@@ -57,3 +57,7 @@ class ServeError(TreAudioError):
 
 class Busy(TreAudioError):
     """Too much is already waiting to be done: try again later."""
+
+
+class PracticeError(TreAudioError):
+    """The practice record cannot be read or written; the message names the file."""

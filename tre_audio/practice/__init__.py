@@ -1,0 +1,1 @@
+"""What the listener's practice has been: the sessions made and how each went."""
