@@ -18,6 +18,7 @@ LAYERS = (
     ("sound",),  # clips, beds, bells, mix, loudness, master (writes through mp3)
     ("speech",),  # voices; their clips are levelled by sound
     ("beside",),  # transcript, subtitles, timeline, picture
+    ("practice",),  # the record of sessions and check-ins; the next dose from it
     ("listen",),  # library, feed, server, page
     ("registries",),  # the stages' choices, for the option table's names
     ("session",),  # makes one session from all of the above
