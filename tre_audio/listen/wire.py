@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -137,6 +138,19 @@ class _Protocol(H11Protocol):
                                                             self.transport.close)
 
 
+def _held_back(call: Callable[[], object]) -> None:
+    """``call()`` with Ctrl-C held back until it returns (where the system can hold a
+    signal back: not on Windows)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        call()
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        call()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def _quiet() -> None:
     """No access log and no line from uvicorn or asyncio, on any stream."""
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "asyncio"):
@@ -180,19 +194,22 @@ class Listener:
         try:
             if threading.current_thread() is threading.main_thread():
                 ended = threading.Event()
-                threading.Thread(target=self._run, args=(ended,), name="serve",
-                                 daemon=True).start()
+                thread = threading.Thread(target=self._run, args=(ended,), name="serve",
+                                          daemon=True)
                 # An Event, not join(): a join that Ctrl-C interrupts can leave the thread
                 # marked as ended while it still runs (seen on Python 3.11), and the
                 # socket would be closed under uvicorn. The timeout lets a signal taken
-                # by another thread be seen.
+                # by another thread be seen. Ctrl-C waits while the thread starts: taken
+                # then, the thread might run without being waited for, and the socket be
+                # closed under uvicorn's start ("Bad file descriptor", seen in CI).
                 try:
+                    _held_back(thread.start)
                     while not ended.wait(poll_interval):
                         pass
                 except BaseException:
                     self._server.should_exit = True  # uvicorn closes its connections
-                    while not ended.is_set():  # within its 2 s grace, then the socket
-                        try:
+                    while thread.ident is not None and not ended.is_set():
+                        try:  # within its 2 s grace, then the socket
                             ended.wait(poll_interval)
                         except KeyboardInterrupt:  # again: the grace is short
                             continue
