@@ -42,10 +42,12 @@ def speech_cache(private_home):
 
 @pytest.fixture(autouse=True)
 def private_folders(monkeypatch, tmp_path):
-    """Each test runs in a fresh, empty current folder."""
+    """Each test runs in a fresh, empty current folder, with a data folder of its own (a
+    practice record of its own: one test's sessions do not shape another's)."""
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     return work
 
 

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from tre_audio.cli import cli
+from tre_audio.practice import store
 
 README = Path(__file__).parents[1] / "README.md"
 
@@ -35,6 +36,8 @@ class Case:
     """Named pipes made in the working folder (no writer: reading one would hang)."""
     links: dict[str, str] = field(default_factory=dict)
     """Symbolic links made in the working folder, and where each leads."""
+    data: dict[str, bytes] = field(default_factory=dict)
+    """Files made in the data folder (the practice record)."""
 
 
 CASES = [
@@ -186,6 +189,18 @@ CASES = [
          ("generate", "--templates", "t"), 1,
          files={"t/exercises/calves.j2": b"{% include 'etc_link/passwd' %}\n"},
          links={"t/etc_link": "/etc"}),
+    Case("a check-in with no session recorded", ("checkin", "--yes"), 1),
+    Case("a rating out of range", ("checkin", "--before", "11", "--yes"), 2),
+    Case("a check-in about a file that is not a session",
+         ("checkin", "--session", "a.mp3", "--yes"), 1, files={"a.mp3": b"ID3"}),
+    Case("a practice record that is not one", ("history",), 1,
+         data={"practice.sqlite3": b"SQLite format 3\x00" + b"\xff" * 4000}),
+    Case("forget asked with no terminal to answer", ("forget",), 2),
+    Case("continuing a folder that is not a recorded course",
+         ("course", "--continue", "c"), 2, files={"c/keep.txt": b"mine"}),
+    Case("continuing a course with other options",
+         ("course", "--continue", "c", "--weeks", "2"), 2),
+    Case("a history export into a missing folder", ("history", "--csv", "no/p.csv"), 1),
     Case("an output name with a control character", ("say", "Hi.", "-o", "a\x01.mp3"), 2),
     Case("an output name that is not UTF-8", ("say", "Hi.", "-o", "\udcff.mp3"), 2),
     Case("a lexicon that lengthens a sentence past 2,000 characters",
@@ -210,6 +225,7 @@ def config(monkeypatch, tmp_path) -> Path:
 
 
 def run_case(case: Case, work: Path, config: Path) -> tuple[str, dict, dict]:
+    shutil.rmtree(store.default_path().parent, ignore_errors=True)  # no record before
     for name, data in case.files.items():
         (work / name).parent.mkdir(parents=True, exist_ok=True)
         (work / name).write_bytes(data)
@@ -224,6 +240,9 @@ def run_case(case: Case, work: Path, config: Path) -> tuple[str, dict, dict]:
     for name, data in case.config.items():
         config.mkdir(parents=True, exist_ok=True)
         (config / name).write_bytes(data)
+    for name, data in case.data.items():
+        store.default_path().parent.mkdir(parents=True, exist_ok=True)
+        (store.default_path().parent / name).write_bytes(data)
     before = _snapshot(work)
     result = CliRunner().invoke(cli, list(case.args))
     assert result.exit_code == case.code, (result.exit_code, result.stderr)
@@ -237,7 +256,8 @@ def _message(line: str, config: Path) -> str:
     """The message as a person sees it from the shell (click's test runner calls the
     program 'cli'; the config folder is usually ~/.config)."""
     return (line.removeprefix("tre-audio: ").replace("'cli ", "'tre-audio ")
-            .replace(str(config.parent), "~/.config"))
+            .replace(str(config.parent), "~/.config")
+            .replace(str(store.default_path().parent.parent), "~/.local/share"))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.what for c in CASES])

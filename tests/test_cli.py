@@ -68,8 +68,9 @@ def test_an_edited_script_is_spoken_as_edited(private_folders):
     assert printed.exit_code == 0, printed.stderr
     text = printed.stdout
     assert re.search(r"planned length 20:0\d", text)
-    chapters = re.findall(r"^\[chapter: (.+?)\]", text, flags=re.M)
+    chapters = re.findall(r"^\[chapter(?: tremor)?: (.+?)\]", text, flags=re.M)
     assert len(chapters) == 12 and "Sam" in text
+    assert "[chapter tremor: Tremor]" in text
     edited = text.replace("[chapter: Closing]", "[chapter: Closing]\nThank you, from all of us.")
     path = private_folders / "mine.txt"
     path.write_text(edited, encoding="utf-8")
@@ -345,9 +346,9 @@ def test_every_option_in_the_table_reaches_every_place_it_may_be_set():
     from tre_audio.cli import generate, script
     from tre_audio.options import table, values
 
-    for command in (generate, script):
+    for command, left in ((generate, set()), (script, {"lexicon", "record"})):
         given = {p.name for p in command.params}
-        assert {o.key for o in table.where(table.COMMAND)} - given <= {"lexicon"}
+        assert {o.key for o in table.where(table.COMMAND)} - given == left
     assert set(planfile.KEYS) == {o.key for o in table.where(table.PLAN)} - {"tune"}
     example = planfile.example("p.toml")
     assert all(f"\n# {key} = " in example or f"\n{key} = " in example
@@ -355,7 +356,7 @@ def test_every_option_in_the_table_reaches_every_place_it_may_be_set():
     assert set(profiles.KEYS) == {o.key for o in table.where(table.PROFILE)}
     kept = values.Options().settings()
     assert set(kept) == {o.key for o in table.OPTIONS if o.part != "feed"} - {
-        "trusted", "templates", "lexicon"}
+        "trusted", "templates", "lexicon", "record"}
 
 
 def test_each_part_of_the_value_object_holds_the_options_the_table_gives_it():
@@ -368,4 +369,5 @@ def test_each_part_of_the_value_object_holds_the_options_the_table_gives_it():
         fields = {f.name for f in dataclasses.fields(holder)}
         assert set(table.part(part)) <= fields, part
         others = fields - set(table.part(part))
-        assert others <= {"sound", "recipe", "label", "duck", "returning"}, (part, others)
+        assert others <= {"sound", "recipe", "label", "duck", "returning", "adapted",
+                          "ground_first"}, (part, others)

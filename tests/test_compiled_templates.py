@@ -55,7 +55,7 @@ def test_a_crafted_file_in_the_cache_folder_runs_no_code(cache, tmp_path):
 
     result = CliRunner().invoke(cli, ARGS)
     assert result.exit_code == 0, result.stderr
-    assert "[chapter: Tremor]" in result.stdout
+    assert "[chapter tremor: Tremor]" in result.stdout
     assert not ran.exists(), "a file planted in the cache folder ran code"
     assert sorted(p.name for p in (cache / "templates").iterdir()) == planted
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from types import SimpleNamespace
 from pathlib import Path
 
 import eyed3
@@ -36,8 +35,7 @@ def _schedule_rows(course):
     """The schedule's table rows for ``course``, as if each session were made at its
     natural length (nothing is spoken)."""
     planned = plan(course)
-    made = [SimpleNamespace(path=Path(f"{p.name}.mp3"), plan=SimpleNamespace(duration=600.0))
-            for p in planned]
+    made = [(f"{p.name}.mp3", 600.0) for p in planned]
     text = course_module.schedule_text(course, planned, made)
     return [line for line in text.splitlines() if line.startswith("| ") and ".mp3" in line]
 

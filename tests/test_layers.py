@@ -22,7 +22,7 @@ LAYERS = (
     ("listen",),  # library, feed, server, page
     ("registries",),  # the stages' choices, for the option table's names
     ("session",),  # makes one session from all of the above
-    ("course",),  # a series of sessions
+    ("course", "continued"),  # a series of sessions; one carried on from the record
     ("choices",),  # profile, plan file and command line, layered into options
     ("studio",),  # sessions made for the page, from a queue
     ("cli",),  # the only click importer

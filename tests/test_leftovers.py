@@ -90,14 +90,14 @@ def test_a_course_folder_left_is_removed_and_a_live_one_kept(folder):
     stale.mkdir()
     (stale / "01-week1-session1.mp3").write_bytes(b"half")
     aged(stale)
-    staging, held = course._staging_folder(folder)
+    staging, held = course.staging_folder(folder)
     try:
         assert not stale.exists() and staging.is_dir()
         aged(staging)
         remove_leftovers(folder, ".course-", ".part")  # a second course, at once
         assert staging.is_dir()
     finally:
-        course._discard(staging, held)
+        course.discard(staging, held)
     assert list(folder.iterdir()) == []
 
 

@@ -10,6 +10,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,6 @@ def test_a_new_record_is_private_and_reads_back_what_was_written(tmp_path):
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     with Record(path) as record:
         assert record.sessions() == [session(1), session(2, tremor=None)]
-        assert record.latest() == session(2, tremor=None)
         assert record.check_ins() == [answer(1, note="steady; legs shook a lot")]
         assert record.check_ins("id-2") == []
         assert record.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -158,3 +158,29 @@ def test_forget_deletes_the_record_with_its_log(tmp_path):
     assert path in gone and Path(f"{path}-wal") in gone
     assert sorted(folder.iterdir()) == []
     assert store.forget(path) == []
+
+
+OPEN_AT_ONCE = """
+import sys, time
+from pathlib import Path
+from tre_audio.practice.store import Record
+start = float(sys.argv[2])
+time.sleep(max(0.0, start - time.time()))
+with Record(Path(sys.argv[1])) as record:
+    record.sessions()
+"""
+
+
+def test_processes_that_open_a_new_record_at_once_make_it_once(tmp_path):
+    """Each opens the record after reading its layout as new: the layout is read again
+    under the write lock, so none makes its tables twice."""
+    for round_ in range(4):
+        path = tmp_path / f"{round_}" / store.FILE_NAME
+        start = f"{time.time() + 1.0:.3f}"
+        children = [subprocess.Popen([sys.executable, "-c", OPEN_AT_ONCE, str(path), start],
+                                     stderr=subprocess.PIPE, text=True) for _ in range(6)]
+        for child in children:
+            _, err = child.communicate(timeout=60)
+            assert child.returncode == 0, err
+        with sqlite3.connect(path) as db:
+            assert db.execute("PRAGMA user_version").fetchone() == (store.LAYOUT,)

@@ -226,6 +226,34 @@ def test_a_command_touches_no_network_and_leaves_no_telemetry(args, programs,
         args[0] in ("script", "plot", "preview")  # the voice spoke into the empty cache
 
 
+def test_the_practice_record_stays_on_this_machine(private_folders):
+    """A session recorded, a check-in, the history shown and exported, and the record
+    forgotten, each traced: none reaches the network, the record is in the data folder
+    alone (readable by the user alone), and nothing of it is left after ``forget``."""
+    (private_folders / "s.txt").write_text(SCRIPT, encoding="utf-8")
+    home = private_folders / "home"
+    home.mkdir()
+    record = ".local/share/tre-audio/practice.sqlite3"
+    steps = (["generate", "--script", "s.txt", "-o", "out/s.mp3"],
+             ["checkin", "--before", "5", "--after", "3", "--felt", "more", "--yes"],
+             ["history", "--csv", "p.csv", "--plot", "p.svg"], ["history"],
+             ["forget", "--yes"])
+    for number, args in enumerate(steps):
+        logs = private_folders / f"strace-{number}"
+        logs.mkdir()
+        done = subprocess.run([strace(), "-ff", "-qq", "-s", "256", "-e",
+                               "trace=%network,execve", "-o", str(logs / "trace"),
+                               str(TOOL), *args], cwd=private_folders, env=environment(home),
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, (args, done.stderr)
+        assert network_use(read_trace(logs)) == [], args
+        if args[0] != "forget":
+            assert record in files_under(home)
+            assert (home / record).stat().st_mode & 0o077 == 0
+    assert [name for name in files_under(home) if "practice" in name] == []
+    assert "5,3,more" in (private_folders / "p.csv").read_text(encoding="utf-8")
+
+
 @pytest.mark.slow
 def test_the_default_session_made_cold_touches_no_network(private_folders):
     """The session ``scripts/run`` makes, from an empty cache: over half a minute with
@@ -254,7 +282,8 @@ def test_serve_only_binds_where_it_is_told(args, address, private_folders):
         url = child.stdout.readline().strip()
         found = re.fullmatch(r"http://[^/]+:(\d+)(/[^ ]*)", url)
         assert found, (url, child.stderr and child.stderr.read())
-        for path in ("", "feed.xml", "art/classic-600.png", "manifest.webmanifest"):
+        for path in ("", "feed.xml", "art/classic-600.png", "manifest.webmanifest",
+                     "history", "history.svg"):
             connection = http.client.HTTPConnection("127.0.0.1", int(found[1]), timeout=10)
             connection.request("GET", found[2] + path,
                                headers={"Host": f"localhost:{found[1]}"})

@@ -39,7 +39,8 @@ from .files.atomic import (atomic_file, check_name, check_writable, folder_lock,
 from .narration import programmes, render
 from .narration.plan import estimate_speech, layout
 from .narration.script import Event, Say
-from .session import Progress, Session, check, generate, narration, speaker
+from .session import Progress, Session, add, check, generate, narration, speaker
+from .practice.dose import Dose
 from .beside import files
 from .beside.files import MP3, WRITTEN, suffixes_of
 from .beside.texts import clock
@@ -237,11 +238,12 @@ def _planned(course: Course) -> tuple[tuple[Planned, ...], list[list[Event]], li
 
 
 def build(course: Course, out: Path | None = None, progress: Progress | None = None,
-          cache: Path | None = None) -> BuiltCourse:
+          cache: Path | None = None, record: Path | None = None) -> BuiltCourse:
     """Make every session of ``course`` in the folder ``out`` (None: ``output/course``,
     or the next free), with a playlist and a schedule; ``progress`` hears of one stage,
     ``"course"``, from speech to the last file. ``cache`` is the speech cache (default:
-    the user's)."""
+    the user's); ``record``: the practice record its sessions are added to (None:
+    none)."""
     kept = None
     if out is None:
         out = free_folder()
@@ -256,29 +258,34 @@ def build(course: Course, out: Path | None = None, progress: Progress | None = N
         ))
         tally = _Tally(progress, len(sentences), [max(1, round(s / 60)) for s in estimates])
         speaker(course.options, cache).speak(sentences, tally.speech)
-        staging, held = _staging_folder(out)
+        staging, held = staging_folder(out)
         made: list[Session] = []
         for index, p in enumerate(planned):
             made.append(generate(p.options, out=staging / f"{p.name}.mp3",
                                  progress=tally.session(index), cache=cache,
-                                 track=(index + 1, len(planned))))
+                                 track=(index + 1, len(planned)),
+                                 dose=Dose(p.tremor, "course")))
             tally.finished(index)
-        for name, text in ((PLAYLIST, playlist_text(course, planned, made)),
-                           (SCHEDULE, schedule_text(course, planned, made))):
+        listed = [(s.path.name, s.plan.duration) for s in made]
+        for name, text in ((PLAYLIST, playlist_text(course, planned, listed)),
+                           (SCHEDULE, schedule_text(course, planned, listed))):
             with atomic_file(staging / name) as temporary:
                 temporary.write_text(text, encoding="utf-8")
         names = [path.name for session in made for path in (session.path, *session.beside)]
         _publish(staging, out, [*names, PLAYLIST, SCHEDULE])
     except BaseException:
-        _discard(staging, held)
+        discard(staging, held)
         _remove_if_empty(out, created)
         raise
-    _discard(staging, held)
+    discard(staging, held)
     sessions = tuple(
         dataclasses.replace(s, path=out / s.path.name,
                             beside=tuple(out / b.name for b in s.beside))
         for s in made
     )
+    if record is not None:
+        for p, s in zip(planned, sessions):
+            add(record, s, p.options, Dose(p.tremor, "course"), out, p.number)
     return BuiltCourse(out, planned, sessions, out / PLAYLIST, out / SCHEDULE, kept)
 
 
@@ -313,7 +320,7 @@ def _prepare_folder(out: Path) -> bool:
     return created
 
 
-def _staging_folder(out: Path) -> tuple[Path, int]:
+def staging_folder(out: Path) -> tuple[Path, int]:
     """A hidden folder inside ``out`` (so moving out of it is a rename) for the files
     being made, and its descriptor, which holds the folder's lock (see ``atomic.lock``);
     folders that killed runs left are removed first."""
@@ -331,7 +338,7 @@ def _staging_folder(out: Path) -> tuple[Path, int]:
     return staging, held
 
 
-def _discard(staging: Path | None, held: int) -> None:
+def discard(staging: Path | None, held: int) -> None:
     if staging is not None:
         shutil.rmtree(staging, ignore_errors=True)
         release(held)
@@ -413,27 +420,30 @@ def _title(p: Planned, course: Course) -> str:
                   tremor=f"{p.tremor:g}")
 
 
-def playlist_text(course: Course, planned: Sequence[Planned], made: Sequence[Session]) -> str:
-    """An extended M3U playlist (UTF-8) of the sessions in order, paths relative."""
+def playlist_text(course: Course, planned: Sequence[Planned],
+                  made: Sequence[tuple[str, float]]) -> str:
+    """An extended M3U playlist (UTF-8) of the sessions in order (``made``: each one's
+    file name and length in seconds), paths relative."""
     title = _words(course, "course-playlist", weeks=course.weeks, per_week=course.per_week)
     lines = ["#EXTM3U", f"#PLAYLIST:{title}"]
-    for p, session in zip(planned, made):
-        lines += [f"#EXTINF:{round(session.plan.duration)},{_title(p, course)}",
-                  session.path.name]
+    for p, (name, seconds) in zip(planned, made):
+        lines += [f"#EXTINF:{round(seconds)},{_title(p, course)}", name]
     return "\n".join(lines) + "\n"
 
 
-def schedule_text(course: Course, planned: Sequence[Planned], made: Sequence[Session]) -> str:
+def schedule_text(course: Course, planned: Sequence[Planned],
+                  made: Sequence[tuple[str, float]]) -> str:
     """The course's schedule in Markdown: when to play what, and how to stay safe."""
     options = course.options
     sessions = []
-    for index, (p, session) in enumerate(zip(planned, made)):
+    for index, (p, (name, seconds)) in enumerate(zip(planned, made)):
         before = planned[index - 1] if index else None
         sessions.append({
-            "week": p.week, "day": p.day, "file": session.path.name,
-            "length": clock(session.plan.duration), "tremor": f"{p.tremor:g}",
+            "week": p.week, "day": p.day, "file": name,
+            "length": clock(seconds), "tremor": f"{p.tremor:g}",
             "before": f"{before.tremor:g}" if before else "",
             "rises": before is not None and p.tremor > before.tremor,
+            "falls": before is not None and p.tremor < before.tremor,
             "first_returning": p.returning and before is not None and not before.returning,
             "days": p.days,
         })

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .sound import ambient
 from .beside import cover, plot, timedtext
@@ -23,7 +24,7 @@ from .options import settings, table
 from .options.values import Options, Recipe, Sound
 from .files.atomic import (atomic_file, atomic_files, check_name, check_replaceable,
                            check_writable)
-from .errors import InvalidOption, OutputError
+from .errors import InvalidOption, OutputError, PracticeError
 from .mp3.export import Mp3Writer, Tags, tag_mp3
 from .speech.lexicon import Lexicon, find as find_lexicon, layered
 from .speech.lexicon import shipped as shipped_lexicon
@@ -37,6 +38,8 @@ from .speech.cache import ClipCache, default_folder
 from .speech.engine import engine_module, listed_name, resolve as resolve_voice, speaking
 from .speech.speaker import Speaker
 from .beside.texts import annotated_script, notice, transcript
+from .practice import store
+from .practice.dose import Dose
 
 Progress = Callable[[str, int, int], None]
 """Called with a stage (speech, measuring, writing), the work done and the work in all."""
@@ -164,6 +167,10 @@ class Session:
     kept: Path | None = None
     """An earlier session's MP3 that had the name this one would have taken by default:
     kept, and this session given the next free name."""
+    id: str = ""
+    """Its own id (the timeline's ``id``)."""
+    made: str = ""
+    """When it was made (ISO 8601, UTC)."""
 
     @property
     def transcript(self) -> Path:
@@ -374,10 +381,14 @@ def generate(
     keep: Sequence[Path] = (),
     folder: Path = DEFAULT_OUTPUT,
     track: tuple[int, int] | None = None,
+    dose: Dose | None = None,
+    record: Path | None = None,
 ) -> Session:
     """Make the session's MP3 with its transcript, subtitles and timeline beside it (and
     a picture, ``with_plot``); return where they are, the plan and the mastering.
     ``track``: its number and the count, in a course (the MP3's track tag).
+    ``dose``: what set its tremor, for the timeline; ``record``: the practice record to
+    add it to once it is written (None: none).
     Neither ``script``, the lexicon nor the files in ``keep`` (the plan it came from)
     may be overwritten by them; an earlier session's picture or chapters there go.
     Without ``out``, the session takes a free name in ``folder``."""
@@ -427,15 +438,36 @@ def generate(
                               lambda: Mp3Writer(mp3, rate, mixer.channels),
                               lambda stage: _stage(progress, stage))
             tag_mp3(mp3, tags, plan.chapters)
-            texts = _side_texts(events, plan, title, path, resolved, mastered, lexicon, said)
+            about = _about(resolved, mastered, lexicon, said, plan, dose)
+            texts = _side_texts(events, plan, title, path, options.sound, about)
             for final in beside:
                 part(final).write_text(texts[final.suffix](), encoding="utf-8")
             # of an earlier session of this name: not of this one
             for suffix in suffixes_of(SOME):
                 if suffix not in _beside(with_plot):
                     part.drop(path.with_suffix(suffix))
-        return Session(path, tuple(beside), plan, mastered,
-                       default if path != default else None)
+        session = Session(path, tuple(beside), plan, mastered,
+                          default if path != default else None, about["id"], about["made"])
+    if record is not None:
+        add(record, session, options, dose)
+    return session
+
+
+def add(record: Path, session: Session, options: Options, dose: Dose | None,
+        course: Path | None = None, number: int | None = None) -> None:
+    """Add ``session`` (of ``course``, at ``number``) to the practice record at
+    ``record``; a ``PracticeError`` says the session itself was made."""
+    made = store.Made(session.id, session.made, str(session.path.absolute()),
+                      options.programme if options.recipe.exercises is None else None,
+                      options.level, session.plan.tremor_minutes,
+                      round(session.plan.duration / 60, 4), options.settings(),
+                      dose.rule if dose else None,
+                      str(course.resolve()) if course else None, number)
+    try:
+        with store.Record(record) as kept:
+            kept.add_session(made)
+    except PracticeError as error:
+        raise PracticeError(f"{session.path} was made, but not recorded: {error}") from None
 
 
 def _beside(with_plot: bool) -> tuple[str, ...]:
@@ -469,15 +501,15 @@ def _spare(inputs: Sequence[Path], mp3: Path, with_plot: bool) -> None:
                 )
 
 
-def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
-                resolved: Resolved, mastered: Mastered, lexicon: Lexicon | None,
-                said: str) -> dict[str, Callable[[], str]]:
-    """How to make each file that may go beside the MP3, by suffix."""
+def _about(resolved: Resolved, mastered: Mastered, lexicon: Lexicon | None, said: str,
+           plan: Plan, dose: Dose | None) -> dict[str, Any]:
+    """What the timeline says of the session beside its plan."""
     options = resolved.options
     chosen = options.settings()
     if resolved.from_script:  # its words were written already: nothing shaped them here
         chosen = {k: v for k, v in chosen.items() if k not in table.WORDS}
-    about = {
+    tremor = plan.tremor_minutes
+    return {
         "id": str(uuid.uuid4()),
         "made": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "language": resolved.language,
@@ -487,14 +519,23 @@ def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
         "lexicon": lexicon.source.name if lexicon and lexicon.source else None,
         "loudness_lufs": round(mastered.loudness, 2), "gain_db": round(mastered.gain, 2),
         "notice": said,
+        "tremor_minutes": None if tremor is None else round(tremor, 2),
+        "dose": None if dose is None else {"rule": dose.rule, "tremor": dose.tremor,
+                                           "said": dose.said},
     }
+
+
+def _side_texts(events: Sequence[Event], plan: Plan, title: str, path: Path,
+                sound: Sound, about: dict[str, Any]) -> dict[str, Callable[[], str]]:
+    """How to make each file that may go beside the MP3, by suffix."""
+    said = about["notice"]
     return {
         ".txt": lambda: transcript(events, plan, title, said),
         ".vtt": lambda: timedtext.webvtt(plan),
         ".srt": lambda: timedtext.srt(plan),
         ".json": lambda: timedtext.manifest(plan, title=title, audio=path.name,
                                             extra=about),
-        ".svg": lambda: _picture(plan, title, options.sound),
+        ".svg": lambda: _picture(plan, title, sound),
     }
 
 

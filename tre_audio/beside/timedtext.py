@@ -131,7 +131,8 @@ def manifest(
         raise ValueError(f"extra keys would replace the manifest's own: {', '.join(clashes)}")
     document.update(extra or {})
     document["chapters"] = [
-        {"index": i, "title": c.title, "start": seconds(c.start), "end": seconds(c.end)}
+        {"index": i, "title": c.title, "start": seconds(c.start), "end": seconds(c.end),
+         **({"tremor": True} if c.tremor else {})}
         for i, c in enumerate(plan.chapters)
     ]
     segments: list[dict[str, object]] = []

@@ -52,6 +52,8 @@ class ChapterMark:
     title: str
     start: float
     end: float
+    tremor: bool = False
+    """The chapter of the shaking phase (``[chapter tremor: ...]``)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,15 @@ class Plan:
     """Start and length of each script event, in the script's order."""
     chimes: tuple[float, ...] = ()
     """Times of the soft interval chimes rung during long holds."""
+
+    @property
+    def tremor_minutes(self) -> float | None:
+        """The shaking phase's holds, in minutes (None: no chapter is marked as it)."""
+        marked = [i for i, chapter in enumerate(self.chapters) if chapter.tremor]
+        if not marked:
+            return None
+        return sum(s.duration for s in self.segments
+                   if s.kind == "hold" and s.chapter == marked[0]) / 60
 
 
 SPEECH_ESTIMATE = (0.38, 0.0622, 0.41)
@@ -173,7 +184,7 @@ def layout(
         lengths = _fit(minutes * 60.0, shortest, longest, ranges, pace)
 
     segments: list[Segment] = []
-    marks: list[tuple[str, float]] = []
+    marks: list[tuple[str, float, bool]] = []
     timings: list[tuple[float, float]] = []
     chimes: list[float] = []
     clock = LEAD_IN
@@ -182,9 +193,9 @@ def layout(
         chapter = len(marks) - 1
         began = clock
         match event:
-            case Chapter(title=title):
+            case Chapter(title=title, tremor=tremor):
                 began = 0.0 if not marks else clock  # the first chapter holds the lead-in
-                marks.append((title, began))
+                marks.append((title, began, tremor))
             case Say(text=text):
                 speech = speech_seconds(text)
                 slot = sentence_slot(text, speech, pace, depth)
@@ -217,9 +228,10 @@ def layout(
                 clock += seconds
         timings.append((began, clock - began))
     duration = clock + TAIL
-    ends = [start for _, start in marks[1:]] + [duration]
+    ends = [start for _, start, _ in marks[1:]] + [duration]
     chapters = tuple(
-        ChapterMark(title, start, end) for (title, start), end in zip(marks, ends)
+        ChapterMark(title, start, end, tremor)
+        for (title, start, tremor), end in zip(marks, ends)
     )
     return Plan(tuple(segments), chapters, duration, shortest, longest, tuple(timings),
                 tuple(chimes))

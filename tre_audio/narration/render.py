@@ -533,12 +533,17 @@ def render(
         "limits": recipe.limits,
         "eyes_open": recipe.eyes_open,
         "returning": recipe.returning,
+        "adapted": recipe.adapted.strip(),
+        "ground_first": recipe.ground_first,
         "pattern": recipe.pattern or DEFAULT_PATTERN,
         "tune": {key: dict(value) for key, value in recipe.tune.items()},
     }
     made_of = parts(name, recipe.exercises, templates)
     top = programme(name, templates).template if recipe.exercises is None else None
-    return _bounded_render(top or _listed(made_of.exercises), top is not None, context,
+    listed = made_of.exercises
+    if top is None and recipe.ground_first and "grounding" not in listed:  # a template
+        listed = (listed[0], "grounding", *listed[1:])  # grounds itself (ground_first)
+    return _bounded_render(top or _listed(listed), top is not None, context,
                            templates, made_of.where)
 
 

@@ -5,6 +5,8 @@ starts with ``[`` is a cue; a line that starts with ``#`` is a comment. A cue li
 end with a ``# comment`` (the ``script`` command puts planned timings there).
 
     [chapter: Ankle rolls]     start a chapter (one ID3 chapter in the MP3)
+    [chapter tremor: Tremor]   the chapter of the shaking phase (one a script): its
+                               holds are the tremor time the practice record keeps
     [bell]                     a soft bell
     [pause 4s]                 silence; also ``1.5 min`` or ``2 breaths``
     [hold 60-120s]             a flexible hold: any length in the range, chosen to
@@ -68,7 +70,8 @@ _UNITS = {
 }
 _NUMBER = r"\d+(?:\.\d+)?"
 _CUE = re.compile(r"^\[\s*(?P<body>[^\]]*)\]\s*(?:#.*)?$")
-_CHAPTER = re.compile(r"^chapter\s*:\s*(?P<title>\S.*?)\s*$")
+_CHAPTER = re.compile(r"^chapter(?P<tremor>\s+tremor)?\s*:\s*(?P<title>\S.*?)\s*$",
+                      re.IGNORECASE)
 _AMOUNT = re.compile(
     rf"^(?P<kind>pause|hold)\s+(?P<low>{_NUMBER})(?:\s*-\s*(?P<high>{_NUMBER}))?"
     r"\s*(?P<unit>[a-z]+)$"
@@ -87,7 +90,7 @@ _DROPPED.update({c: " " for c in _DROPPED if chr(c).isspace()})
 _DROPPED.update(dict.fromkeys((0xFEFF, 0xFFFE, 0xFFFF)))
 
 CUE_HELP = (
-    "expected [chapter: Title], [bell], [pause N s|min|breaths], "
+    "expected [chapter: Title], [chapter tremor: Title], [bell], [pause N s|min|breaths], "
     "[hold N-M s|min|breaths] or [breathe in|hold|out N s: optional, counted, words]"
 )
 
@@ -96,6 +99,8 @@ CUE_HELP = (
 class Chapter:
     title: str
     line: int
+    tremor: bool = False
+    """The chapter of the shaking phase."""
 
 
 @dataclass(frozen=True)
@@ -216,6 +221,11 @@ def parse(text: str, source: str = "script") -> list[Event]:
         if line.startswith("["):
             flush()
             event = _parse_cue(line, number, source)
+            if isinstance(event, Chapter) and event.tremor and any(
+                isinstance(e, Chapter) and e.tremor for e in events
+            ):
+                raise ScriptError(f"{source}, line {number}: a second [chapter tremor: ...]; "
+                                  "a session has one shaking phase")
             if not isinstance(event, Chapter) and not any(
                 isinstance(e, Chapter) for e in events
             ):
@@ -276,7 +286,7 @@ def _parse_cue(line: str, number: int, source: str) -> Event:
             raise bad("a chapter needs a title, as in [chapter: Ankle rolls]")
         if len(chapter["title"]) > MAX_SENTENCE:
             raise bad(f"a chapter title may be at most {MAX_SENTENCE:,} characters")
-        return Chapter(chapter["title"], number)
+        return Chapter(chapter["title"], number, chapter["tremor"] is not None)
     if body.startswith("breathe"):
         return _parse_breathe(" ".join(match["body"].split()), number, bad)
     amount = _AMOUNT.match(body)
@@ -357,8 +367,8 @@ def format_amount(amount: float, unit: str) -> str:
 def format_event(event: Event) -> str:
     """The script line for one event (narration sentences are returned as they are)."""
     match event:
-        case Chapter(title=title):
-            return f"[chapter: {title}]"
+        case Chapter(title=title, tremor=tremor):
+            return f"[chapter{' tremor' if tremor else ''}: {title}]"
         case Bell():
             return "[bell]"
         case Say(text=text):

@@ -202,6 +202,12 @@ OPTIONS: tuple[Option, ...] = (
            must=f"{', '.join(f'{t:g}' for t in settings.LOUDNESS_TARGETS[:-1])} or "
                 f"{settings.LOUDNESS_TARGETS[-1]:g} LUFS",
            page="-16 suits phones and podcast apps; -19 and -23 are quieter"),
+    Option("record", "true or false", "keep the session in your practice record on this "
+           "computer (`tre-audio checkin`, `history`), and let your check-ins set its tremor; "
+           "--no-record does neither", True, "on", frozenset({COMMAND, PROFILE, FORM}),
+           example=True, label="Practice record",
+           page="keep this session in your practice record on this computer, and let your "
+           "check-ins set its shaking phase"),
     Option("templates", "a folder", "your own templates, searched before the shipped ones",
            None, "`templates` in the data folder, if there is one", frozenset({COMMAND}),
            metavar="DIR"),

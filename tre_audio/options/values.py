@@ -63,6 +63,11 @@ class Recipe:
     """Minutes of tremor, in place of the level's range."""
     returning: bool = False
     """Briefer lead-ins, for someone who has heard the full ones (later course sessions)."""
+    adapted: str = ""
+    """Why the tremor differs from the plan, said as the shaking phase begins ('': it
+    does not, or nobody checked in)."""
+    ground_first: bool = False
+    """Open with grounding (after feeling spaced out last time)."""
     pattern: str | None = _D["pattern"]
     """The breathing programme's pattern; None: its default."""
     exercises: tuple[str, ...] | None = _D["exercises"]
@@ -94,6 +99,8 @@ class Options:
     """A folder of the user's templates; None: the one in the data folder, if any."""
     label: str | None = None
     """The session's name in file names and titles; None: the programme's (or 'custom')."""
+    record: bool = _D["record"]
+    """Whether the session goes into the practice record, and check-ins adapt it."""
 
     def __post_init__(self) -> None:
         _check_part(self)
@@ -104,7 +111,8 @@ class Options:
         the feed; a path names the user)."""
         values = {}
         for option in table.OPTIONS:
-            if option.key in ("trusted", "templates", "lexicon") or option.part == "feed":
+            if option.key in ("trusted", "templates", "lexicon", "record") \
+                    or option.part == "feed":
                 continue
             holder = {"session": self, "sound": self.sound, "recipe": self.recipe}[option.part]
             value = getattr(holder, option.key)
@@ -119,13 +127,15 @@ class Options:
 
 
 def build(choices: Mapping[str, Any]) -> Options:
-    """Options from choices keyed as in the table (and ``label``, ``returning``)."""
+    """Options from choices keyed as in the table (and ``label``, ``returning``,
+    ``adapted``, ``ground_first``)."""
     values = dict(choices)
     parts: dict[str, dict[str, Any]] = {"sound": {}, "recipe": {}}
     for name, keys in (("sound", table.part("sound")), ("recipe", table.part("recipe"))):
         parts[name] = {k: values.pop(k) for k in keys if k in values}
-    if "returning" in values:
-        parts["recipe"]["returning"] = values.pop("returning")
+    for key in ("returning", "adapted", "ground_first"):
+        if key in values:
+            parts["recipe"][key] = values.pop(key)
     for part in parts.values():
         for key, value in part.items():
             if key in table.BY_KEY and table.BY_KEY[key].off and value == 0:

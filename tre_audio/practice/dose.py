@@ -4,8 +4,9 @@ provider would set it, always inside the level's limits.
 - A tremor chosen for this session (``--tremor``) wins, kept between 1 minute and the
   level's highest.
 - After a session that was too much (the shaking felt too much, distress rose, or the
-  listener felt spaced out), the next is at most half of it, never under 1 minute (even
-  below the level's usual lowest); after feeling spaced out it opens with grounding.
+  listener felt spaced out), the next is at most half of it (to a tenth of a minute
+  below), never under 1 minute (even below the level's usual lowest); after feeling
+  spaced out it opens with grounding.
 - After two sessions in a row that felt about right or could be more, with distress not
   rising, the dose may rise by half a minute at most, never past what was planned nor
   the level's highest.
@@ -15,6 +16,7 @@ provider would set it, always inside the level's limits.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -63,11 +65,12 @@ class Dose:
 
 
 def next_dose(level: Level, history: Sequence[Outcome], planned: float,
-              chosen: float | None = None) -> Dose:
+              chosen: float | None = None, most: float | None = None) -> Dose:
     """The shaking phase of the next session: ``planned`` (by the plan, the profile or
     the level) as the history of sessions with a shaking phase (oldest first) allows, or
-    ``chosen`` for this session."""
-    highest = level.tremor_high
+    ``chosen`` for this session; never over the level's highest, nor ``most`` (the
+    programme's own highest, if it has one)."""
+    highest = min(level.tremor_high, most) if most is not None else level.tremor_high
     if chosen is not None:
         return Dose(min(max(chosen, LEAST), highest), "chosen")
     planned = min(max(planned, LEAST), highest)
@@ -75,13 +78,13 @@ def next_dose(level: Level, history: Sequence[Outcome], planned: float,
         return Dose(planned, "planned")
     last = history[-1]
     if last.hard:
-        halved = max(LEAST, min(planned, last.tremor / 2))
+        halved = max(LEAST, min(planned, math.floor(last.tremor / 2 * 10) / 10))
         return Dose(halved, "halved", _why_shorter(last), grounding_first=last.spaced_out)
     if len(history) >= 2 and last.good and history[-2].good and planned > last.tremor:
-        raised = min(planned, last.tremor + STEP, highest)
+        raised = min(planned, round(last.tremor, 1) + STEP, highest)
         return Dose(raised, "raised", "The last sessions went well, so today's shaking is "
                                       "a little longer.")
-    return Dose(min(planned, max(last.tremor, LEAST)), "kept")
+    return Dose(min(planned, max(round(last.tremor, 1), LEAST)), "kept")
 
 
 def _why_shorter(last: Outcome) -> str:
@@ -91,3 +94,12 @@ def _why_shorter(last: Outcome) -> str:
     if last.felt == "too-much":
         return "Last time the shaking felt like a lot, so today's is shorter."
     return "Last time your tension rose afterwards, so today's shaking is shorter."
+
+
+def next_time(dose: Dose) -> str:
+    """What a check-in tells of the next session's shaking phase ('' for the plan)."""
+    minutes = f"{dose.tremor:g} minute" + ("" if dose.tremor == 1 else "s")
+    return {"halved": f"Next session, the shaking phase is shorter: at most {minutes}.",
+            "raised": f"Next session, the shaking phase may be a little longer: {minutes}.",
+            "kept": f"Next session, the shaking phase stays at {minutes}.",
+            }.get(dose.rule, "")

@@ -14,6 +14,7 @@ import datetime
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,7 +42,10 @@ CREATE TABLE sessions (
     level TEXT,
     tremor REAL,
     minutes REAL NOT NULL,
-    settings TEXT NOT NULL
+    settings TEXT NOT NULL,
+    rule TEXT,
+    course TEXT,
+    number INTEGER
 );
 CREATE TABLE checkins (
     id INTEGER PRIMARY KEY,
@@ -78,6 +82,12 @@ class Made:
     minutes: float
     """Its length."""
     settings: Mapping[str, Any]
+    rule: str | None = None
+    """What set its tremor (``dose.Dose.rule``; None: no rule, or not adapted)."""
+    course: str | None = None
+    """The course's folder, for a session of a course."""
+    number: int | None = None
+    """Its place in the course (from 1)."""
 
 
 @dataclass(frozen=True)
@@ -122,9 +132,16 @@ class Record:
         """Record a session made (again under the same id: replaced)."""
         with self._change():
             self.db.execute(
-                "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (made.id, made.made, made.path, made.programme, made.level, made.tremor,
-                 made.minutes, json.dumps(dict(made.settings), sort_keys=True)))
+                 made.minutes, json.dumps(dict(made.settings), sort_keys=True), made.rule,
+                 made.course, made.number))
+
+    def remove_session(self, session: str) -> None:
+        """Remove a session not practised (one of a course, made again), with any
+        check-in after it."""
+        with self._change():
+            self.db.execute("DELETE FROM sessions WHERE id = ?", (session,))
 
     def check_in(self, answer: CheckIn) -> None:
         """Record how a session went; ``PracticeError`` for a session not recorded or
@@ -143,14 +160,12 @@ class Record:
     def sessions(self) -> list[Made]:
         """Every session recorded, oldest first."""
         rows = self.db.execute("SELECT id, made, path, programme, level, tremor, minutes, "
-                               "settings FROM sessions ORDER BY made, id").fetchall()
-        return [Made(i, made, path, programme, level, tremor, minutes, json.loads(settings))
-                for i, made, path, programme, level, tremor, minutes, settings in rows]
-
-    def latest(self) -> Made | None:
-        """The session made last, if any."""
-        found = self.sessions()
-        return found[-1] if found else None
+                               "settings, rule, course, number FROM sessions "
+                               "ORDER BY made, number, id").fetchall()
+        return [Made(i, made, path, programme, level, tremor, minutes, json.loads(settings),
+                     rule, course, number)
+                for i, made, path, programme, level, tremor, minutes, settings, rule, course,
+                number in rows]
 
     def check_ins(self, session: str | None = None) -> list[CheckIn]:
         """The check-ins (of ``session``, or all), oldest first."""
@@ -207,23 +222,18 @@ def _open(path: Path) -> sqlite3.Connection:
                             "opened (move it away to start a new one)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not path.exists():
+        try:  # made here with the user's permissions alone, not by SQLite with umask's
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:  # there already, or made by another process just now
+            pass
         db = sqlite3.connect(path, timeout=10, isolation_level=None)
     except (OSError, sqlite3.Error) as error:
         raise PracticeError(f"cannot open the practice record {path}: {error}") from None
     try:
-        db.execute("PRAGMA journal_mode = WAL").fetchone()
+        _write_ahead(db)
         db.execute("PRAGMA synchronous = FULL")
         db.execute("PRAGMA foreign_keys = ON")
-        layout = db.execute("PRAGMA user_version").fetchone()[0]
-        if layout > LAYOUT:
-            raise PracticeError(f"{path} was written by a newer tre-audio (layout {layout}); "
-                                "it was not changed")
-        while layout < LAYOUT:
-            db.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[layout]}"
-                             f" PRAGMA user_version = {layout + 1}; COMMIT;")
-            layout += 1
+        _migrate(db, path)
         db.isolation_level = "DEFERRED"  # writes now go through Record._change
         return db
     except sqlite3.DatabaseError as error:
@@ -233,3 +243,47 @@ def _open(path: Path) -> sqlite3.Connection:
     except BaseException:
         db.close()
         raise
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the record to ``LAYOUT``, in one transaction that holds the write lock from
+    reading the layout on: two processes opening a new record at once make it once."""
+    if _layout(db, path) == LAYOUT:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        layout = _layout(db, path)  # another process may have brought it up meanwhile
+        while layout < LAYOUT:
+            for statement in MIGRATIONS[layout].split(";"):  # ours: no ; inside one
+                if statement.strip():
+                    db.execute(statement)
+            layout += 1
+            db.execute(f"PRAGMA user_version = {layout}")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def _layout(db: sqlite3.Connection, path: Path) -> int:
+    layout = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if layout > LAYOUT:
+        raise PracticeError(f"{path} was written by a newer tre-audio (layout {layout}); "
+                            "it was not changed")
+    return layout
+
+
+def _write_ahead(db: sqlite3.Connection, seconds: float = 10.0) -> None:
+    """Put the record in write-ahead mode (it stays so). SQLite does not wait for a
+    lock to switch modes, and a record new to several processes at once is switched by
+    one of them: the others try again."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL").fetchone()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
