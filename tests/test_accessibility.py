@@ -97,6 +97,18 @@ def test_every_page_has_no_accessibility_violations(site, browser, size, monkeyp
     browser.get(base + "/session/morning")
     wait_for(browser, "return document.getElementById('player').readyState >= 1")
     check("session")
+    browser.execute_script("document.getElementById('checkin').hidden = false")
+    check("session-ended")  # the check-in form shown as the session ends
+    browser.get(base + "/checkin/morning")
+    check("checkin")
+    browser.find_element(By.CSS_SELECTOR, "#checkin-after option[value='9']").click()
+    browser.find_element(By.CSS_SELECTOR, ".checkin button[type=submit]").click()
+    wait_for(browser, "return document.querySelector('.care') !== null")
+    check("checked-care")
+    browser.get(base + "/history")
+    wait_for(browser, "const i = document.querySelector('img.history');"
+                      "return i && i.complete")
+    check("history")
     browser.get(base + "/make")
     wait_for(browser, "return document.getElementById('reach').textContent !== ''")
     check("make")

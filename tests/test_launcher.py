@@ -115,6 +115,19 @@ def test_the_launchers_command_serves_and_opens_the_page(tmp_path, browser):
         assert _lines(browser) == [served.url, f"http://127.0.0.1:{served.port}/"]
 
 
+def test_the_launcher_opens_the_page_of_a_server_already_on_the_network(tmp_path, browser):
+    """With ``serve --lan`` running, the launcher's command cannot listen on the port, and
+    the list without the token is refused: it opens the page behind the kept token."""
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    with serving(folder, "--lan", "--port", "0") as served:
+        again = subprocess.run([str(TOOL), "serve", str(folder), "--open", "--port",
+                                str(served.port)], capture_output=True, text=True,
+                               timeout=30)
+        assert again.returncode == 0 and again.stdout == again.stderr == ""
+        assert _lines(browser) == [f"http://127.0.0.1:{served.port}{served.prefix}/"]
+
+
 def test_without_a_browser_the_address_is_given(tmp_path, monkeypatch):
     monkeypatch.setenv("BROWSER", "/nonexistent/browser")
     monkeypatch.setenv("PATH", str(tmp_path))  # no xdg-open, no browser of any name

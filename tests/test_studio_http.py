@@ -113,6 +113,9 @@ def test_a_value_of_the_wrong_kind_names_the_field(studio):
     assert "Weeks of a course must be one of the choices the form offers" in answer.body.decode()
     answer = post(studio, "/make", {"out": "a\x00b"})
     assert answer.status == 422 and "\x00" not in answer.body.decode()
+    answer = post(studio, "/make", {"out": "a\nb"})
+    assert "File name must be plain text: it holds a control character (U+000A)" in \
+        answer.body.decode()
 
 
 def test_a_waiting_session_can_be_cancelled_and_leaves_nothing(studio):
@@ -370,6 +373,10 @@ def test_each_voice_and_bed_can_be_heard_before_choosing(studio):
     again = time.monotonic()
     assert get(studio["port"], f"{studio['prefix']}/preview/voice/heart").body == answer.body
     assert time.monotonic() - again < 1  # made once, kept
+    part = get(studio["port"], f"{studio['prefix']}/preview/voice/heart",
+               headers={"Range": "bytes=0-1"})
+    assert part.status == 206 and part.body == answer.body[:2]  # as a player seeks
+    assert part.header("Accept-Ranges") == "bytes"
     bed = get(studio["port"], f"{studio['prefix']}/preview/bed/rain")
     assert bed.status == 200
     seconds = float(probe(studio["profile"].parent / "previews" / "bed-rain.mp3")
@@ -411,6 +418,15 @@ def test_the_form_starts_from_the_profile_and_saves_it(studio):
         answer = post(studio, "/make", {"engine": "system", "voice": "heart",
                                         "do": "defaults"})
         assert answer.status == 422 and "heart" in answer.body.decode()
+        page = get(studio["port"], f"{studio['prefix']}/make").body.decode()
+        assert 'value="forget:minutes"' in page and "Minutes: 8" in page
+        answer = post(studio, "/make", {"do": "forget:minutes"})
+        assert answer.status == 200 and "Removed Minutes from your defaults." in \
+            answer.body.decode()
+        text = profile.read_text(encoding="utf-8")
+        assert not re.search(r"^minutes =", text, re.M) and 'pace = "steady"' in text
+        assert post(studio, "/make", {"do": "forget:minutes"}).status == 422  # gone
+        assert post(studio, "/make", {"do": "forget:email"}).status == 422  # not the form's
     finally:
         profile.unlink(missing_ok=True)
 
@@ -428,14 +444,16 @@ def test_a_session_is_made_again_from_its_settings_and_deleted(studio):
         if wrong.strip():
             assert answer.status == 422 and 'id="error-out"' in answer.body.decode(), wrong
     made = _made(studio, {"programme": "breathing", "pattern": "box", "ambient": "none",
-                          "pace": "steady", "name": "Ari", "out": "Ari's evening.mp3"})
+                          "pace": "steady", "name": "Ari", "loudness": "-19",
+                          "out": "Ari's evening.mp3"})
     assert made == quote("Ari's evening")
     page = get(studio["port"], f"{studio['prefix']}/session/{made}").body.decode()
     assert f'href="{studio["prefix"]}/make?again={made}"' in page
     again = get(studio["port"], f"{studio['prefix']}/make?again={made}").body.decode()
     fields = _fields(again)
     assert (fields["programme"], fields["pattern"], fields["pace"], fields["ambient"],
-            fields["name"]) == ("breathing", "box", "steady", "none", "Ari")
+            fields["name"], fields["loudness"]) == ("breathing", "box", "steady", "none",
+                                                    "Ari", "-19")
     assert get(studio["port"], f"{studio['prefix']}/make?again=nothing").status == 404
     files = sorted(studio["folder"].glob("Ari's evening.*"))
     assert len(files) >= 4

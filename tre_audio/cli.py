@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import signal
 import sys
@@ -16,11 +17,13 @@ import click
 
 from . import __version__, registries
 from .choices import layers as choices, planfile as planfiles, profile as profiles
+from .choices.adapted import adapt
 from .listen import qr
 from .narration import render
 from .options import settings, table, values
 from .sound import ambient
 from .course import DEFAULT_PER_WEEK, DEFAULT_WEEKS, Course, build as build_course
+from .continued import carry_on
 from .errors import InvalidOption, TreAudioError, TreAudioWarning
 from .listen.feed import write as write_feed
 from .options.values import Options
@@ -29,6 +32,8 @@ from .session import (generate as make_session, plot_session, preview_ambient,
 from .listen import DEFAULT_PORT, kept, launcher
 from .speech.engine import DEFAULT_ENGINE, ENGINES, voices as all_voices
 from .beside.texts import clock
+from .practice import checkin as checkins, history, report, store
+from .practice.dose import next_time
 
 
 class _Interrupted(click.ClickException):
@@ -191,10 +196,11 @@ _plan_option = click.option("--plan", type=click.Path(dir_okay=False, path_type=
 def _session_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options of the commands that make or describe sessions. Options left out fall
     back to the plan file, then the profile, then the defaults shown."""
-    return _table_options(leave_out=("lexicon",))(_plan_option(command))
+    return _table_options(leave_out=("lexicon", "record"))(_plan_option(command))
 
 
 _lexicon_option = _table_options("lexicon")
+_record_option = _table_options("record")
 _templates_option = _table_options("templates")
 _bed_options = _table_options("bed_level", "seed", "binaural", "loudness")
 
@@ -243,6 +249,7 @@ def cli() -> None:
 @click.option("--plot", "with_plot", is_flag=True,
               help="Also draw the session as an SVG picture beside the MP3.")
 @_lexicon_option
+@_record_option
 def generate(programme: str | None, out: Path | None, script_file: Path | None,
              with_plot: bool, **values: Any) -> None:
     """Make a session MP3, with transcript, subtitles and timeline beside it."""
@@ -255,9 +262,15 @@ def generate(programme: str | None, out: Path | None, script_file: Path | None,
                                "are already written")
     plan = values.get("plan")
     options = _options(programme, script=script_file, **values)
+    with _library_errors():
+        adapted = adapt(options, values.get("tremor"), scripted=script_file is not None)
+    for notice in adapted.notices:
+        click.echo(f"tre-audio: {notice}", err=True)
     with _library_errors(), _Progress() as progress:
-        session = make_session(options, out=out, script=script_file, progress=progress,
-                               with_plot=with_plot, keep=[plan] if plan else [])
+        session = make_session(adapted.options, out=out, script=script_file,
+                               progress=progress, with_plot=with_plot,
+                               keep=[plan] if plan else [], dose=adapted.dose,
+                               record=adapted.record)
     if session.kept is not None:
         click.echo(f"tre-audio: {session.kept} is an earlier session, kept; this one is "
                    f"{session.path.name}", err=True)
@@ -276,13 +289,38 @@ def generate(programme: str | None, out: Path | None, script_file: Path | None,
               help="Folder to write the course into; it must not hold another course "
                    "[default: output/course, or the next free output/course-N].")
 @_lexicon_option
-def course(programme: str | None, weeks: int, per_week: int, out: Path | None,
-           **values: Any) -> None:
+@_record_option
+@click.option("--continue", "carry", metavar="DIR",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Make again the sessions of the course in DIR after the last one you "
+                   "checked in, each shaking phase set from your check-ins; it takes no "
+                   "other option.")
+@click.pass_context
+def course(ctx: click.Context, programme: str | None, weeks: int, per_week: int,
+           out: Path | None, carry: Path | None, **values: Any) -> None:
     """Make a course: numbered sessions over some weeks with the tremor rising gently,
     a playlist and a schedule with rest days."""
+    if carry is not None:
+        given = [name for name in ctx.params if name != "carry" and ctx.get_parameter_source(
+            name) is not click.core.ParameterSource.DEFAULT]
+        if given:
+            raise click.UsageError("--continue takes no other option: the course keeps its "
+                                   "own settings")
+        with _library_errors(), _Progress() as progress:
+            done = carry_on(carry, profiles.load().get("trusted") or "", progress=progress)
+        if done.dose.said:
+            click.echo(f"tre-audio: {done.dose.said.replace('today', 'the next session')}",
+                       err=True)
+        for planned, session in done.remade:
+            click.echo(f"{session.path}  {clock(session.plan.duration)}  "
+                       f"tremor {planned.tremor:g} min")
+        click.echo(done.playlist)
+        click.echo(done.schedule)
+        return
     options = _options(programme, **values)
     with _library_errors(), _Progress() as progress:
-        made = build_course(Course(options, weeks, per_week), out, progress=progress)
+        made = build_course(Course(options, weeks, per_week), out, progress=progress,
+                            record=store.default_path() if options.record else None)
     if made.kept is not None:
         click.echo(f"tre-audio: {made.kept} holds an earlier course, kept; this one is in "
                    f"{made.folder}", err=True)
@@ -458,9 +496,11 @@ def serve(folder: Path, lan: bool, host: str | None, port: int | None, new_token
 
     with _library_errors():
         where = kept.addresses(lan, port, new_token)
-    if open_page and not lan and where.port and launcher.answering(where.port):
-        _open_in_browser(f"http://127.0.0.1:{where.port}/")
-        return
+    if open_page and where.port:  # already served here (with --lan: by its kept token)?
+        page = launcher.answering(where.port, kept.addresses(True, where.port).token)
+        if page is not None:
+            _open_in_browser(page)
+            return
     studio = Studio(folder)
     try:
         with _library_errors():
@@ -521,6 +561,99 @@ def feed(folder: Path, base_url: str | None) -> None:
     click.echo(f"{written.feed}  {written.sessions} sessions")
     for course in written.courses:
         click.echo(f"{course}  a course, in order")
+
+
+_FELT = click.Choice(list(store.FELT))
+_RATING = click.IntRange(0, 10)
+
+
+@cli.command()
+@click.option("--session", "session_file", metavar="FILE", type=click.Path(path_type=Path),
+              help="The session's MP3 [default: the latest session made; in a course, its "
+                   "first not checked in].")
+@click.option("--before", type=_RATING, help="Tension or distress before the session, 0-10.")
+@click.option("--after", type=_RATING, help="Tension or distress after it, 0-10.")
+@click.option("--felt", type=_FELT, help="How the shaking phase felt.")
+@click.option("--spaced-out/--not-spaced-out", default=None,
+              help="Whether you felt spaced out, unreal or far from your body.")
+@click.option("--note", default=None, help="A few words of your own.")
+@click.option("-y", "--yes", is_flag=True, help="Ask nothing: record the answers given.")
+def checkin(session_file: Path | None, before: int | None, after: int | None,
+            felt: str | None, spaced_out: bool | None, note: str | None, yes: bool) -> None:
+    """Say how a session went; the next session's shaking phase follows (kept on this
+    computer only)."""
+    with _library_errors():
+        made = checkins.about(session_file)
+    click.echo(f"About {made.path} ({_when(made.made)})", err=True)
+    if not yes:
+        _need_terminal("give the answers as options, with --yes")
+        before = before if before is not None else _ask("Tension or distress before, 0-10",
+                                                        _RATING)
+        after = after if after is not None else _ask("Tension or distress after, 0-10",
+                                                     _RATING)
+        if felt is None and made.tremor is not None:
+            felt = _ask("The shaking phase felt (too-much, about-right, more)", _FELT)
+        if spaced_out is None:
+            spaced_out = click.confirm("Did you feel spaced out or unreal?", default=False,
+                                       err=True)
+        note = note if note is not None else _ask("A note", str) or ""
+    answers = checkins.Answers(before, after, felt, bool(spaced_out), note or "")
+    with _library_errors():
+        checked = checkins.check_in(made, answers)
+    click.echo("Recorded.")
+    if checked.care:
+        click.echo("\n".join(("", "Take care of yourself now:", *checkins.GROUNDING, "",
+                              checkins.CRISIS, checkins.AGAIN)))
+    if checked.next is not None and next_time(checked.next):
+        click.echo(next_time(checked.next))
+
+
+def _when(stamp: str) -> str:
+    return datetime.datetime.fromisoformat(stamp).astimezone().strftime("%d %b %Y, %H:%M")
+
+
+def _need_terminal(instead: str) -> None:
+    if not sys.stdin.isatty():
+        raise click.UsageError(f"no terminal to ask in: {instead}")
+
+
+def _ask(question: str, kind: Any) -> Any:
+    """An answer, or None if left empty."""
+    answer = click.prompt(f"{question} (Enter: skip)", default="", show_default=False,
+                          err=True, value_proc=lambda v: kind.convert(v, None, None)
+                          if v and not isinstance(kind, type) else v)
+    return answer if answer != "" else None
+
+
+@cli.command(name="history")
+@click.option("--csv", "csv_file", metavar="FILE", type=click.Path(path_type=Path),
+              help="Write the history as a CSV file (to share with a therapist).")
+@click.option("--plot", "plot_file", metavar="FILE", type=click.Path(path_type=Path),
+              help="Draw it as an SVG picture: shaking phase, ratings, sessions a week.")
+def history_(csv_file: Path | None, plot_file: Path | None) -> None:
+    """Show your practice: each session, its shaking phase and how it went."""
+    with _library_errors():
+        rows = history.rows(history.load())
+        for text, out in ((report.csv_text, csv_file), (report.svg, plot_file)):
+            if out is not None:
+                click.echo(report.write(text(rows), out))
+    if csv_file is None and plot_file is None:
+        click.echo(report.table(rows) if rows else "No sessions recorded yet.")
+    click.echo(report.HEALTH, err=True)
+
+
+@cli.command()
+@click.option("-y", "--yes", is_flag=True, help="Do not ask first.")
+def forget(yes: bool) -> None:
+    """Delete your practice record: every session and check-in in it."""
+    if not yes:
+        _need_terminal("give --yes to delete it")
+        click.confirm(f"Delete your practice record ({store.default_path()})? This cannot "
+                      "be undone", abort=True, err=True)
+    with _library_errors():
+        gone = store.forget()
+    click.echo(f"Deleted {len(gone)} file{'' if len(gone) == 1 else 's'}." if gone
+               else "There was no practice record.")
 
 
 def _voice_rows() -> list[tuple[str, str]]:

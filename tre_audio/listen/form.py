@@ -77,7 +77,7 @@ EXTRA = {
 """The ``course`` command's options, and the name ``--out`` gives the files."""
 GROUPS = (
     ("The session", ("programme", "level", "pace", "minutes", "tremor", "pattern")),
-    ("For you", ("name", "trusted", "limits", "eyes_open")),
+    ("For you", ("name", "trusted", "limits", "eyes_open", "record")),
     ("Voice and sound", ("voice", "engine", "ambient", "bed_level", "bells",
                          "interval_bell")),
     ("A course", ("weeks", "per_week")),
@@ -121,6 +121,11 @@ def shown(value: Any) -> str:
     return str(value)
 
 
+def defaults(usual: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The profile's values (``usual``) as the form lists them: key, label, value."""
+    return [(key, label(key), shown(value)) for key, value in usual.items()]
+
+
 def fields(choices: Mapping[str, Sequence[tuple[str, str]]], values: Mapping[str, Any],
            errors: Mapping[str, str] | None = None, usual: Mapping[str, Any] | None = None
            ) -> list[Field]:
@@ -137,7 +142,7 @@ def fields(choices: Mapping[str, Sequence[tuple[str, str]]], values: Mapping[str
                                   "usual": shown(usual[option.key]) if option.key in usual
                                   else ""}
         listed = tuple(choices.get(option.key, ())) or tuple(
-            (str(c), str(c)) for c in option.choices)
+            (_shown(c), _shown(c)) for c in option.choices)
         if option.kind == "a list of text":
             out.append(Field(kind="checks", value=tuple(given or ()), choices=listed,
                              **common))
@@ -260,3 +265,9 @@ def refill(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
         else:
             out[key] = text
     return out
+
+
+def _shown(choice: object) -> str:
+    """A fixed choice as the form offers it (a number as people write it: ``-19``), so
+    that a value given as a number selects it."""
+    return f"{choice:g}" if isinstance(choice, float) else str(choice)

@@ -65,16 +65,22 @@ def install(tool: Path, folder: Path, applications: Path | None = None) -> Path:
     return target
 
 
-def answering(port: int) -> bool:
-    """Whether a tre-audio server answers on this computer's ``port`` (loopback only:
-    nothing leaves the machine)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        connection.request("HEAD", "/", headers={"Host": f"127.0.0.1:{port}"})
-        response = connection.getresponse()
-        return response.getheader("Server") == "tre-audio" and response.status == 200
-    except (OSError, http.client.HTTPException):
-        return False
-    finally:
-        connection.close()
+def answering(port: int, token: str | None = None) -> str | None:
+    """The address of the page a tre-audio server answers on this computer's ``port``
+    (loopback only: nothing leaves the machine), or None: its list of sessions, or with
+    ``token`` (the one ``serve --lan`` keeps) the list behind it."""
+    for path in ("/", *([f"/{token}/"] if token else [])):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            connection.request("HEAD", path, headers={"Host": f"127.0.0.1:{port}"})
+            response = connection.getresponse()
+            if response.getheader("Server") != "tre-audio":
+                return None
+            if response.status == 200:
+                return f"http://127.0.0.1:{port}{path}"
+        except (OSError, http.client.HTTPException):
+            return None
+        finally:
+            connection.close()
+    return None
 

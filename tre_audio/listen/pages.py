@@ -21,6 +21,7 @@ from ..beside import cover
 from ..beside.files import COURSE, MP3, WRITTEN
 from ..beside.texts import clock, notice
 from ..beside.timedtext import read_webvtt
+from ..practice.store import NOTE_LIMIT
 
 ASSETS = {"style.css": "text/css; charset=utf-8",
           "player.js": "text/javascript; charset=utf-8",
@@ -98,14 +99,17 @@ def jobs(found: Sequence[Any], prefix: str) -> list[tuple[str, str]]:
 
 
 def make(fields: Sequence[Any], problem: str, prefix: str, csrf: str, *, reach: str = "",
-         said: str = "", previews: Mapping[str, Sequence[tuple[str, str]]] | None = None
-         ) -> str:
+         said: str = "", previews: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+         practice: str = "", defaults: Sequence[tuple[str, str, str]] = ()) -> str:
     """The studio's form: ``fields`` (``form.Field``), a ``problem`` not of one field,
-    the length the answers can ``reach``, what was done (``said``), and the
-    ``previews`` of each voice and bed (name and address, by ``voice`` and ``bed``)."""
+    the length the answers can ``reach``, what was done (``said``), the ``previews`` of
+    each voice and bed (name and address, by ``voice`` and ``bed``), what the
+    practice record does to the session (``practice``), and the profile's values
+    (``defaults``: key, label and value as shown), each of which can be removed."""
     return _environment.get_template("make.html").render(
         groups=form.groups(fields), problem=problem, prefix=prefix, csrf=csrf, notice=notice(),
-        language="en", reach=reach, said=said, previews=previews or {})
+        language="en", reach=reach, said=said, previews=previews or {}, practice=practice,
+        defaults=defaults)
 
 
 def delete(entry: Entry, prefix: str, csrf: str, whole_course: bool) -> str:
@@ -131,10 +135,14 @@ def job(job: Any, prefix: str, csrf: str, listen: str | None) -> str:
         notice=notice(), language="en")
 
 
-def session(entry: Entry, prefix: str, vtt: str | None, studio: bool = False) -> str:
+def session(entry: Entry, prefix: str, vtt: str | None, studio: bool = False,
+            checkin_csrf: str = "", carry_on: str = "") -> str:
     """The session's player, chapters, transcript (from ``vtt``, the text of its WebVTT
     file, if it has one) and downloads; with ``studio``, links to make it again and to
-    delete it."""
+    delete it; with ``checkin_csrf`` (the studio's form token), a link to check in and
+    the check-in form, which the page's script shows when the session ends; with
+    ``carry_on`` (its course's folder), a button to make the rest of the course again
+    from the check-ins."""
     audio = file_href(prefix, entry.name(".mp3"))
     chapters = [{"title": c.title, "start": f"{c.start:g}", "end": f"{c.end:g}",
                  "at": clock(c.start)} for c in entry.chapters]
@@ -152,4 +160,42 @@ def session(entry: Entry, prefix: str, vtt: str | None, studio: bool = False) ->
         cover=art.href(prefix, entry.programme, 192),
         artwork=",".join(f"{art.href(prefix, entry.programme, size)} {size}"
                          for size in (96, 192, 512)),
-        speeds=SPEEDS, **_when(entry))
+        speeds=SPEEDS, checkin=_checkin_form(quote(entry.id), prefix, checkin_csrf)
+        if checkin_csrf else None, carry_on=quote(carry_on), **_when(entry))
+
+
+def checkin(*, title: str, href: str, id: str, prefix: str, csrf: str, off: bool,
+            given: Mapping[str, str] | None = None, problem: str = "") -> str:
+    """The check-in form after a session (or, ``off``, that the record is not kept)."""
+    return _environment.get_template("checkin.html").render(
+        **_checkin_form(id, prefix, csrf, given, problem), title=title, href=href,
+        off=off, notice=notice(), language="en")
+
+
+def _checkin_form(id: str, prefix: str, csrf: str, given: Mapping[str, str] | None = None,
+                  problem: str = "") -> dict[str, Any]:
+    return {"id": id, "prefix": prefix, "csrf": csrf, "given": given or {},
+            "problem": problem, "felt": CHECKIN_FELT, "note_limit": NOTE_LIMIT}
+
+
+CHECKIN_FELT = (("too-much", "Too much"), ("about-right", "About right"),
+                ("more", "It could be more"))
+"""How the shaking phase felt, as the form offers it."""
+
+
+def checked(*, title: str, href: str, prefix: str, care: bool, grounding: Sequence[str],
+            again: str, next: str) -> str:
+    """A check-in saved: with ``care``, the grounding steps and the crisis pointer
+    first; then what the next session will do."""
+    return _environment.get_template("checked.html").render(
+        title=title, href=href, prefix=prefix, care=care, grounding=grounding, again=again,
+        next=next, studio=True, notice=notice(), language="en")
+
+
+def history(rows: Sequence[Mapping[str, Any]], prefix: str, health: str, summary: str,
+            problem: str = "") -> str:
+    """The practice: its picture (described by ``summary``), a table and the CSV file;
+    or the ``problem`` that keeps it from being read."""
+    return _environment.get_template("history.html").render(
+        rows=rows, prefix=prefix, health=health, summary=summary, problem=problem,
+        notice=notice(), language="en")

@@ -50,7 +50,8 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from . import DEFAULT_PORT, answers, art, feed, form, pages, studio_pages, wire
+from . import (DEFAULT_PORT, answers, art, feed, form, pages, practice_pages, studio_pages,
+               wire)
 from ..errors import InvalidOption, ServeError, TreAudioError
 from ..files.inputs import read_bytes
 from .library import Library, Listing, by_folder
@@ -132,6 +133,12 @@ def route(target: str, token: str | None) -> tuple[str, str]:
         return "preview", rest
     if head == "delete" and rest:
         return "delete", rest
+    if head == "continue" and rest:
+        return "continue", rest
+    if head == "checkin" and len(parts) >= 2:
+        return "checkin", rest
+    if parts == ["history"] or parts in (["history.svg"], ["history.csv"]):
+        return "history", head.partition(".")[2]
     if head == "art" and len(parts) == 2:
         return "art", rest
     if parts == ["manifest.webmanifest"]:
@@ -314,6 +321,11 @@ class SessionServer(Listener):
         self._rendered: dict[tuple[str, str], tuple[int, Rendered]] = {}
         self._lock = threading.Lock()
 
+    @staticmethod
+    def file(handle: BinaryIO, content_type: str, request: Request, head: bool) -> Response:
+        """The file open at ``handle``, whole or the range asked for (``_file``)."""
+        return _file(handle, content_type, request, head)
+
     def rendered(self, kind: str, base: str, make: Callable[[Listing], str]) -> Rendered:
         """The page or feed ``kind`` for ``base`` as ``make`` renders it from the sessions,
         kept until the library's listing changes (rendering 3,000 takes a fair part of a
@@ -393,9 +405,12 @@ class _Guard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = [(k, v) for k, v in message.get("headers", ())
-                           if k.lower() not in _COMMON_NAMES]
+                given = message.get("headers", ())
+                headers = [(k, v) for k, v in given if k.lower() not in _COMMON_NAMES]
                 headers += wire.COMMON
+                if (b"cache-control", b"no-store") in given:  # health data: not even kept
+                    headers = [(k, b"no-store" if k == b"cache-control" else v)
+                               for k, v in headers]
                 if not any(k.lower() == wire.REFERRER[0] for k, _ in headers):
                     headers.append(wire.REFERRER)
                 if message["status"] >= 300 and not any(
@@ -420,7 +435,7 @@ class _Guard:
             asked = route(scope["raw_path"].decode("latin-1"), self.server.token)
             body = None
             if posted:  # the token and the address first: nothing is read before them
-                if asked[0] not in studio_pages.POSTED:
+                if asked[0] not in studio_pages.POSTED + practice_pages.POSTED:
                     raise Refused(HTTPStatus.NOT_IMPLEMENTED)
                 body = await _body(request)
             response = await anyio.to_thread.run_sync(_answer, self.server, request, asked,
@@ -463,6 +478,8 @@ def _answer(server: SessionServer, request: Request, asked: tuple[str, str], hea
     kind, name = asked
     library, prefix = server.library, server.prefix
     base = _base(server, request)
+    if kind in practice_pages.KINDS:
+        return practice_pages.answer(server, request, kind, name, body, head)
     if body is not None or kind in studio_pages.KINDS:
         return studio_pages.answer(server, request, kind, name, body, head)
 
@@ -487,8 +504,15 @@ def _answer(server: SessionServer, request: Request, asked: tuple[str, str], hea
         if entry is None:
             raise Refused(HTTPStatus.NOT_FOUND)
         vtt = entry.read_text(WEBVTT.suffix, VTT_LIMIT)
-        return whole(pages.session(entry, prefix, vtt, server.studio is not None).encode(), HTML,
-                     {"Content-Security-Policy": PAGE_POLICY})
+        studio = server.studio
+        if studio is None or not practice_pages.recording(studio):
+            return whole(pages.session(entry, prefix, vtt, studio is not None).encode(), HTML,
+                         {"Content-Security-Policy": PAGE_POLICY})
+        folder = entry.id.rpartition("/")[0]
+        return studio_pages.html(  # its check-in form posts to this server
+            pages.session(entry, prefix, vtt, True, checkin_csrf=server.csrf,
+                          carry_on=folder if folder and studio.continues(folder) else ""),
+            head)
     if kind == "feed" or (kind == "file" and name.endswith("/" + feed.FEED_NAME)):
         return _feed(server, base, name.rpartition("/")[0], request, head)
     if kind == "art":

@@ -3,7 +3,8 @@ checks the length it can reach, or saves the answers as the user's defaults), th
 a form can reach as JSON for the page's script (``/reach``), a session being made
 (``/job/ID``; a POST cancels it), the previews of voices and beds
 (``/preview/voice/NAME``, ``/preview/bed/NAME``) and deleting a session or a course
-(``/delete/ID``: a page that asks first; its POST deletes).
+(``/delete/ID``: a page that asks first; its POST deletes), and a course made again
+from the practice record (``/continue/FOLDER``, a POST from a session's page).
 
 A POST must carry the server's form token, come from the server's own origin where the
 browser says so, and be a form of at most ``form.MAX_BODY`` bytes.
@@ -16,7 +17,7 @@ import json
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import parse_qsl, quote
 
 from starlette.requests import Request
@@ -27,15 +28,16 @@ from .answers import HTML, STUDIO_POLICY, Refused, see_other, whole
 from .library import Library
 from ..errors import Busy, InvalidOption, TreAudioError
 
-KINDS = ("make", "job", "reach", "preview", "delete")
+KINDS = ("make", "job", "reach", "preview", "delete", "continue")
 """What ``server.route`` finds that the studio answers."""
-POSTED = ("make", "job", "reach", "delete")
+POSTED = ("make", "job", "reach", "delete", "continue")
 """Those that take a POST."""
 SETTINGS_LIMIT = 4_000_000
 """The largest timeline read for a session's settings ("make it again")."""
-ACTIONS = ("make", "check", "defaults")
+ACTIONS = ("make", "check", "defaults", "forget")
 """What a POST to the form asks (its ``do`` field): make the session, say what length
-it can reach, or save the answers as the user's defaults."""
+it can reach, save the answers as the user's defaults, or remove one of them
+(``forget:KEY``)."""
 _FORM_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -91,7 +93,15 @@ class Studio(Protocol):
 
     def length_note(self, given: Mapping[str, Any]) -> str: ...
 
+    def practice_note(self, given: Mapping[str, Any]) -> str: ...
+
     def save_defaults(self, given: Mapping[str, Any]) -> list[str]: ...
+
+    def forget_default(self, key: str) -> None: ...
+
+    def continues(self, folder: str) -> bool: ...
+
+    def carry_on(self, folder: str) -> JobView: ...
 
     def preview(self, kind: str, name: str) -> Path: ...
 
@@ -110,6 +120,9 @@ class SessionServer(Protocol):
     @property
     def prefix(self) -> str: ...
 
+    def file(self, handle: BinaryIO, content_type: str, request: Request, head: bool
+             ) -> Response: ...
+
 
 def answer(server: SessionServer, request: Request, kind: str, name: str,
            body: bytes | None, head: bool) -> Response:
@@ -118,18 +131,27 @@ def answer(server: SessionServer, request: Request, kind: str, name: str,
     studio = server.studio
     if studio is None:
         raise Refused(HTTPStatus.NOT_FOUND)
-    if body is None and kind == "reach" or body is not None and kind not in POSTED:
+    if body is None and kind in ("reach", "continue") or \
+            body is not None and kind not in POSTED:
         raise Refused(HTTPStatus.METHOD_NOT_ALLOWED)
     try:
-        pairs = _posted(server, request, body) if body is not None else None
-    except _Stale as old:
+        pairs = posted(server, request, body) if body is not None else None
+    except Stale as old:
         if kind != "make":
             raise Refused(HTTPStatus.FORBIDDEN) from None
         return _make(server, studio, request, old.pairs, head, stale=True)
     if kind == "job":
         return _job(server, studio, name, pairs is not None, head)
+    if kind == "continue":
+        try:
+            job = studio.carry_on(name)
+        except InvalidOption:
+            raise Refused(HTTPStatus.CONFLICT) from None  # nothing to make again now
+        except Busy:
+            raise Refused(HTTPStatus.SERVICE_UNAVAILABLE) from None
+        return see_other(f"{server.prefix}/job/{quote(job.id)}")
     if kind == "preview":
-        return _preview(studio, name, head)
+        return _preview(server, studio, name, request, head)
     if kind == "delete":
         return _delete(server, studio, name, pairs is not None, head)
     if kind == "reach" and pairs is not None:
@@ -144,7 +166,7 @@ def _make(server: SessionServer, studio: Studio, request: Request,
     shows the form again beside what it found. A ``stale`` form (its token of an earlier
     run of the server) is shown again with its answers, and nothing done."""
     errors: dict[str, str] = {}
-    problem = said = reach = ""
+    problem = said = reach = practice = ""
     status = HTTPStatus.OK
     choices = studio.choices()
     if pairs is None:
@@ -152,10 +174,11 @@ def _make(server: SessionServer, studio: Studio, request: Request,
         given: dict[str, Any] = _settings(server, studio, again) if again is not None else {}
         reach = _quietly(studio, given)
         said = studio.length_note(given)
+        practice = studio.practice_note(given)
     else:
         actions = [value for key, value in pairs if key == "do"] or ["make"]
         pairs = [(key, value) for key, value in pairs if key != "do"]
-        if len(actions) != 1 or actions[0] not in ACTIONS:
+        if len(actions) != 1 or actions[0].partition(":")[0] not in ACTIONS:
             raise Refused(HTTPStatus.BAD_REQUEST)
         try:
             read = form.read(pairs, choices)
@@ -165,6 +188,10 @@ def _make(server: SessionServer, studio: Studio, request: Request,
                 status = HTTPStatus.CONFLICT
             elif actions[0] == "make":
                 return see_other(f"{server.prefix}/job/{quote(studio.submit(read).id)}")
+            elif actions[0].startswith("forget:"):
+                studio.forget_default(actions[0].partition(":")[2])
+                said = (f"Removed {form.label(actions[0].partition(':')[2])} from your "
+                        "defaults.")
             elif actions[0] == "defaults":
                 left = studio.save_defaults(read)
                 said = ("Saved as your defaults: the fields you left as they were keep "
@@ -175,6 +202,7 @@ def _make(server: SessionServer, studio: Studio, request: Request,
             else:
                 reach = studio.reach(read)
                 studio.check(read)
+                practice = studio.practice_note(read)
                 said = " ".join(filter(None, ["These settings can be made.",
                                               studio.length_note(read)]))
         except InvalidOption as error:
@@ -186,10 +214,12 @@ def _make(server: SessionServer, studio: Studio, request: Request,
         except TreAudioError as error:
             problem, status = str(error), HTTPStatus.UNPROCESSABLE_ENTITY
         given = form.refill(pairs)
-    html = pages.make(form.fields(choices, given, errors, studio.defaults()),
+    defaults = studio.defaults()
+    page = pages.make(form.fields(choices, given, errors, defaults),
                       problem, server.prefix, server.csrf, reach=reach, said=said,
-                      previews=_previews(server, choices))
-    return _html(html, head, status)
+                      previews=_previews(server, choices), practice=practice,
+                      defaults=form.defaults(defaults))
+    return html(page, head, status)
 
 
 def _quietly(studio: Studio, given: Mapping[str, Any]) -> str:
@@ -253,17 +283,18 @@ def _job(server: SessionServer, studio: Studio, name: str, cancel: bool, head: b
             made_id = made.relative_to(server.library.folder.resolve()).with_suffix("")
             if server.library.find(made_id.as_posix()) is not None:  # not deleted since
                 listen = f"{server.prefix}/session/{quote(made_id.as_posix())}"
-    return _html(pages.job(job, server.prefix, server.csrf, listen), head)
+    return html(pages.job(job, server.prefix, server.csrf, listen), head)
 
 
-def _preview(studio: Studio, name: str, head: bool) -> Response:
+def _preview(server: SessionServer, studio: Studio, name: str, request: Request,
+             head: bool) -> Response:
+    """A voice's or a bed's preview, whole or the range asked for (as a player seeks)."""
     kind, _, which = name.partition("/")
     try:
         path = studio.preview(kind, which)
     except InvalidOption:
         raise Refused(HTTPStatus.NOT_FOUND) from None
-    data = path.read_bytes()
-    return whole(data, "audio/mpeg", head, {"Cache-Control": "max-age=86400"})
+    return server.file(path.open("rb"), "audio/mpeg", request, head)
 
 
 def _delete(server: SessionServer, studio: Studio, session_id: str, confirmed: bool,
@@ -274,12 +305,12 @@ def _delete(server: SessionServer, studio: Studio, session_id: str, confirmed: b
     listed = server.library.folder / f"{entry.id}.mp3"  # a link in the folder: itself
     if not confirmed:
         whole_course = studio.deletes(listed) == "course"
-        return _html(pages.delete(entry, server.prefix, server.csrf, whole_course), head)
+        return html(pages.delete(entry, server.prefix, server.csrf, whole_course), head)
     studio.delete(listed)
     return see_other(f"{server.prefix}/?deleted")
 
 
-def _posted(server: SessionServer, request: Request, body: bytes) -> list[tuple[str, str]]:
+def posted(server: SessionServer, request: Request, body: bytes) -> list[tuple[str, str]]:
     """A form's fields, once the request is shown to come from this server's own page:
     its type (415), its origin where the browser says it (403) and the form's token
     (403); a body that is not a form gets 400."""
@@ -306,11 +337,11 @@ def _posted(server: SessionServer, request: Request, body: bytes) -> list[tuple[
         if request.headers.get("origin") is None or \
                 request.headers.get("sec-fetch-site") != "same-origin":
             raise Refused(HTTPStatus.FORBIDDEN)
-        raise _Stale(rest)
+        raise Stale(rest)
     return rest
 
 
-class _Stale(Exception):
+class Stale(Exception):
     """A form from this server's origin with another token: a page the server made
     before it started again."""
 
@@ -319,9 +350,12 @@ class _Stale(Exception):
         self.pairs = pairs
 
 
-def _html(html: str, head: bool, status: int = HTTPStatus.OK) -> Response:
+def html(page: str, head: bool, status: int = HTTPStatus.OK,
+         headers: Mapping[str, str] | None = None) -> Response:
+    """A page of the studio's: it may post its forms to its own server."""
     # A page whose referrer policy is no-referrer posts with "Origin: null" (the Fetch
     # standard), which the origin check refuses: the studio's pages send their origin to
     # their own server, and to nothing else.
-    return whole(html.encode(), HTML, head, {"Content-Security-Policy": STUDIO_POLICY,
-                                            "Referrer-Policy": "same-origin"}, status)
+    return whole(page.encode(), HTML, head, {"Content-Security-Policy": STUDIO_POLICY,
+                                            "Referrer-Policy": "same-origin",
+                                            **(headers or {})}, status)

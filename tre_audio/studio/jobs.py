@@ -75,6 +75,8 @@ class Job:
     def what(self) -> str:
         """What it makes, as a list of jobs says it: ``grounding``, ``a tremor course``,
         or the file name given."""
+        if "continue" in self.given:
+            return f"the rest of the course {self.given['continue']}"
         programme = str(self.given.get("programme") or "a session")
         kind = "course" if self.given.get("weeks") or self.given.get("per_week") else ""
         named = f"a {programme} {kind}".rstrip() if kind else programme

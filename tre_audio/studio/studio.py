@@ -16,10 +16,13 @@ from typing import Any
 
 from .. import course, registries, session
 from ..choices import layers, profile
+from ..choices.adapted import adapt
+from ..continued import carry_on
+from ..practice import history, store as practice_store
 from ..beside.files import BESIDE, MP3, suffixes_of
 from ..errors import InvalidOption, OutputError, TreAudioError
 from ..narration.plan import span_text
-from ..options import table
+from ..options import settings, table
 from ..options.values import Options, Sound
 from ..speech import engine
 from ..speech.cache import default_folder
@@ -116,6 +119,24 @@ class Studio:
         self.check(given)
         return self.jobs.submit(given)
 
+    def continues(self, folder: str) -> bool:
+        """Whether the course in ``folder`` (in the served folder) has sessions to make
+        again from the practice record (``course --continue``)."""
+        place = (self.folder / folder).resolve()
+        if not place.is_relative_to(self.folder.resolve()) or not place.is_dir():
+            return False
+        try:
+            return bool(history.left_of_course(history.load(), str(place)))
+        except TreAudioError:
+            return False
+
+    def carry_on(self, folder: str) -> Job:
+        """Queue the course in ``folder`` to be continued, if it can be."""
+        if not self.continues(folder):
+            raise InvalidOption("--continue", f"the course in {folder} has no session to "
+                                "make again: check in after the sessions you play")
+        return self.jobs.submit({"continue": folder})
+
     def get(self, job_id: str) -> Job | None:
         return self.jobs.get(job_id)
 
@@ -148,6 +169,12 @@ class Studio:
         profile.replace(given, keys, self.profile_path)
         return [key for key, value in given.items()
                 if value is not None and key not in profile.KEYS]
+
+    def forget_default(self, key: str) -> None:
+        """Remove ``key`` from the profile (as ``tre-audio profile set KEY ""``)."""
+        if key not in self.defaults():
+            raise InvalidOption(key, f"your profile does not set {key}")
+        profile.replace({}, [key], self.profile_path)
 
     def again(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """The form's answers that make a session like the one made with ``settings``
@@ -308,6 +335,7 @@ class Studio:
         if len(name) > MAX_NAME or len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
             raise InvalidOption("--out", f"--out must be at most {MAX_NAME} characters, "
                                 f"and {MAX_NAME_BYTES} bytes of UTF-8 (a file name holds 255)")
+        settings.check_text("--out", name, None)  # which character, as for the name
         try:
             check_name(Path(name), "--out")
         except InvalidOption as error:
@@ -315,14 +343,34 @@ class Studio:
                 "the output path ")) from None
         return name
 
+    def practice_note(self, given: Mapping[str, Any]) -> str:
+        """What the practice record does to a session of ``given`` (its shaking phase,
+        sessions this week), as the form says it; '' for nothing."""
+        if _is_course(given):
+            return ""
+        try:
+            return " ".join(adapt(self._options(_session_part(given)),
+                                  given.get("tremor")).notices)
+        except TreAudioError:  # the form says what is wrong with the answers
+            return ""
+
     def _make(self, given: Mapping[str, Any], progress: Progress) -> Path:
+        if "continue" in given:
+            trusted = profile.load(self.profile_path).get("trusted") or ""
+            done = carry_on(self.folder / str(given["continue"]), trusted, progress=progress)
+            return done.remade[0][1].path
         options = self.check(given)
         name = self._out(given)
+        record = practice_store.default_path() if options.record else None
         if _is_course(given):
             out = _new_folder(self.folder / (name or course.DEFAULT_FOLDER.name))
-            return course.build(self._course(options, given), out, progress).sessions[0].path
+            return course.build(self._course(options, given), out, progress,
+                                record=record).sessions[0].path
         path = session.free_name(self.folder / f"{name}.mp3") if name else None
-        return session.generate(options, out=path, progress=progress, folder=self.folder).path
+        adapted = adapt(options, given.get("tremor"))
+        return session.generate(adapted.options, out=path, progress=progress,
+                                folder=self.folder, dose=adapted.dose,
+                                record=adapted.record).path
 
 
 def _unlink(path: Path) -> None:

@@ -181,7 +181,14 @@
     }
   });
   audio.addEventListener("pause", function () { savePlace(true); });
-  audio.addEventListener("ended", function () { remember(placeKey, null); });
+  audio.addEventListener("ended", function () {
+    remember(placeKey, null);
+    var checkin = document.getElementById("checkin");
+    if (checkin && checkin.hidden) {  // the session is over: ask how it went
+      checkin.hidden = false;
+      document.getElementById("checkin-title").focus();
+    }
+  });
   window.addEventListener("pagehide", function () { savePlace(true); });
 
   function clock(seconds) {
