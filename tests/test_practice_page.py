@@ -63,6 +63,8 @@ def test_the_session_page_offers_a_check_in_that_appears_when_it_ends(site):
     assert answer.header("Referrer-Policy") == "same-origin"  # its POST carries an Origin
     alone = get(site["port"], f"{site['prefix']}/checkin/morning")
     assert alone.status == 200 and "How did it go?" in alone.body.decode()
+    assert get(site["port"], f"{site['prefix']}/make").status == 200
+    assert not store.default_path().exists()  # looking makes no record
 
 
 def test_a_check_in_is_saved_and_says_what_the_next_session_does(site):

@@ -21,7 +21,7 @@ OTHERS = [name for name in programmes.programmes() if name != "classic"]  # clas
 def test_each_programme_makes_a_measured_session(programme, private_folders):
     script = CliRunner().invoke(cli, ["script", programme])
     assert script.exit_code == 0, script.stderr
-    chapters = re.findall(r"^\[chapter: (.+?)\]", script.stdout, flags=re.M)
+    chapters = re.findall(r"^\[chapter(?: tremor)?: (.+?)\]", script.stdout, flags=re.M)
     result = CliRunner().invoke(cli, ["generate", programme, "-o", f"{programme}.mp3"])
     assert result.exit_code == 0, result.stderr
     path = private_folders / f"{programme}.mp3"

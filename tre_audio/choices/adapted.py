@@ -40,8 +40,7 @@ def adapt(options: Options, chosen: float | None, path: Path | None = None,
     if not options.record:
         return Adapted(options, None, None)
     path = path or store.default_path()
-    with store.Record(path) as record:
-        practice = history.read(record)
+    practice = history.load(path)  # none there: nothing known yet (and none made)
     return shaped(options, chosen, practice,
                   now or datetime.datetime.now(datetime.timezone.utc), path, scripted)
 
