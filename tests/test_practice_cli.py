@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import pty
 import select
 import sqlite3
@@ -183,6 +184,8 @@ def test_bad_check_ins_get_one_line_and_change_nothing(record_path, tmp_path):
     Path("lone.json").write_text('{"format": "something else"}')
     lone = run("checkin", "--session", "lone.mp3", "--yes", code=1)
     assert "is not the timeline of a session tre-audio made" in lone.stderr
+    long = run("checkin", "--note", "x" * 2001, "--yes", code=2)
+    assert "at most 2,000 characters" in long.stderr
     asked = run("checkin", code=2)  # no terminal, no --yes
     assert "--yes" in asked.stderr
     with sqlite3.connect(record_path) as db:
@@ -273,7 +276,7 @@ def test_a_course_continues_from_the_check_ins_keeping_what_was_practised(record
         first.name, second.name, third.name]
     with sqlite3.connect(record_path) as db:
         rows = db.execute("SELECT number, rule FROM sessions ORDER BY number").fetchall()
-    assert rows == [(1, "course"), (2, "halved"), (3, "halved")]
+    assert rows == [(1, "course"), (2, "halved"), (3, "course")]  # its planned rise
     assert not list(Path("c").glob(".course-*"))
 
 
@@ -294,3 +297,133 @@ def test_why_the_shaking_is_shorter_is_heard_in_the_session(record_path, answers
     samples = decoded(Path("b.mp3"))
     heard = normal(_hear(samples[int((start - MARGIN) * RATE):int((end + MARGIN) * RATE)]))
     assert normal(said) in heard, heard
+
+
+def test_an_export_never_replaces_the_record_a_device_or_a_pipe(record_path, tmp_path):
+    run("generate", *QUICK, "-o", "a.mp3")
+    run("checkin", "--felt", "more", "--yes")
+    kept = record_path.read_bytes()
+    for end in ("", "-wal"):
+        over = run("history", "--csv", f"{record_path}{end}", code=1)
+        assert "is your practice record: it is not written over" in over.stderr
+    assert record_path.read_bytes() == kept
+    os.mkfifo("pipe.csv")
+    os.symlink("/dev/null", "null.svg")
+    for name, flag in (("pipe.csv", "--csv"), ("null.svg", "--plot")):
+        refused = run("history", flag, name, code=1)
+        assert "is not a regular file; not replacing it" in refused.stderr
+    assert Path("pipe.csv").is_fifo() and os.readlink("null.svg") == "/dev/null"
+    Path("mine.csv").write_text("mine", encoding="utf-8")
+    os.chmod("mine.csv", 0o644)
+    run("history", "--csv", "mine.csv")  # asked for by name: replaced, the user's alone
+    assert stat.S_IMODE(os.stat("mine.csv").st_mode) == 0o600
+    os.chmod(record_path, 0o644)
+    os.chmod(record_path.parent, 0o755)
+    run("history")
+    assert stat.S_IMODE(record_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(record_path.parent.stat().st_mode) == 0o700
+
+
+def test_a_session_never_replaces_a_pipe_at_its_name():
+    os.mkfifo("hello.mp3")
+    refused = run("say", "Hello.", "-o", "hello.mp3", code=1)
+    assert "hello.mp3 is not a regular file; not replacing it" in refused.stderr
+    assert Path("hello.mp3").is_fifo()
+
+
+@pytest.mark.parametrize(("change", "refused"), [
+    ({"made": "99999-01-01T00:00:00"}, True), ({"made": "2026-12-01T10:00:00"}, True),
+    ({"id": "x" * 500}, True),
+    ({"tremor_minutes": 0.01}, False), ({"tremor_minutes": 1e308}, False),
+    ({"tremor_minutes": "lots"}, False), ({"tremor_minutes": True}, False)])
+def test_a_crafted_timeline_is_refused_or_read_for_what_holds(record_path, change, refused):
+    run("generate", *QUICK, "--no-record", "-o", "a.mp3")
+    about = timeline(Path("a.mp3"))
+    about["settings"].update(level="ultra", programme="../../etc")
+    about.update(change)
+    Path("a.json").write_text(json.dumps(about), encoding="utf-8")
+    result = run("checkin", "--session", "a.mp3", "--felt", "more", "--yes",
+                 code=1 if refused else 0)
+    if refused:
+        assert "is not the timeline of a session tre-audio made" in result.stderr
+        assert "Traceback" not in result.stderr
+        return
+    with sqlite3.connect(record_path) as db:
+        assert db.execute("SELECT programme, level, tremor FROM sessions").fetchall() == [
+            (None, None, 0.01 if change["tremor_minutes"] == 0.01 else None)]
+    run("checkin", "--session", "a.mp3", "--felt", "more", "--yes")
+    made = run("generate", *QUICK, "-o", "b.mp3")  # two "good" check-ins of 0.01 minutes
+    assert timeline(Path("b.mp3"))["dose"]["tremor"] >= 1
+
+
+def test_what_checkin_says_of_the_next_session_is_what_it_gets(record_path):
+    run("generate", *QUICK, "-o", "a.mp3")
+    first = run("checkin", "--felt", "about-right", "--before", "4", "--after", "3", "--yes")
+    assert "Next session, the shaking phase stays at" in first.stdout
+    run("generate", *QUICK, "-o", "b.mp3")
+    second = run("checkin", "--felt", "more", "--before", "4", "--after", "3", "--yes")
+    said = re.search(r"may be a little longer: ([\d.]+) minutes", second.stdout)
+    assert said, second.stdout
+    run("generate", *QUICK, "-o", "c.mp3")
+    assert timeline(Path("c.mp3"))["dose"]["tremor"] == float(said[1])
+
+
+def test_checkin_is_refused_when_the_profile_turns_the_record_off(record_path):
+    run("generate", *QUICK, "-o", "a.mp3")
+    run("profile", "set", "record", "false")
+    try:
+        off = run("checkin", "--felt", "more", "--yes", code=1)
+        assert "your profile turns the practice record off" in off.stderr
+    finally:
+        run("profile", "set", "record", "")
+    with sqlite3.connect(record_path) as db:
+        assert db.execute("SELECT count(*) FROM checkins").fetchone() == (0,)
+
+
+def test_a_short_phase_is_said_as_a_minute_and_never_as_shorter_when_it_is_not(
+        record_path):
+    run("generate", *QUICK, "--tremor", "1", "-o", "a.mp3")
+    said = Path("a.txt").read_text("utf-8")
+    assert "up to about one minute." in said
+    run("checkin", "--felt", "too-much", "--yes")
+    run("generate", *QUICK, "-o", "b.mp3")
+    about = timeline(Path("b.mp3"))
+    assert about["dose"]["rule"] == "halved" and about["dose"]["tremor"] == 1
+    assert about["dose"]["said"] == ("Last time the shaking felt like a lot, so today's is "
+                                     "as short as it can be.")
+
+
+def _in_terminal(args: list[str], replies) -> tuple[int, bytes]:
+    leader, follower = pty.openpty()
+    child = subprocess.Popen([sys.executable, "-m", "tre_audio", *args], stdin=follower,
+                             stdout=follower, stderr=follower, close_fds=True)
+    os.close(follower)
+    seen = bytearray()
+    everything = bytearray()
+    try:
+        for prompt, reply in replies:
+            _answer(leader, prompt, reply, seen)
+        code = child.wait(timeout=60)
+        while select.select([leader], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        everything += seen
+    finally:
+        child.kill()
+        os.close(leader)
+    return code, bytes(everything)
+
+
+def test_saying_no_to_forget_keeps_everything_and_ctrl_d_records_nothing(record_path):
+    run("generate", *QUICK, "-o", "a.mp3")
+    code, said = _in_terminal(["forget"], [(b"cannot be undone", b"n\r")])
+    assert code == 0 and b"Nothing was deleted." in said and record_path.exists()
+    code, said = _in_terminal(["checkin"], [(b"before, 0-10", b"\x04")])
+    assert code == 130 and b"stopped; nothing was recorded" in said
+    with sqlite3.connect(record_path) as db:
+        assert db.execute("SELECT count(*) FROM checkins").fetchone() == (0,)

@@ -368,9 +368,10 @@ def test_there_is_no_filler_text_generator(mine):
     "{% endfor %}",
     "{% set s = 'a' * 1000000 %}{{ ([s] * 1000)|join }}",
 ])
-def test_a_rendering_that_fills_the_memory_meets_a_cap(mine, code):
+def test_a_rendering_that_fills_the_memory_meets_a_cap(mine, code, monkeypatch):
     import resource
 
+    monkeypatch.setattr(render, "MEMORY_CAPPED", True)  # as a command's process has it
     path = put(mine, "calves", "[chapter: X]\nRise.\n" + code + "\n")
     before = resource.getrlimit(resource.RLIMIT_AS)
     with pytest.raises(ScriptError) as caught:
@@ -396,3 +397,27 @@ def test_an_old_classic_session_template_is_said_to_be_unread_once(mine):
               "is a list of exercises"
     assert result.stderr.count(warning) == 1, result.stderr
     assert "[chapter: Mine]" not in result.stdout
+
+
+def test_a_process_that_makes_sessions_beside_other_work_is_not_capped(monkeypatch,
+                                                                       tmp_path):
+    """In the studio's process, speech, pages and a browser go on beside a rendering: a
+    cap on the process's memory would fall on them too (a browser started under it
+    failed at once). Renderings there leave the limit alone."""
+    import resource
+
+    from tre_audio.studio.studio import Studio
+
+    monkeypatch.setattr(render, "MEMORY_CAPPED", True)
+    limits: list[object] = []
+    real = resource.setrlimit
+    monkeypatch.setattr(resource, "setrlimit", lambda *a: (limits.append(a), real(*a)))
+    session.script_text(choices.build({"programme": "grounding"}))
+    assert limits  # a command's rendering is capped
+    limits.clear()
+    studio = Studio(tmp_path, profile_path=tmp_path / "p.toml", previews=tmp_path / "v")
+    try:
+        session.script_text(choices.build({"programme": "grounding"}))
+        assert limits == []
+    finally:
+        studio.close()

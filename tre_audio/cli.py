@@ -17,7 +17,7 @@ import click
 
 from . import __version__, registries
 from .choices import layers as choices, planfile as planfiles, profile as profiles
-from .choices.adapted import adapt
+from .choices.adapted import adapt, forecast
 from .listen import qr
 from .narration import render
 from .options import settings, table, values
@@ -39,8 +39,8 @@ from .practice.dose import next_time
 class _Interrupted(click.ClickException):
     exit_code = 130
 
-    def __init__(self) -> None:
-        super().__init__("interrupted; no session was written")
+    def __init__(self, message: str = "interrupted; no session was written") -> None:
+        super().__init__(message)
 
 
 _NO_ARGS: type[click.UsageError] = getattr(click.exceptions, "NoArgsIsHelpError",
@@ -564,7 +564,22 @@ def feed(folder: Path, base_url: str | None) -> None:
 
 
 _FELT = click.Choice(list(store.FELT))
-_RATING = click.IntRange(0, 10)
+
+
+class _Rating(click.ParamType):
+    """Tension or distress, a whole number from 0 to 10."""
+
+    name = "0-10"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit() and int(text) <= 10):
+            self.fail("must be a whole number from 0 to 10", param, ctx)
+        return int(text)
+
+
+_RATING = _Rating()
 
 
 @cli.command()
@@ -582,30 +597,37 @@ def checkin(session_file: Path | None, before: int | None, after: int | None,
             felt: str | None, spaced_out: bool | None, note: str | None, yes: bool) -> None:
     """Say how a session went; the next session's shaking phase follows (kept on this
     computer only)."""
+    if note is not None and len(note) > store.NOTE_LIMIT:
+        raise click.BadParameter(f"at most {store.NOTE_LIMIT:,} characters",
+                                 param_hint="'--note'")
     with _library_errors():
-        made = checkins.about(session_file)
+        made = checkins.about(session_file, profiles.load().get("record") is not False)
     click.echo(f"About {made.path} ({_when(made.made)})", err=True)
     if not yes:
         _need_terminal("give the answers as options, with --yes")
-        before = before if before is not None else _ask("Tension or distress before, 0-10",
-                                                        _RATING)
-        after = after if after is not None else _ask("Tension or distress after, 0-10",
-                                                     _RATING)
-        if felt is None and made.tremor is not None:
-            felt = _ask("The shaking phase felt (too-much, about-right, more)", _FELT)
-        if spaced_out is None:
-            spaced_out = click.confirm("Did you feel spaced out or unreal?", default=False,
-                                       err=True)
-        note = note if note is not None else _ask("A note", str) or ""
+        try:
+            before = before if before is not None else _ask(
+                "Tension or distress before, 0-10", _RATING)
+            after = after if after is not None else _ask(
+                "Tension or distress after, 0-10", _RATING)
+            if felt is None and made.tremor is not None:
+                felt = _ask("The shaking phase felt (too-much, about-right, more)", _FELT)
+            if spaced_out is None:
+                spaced_out = click.confirm("Did you feel spaced out or unreal?",
+                                           default=False, err=True)
+            note = note if note is not None else _ask("A note", str) or ""
+        except (click.Abort, KeyboardInterrupt):
+            raise _Interrupted("stopped; nothing was recorded") from None
     answers = checkins.Answers(before, after, felt, bool(spaced_out), note or "")
     with _library_errors():
         checked = checkins.check_in(made, answers)
+        coming = forecast(made.programme)
     click.echo("Recorded.")
     if checked.care:
         click.echo("\n".join(("", "Take care of yourself now:", *checkins.GROUNDING, "",
                               checkins.CRISIS, checkins.AGAIN)))
-    if checked.next is not None and next_time(checked.next):
-        click.echo(next_time(checked.next))
+    if coming is not None and next_time(coming):
+        click.echo(next_time(coming))
 
 
 def _when(stamp: str) -> str:
@@ -648,8 +670,14 @@ def forget(yes: bool) -> None:
     """Delete your practice record: every session and check-in in it."""
     if not yes:
         _need_terminal("give --yes to delete it")
-        click.confirm(f"Delete your practice record ({store.default_path()})? This cannot "
-                      "be undone", abort=True, err=True)
+        try:
+            sure = click.confirm(f"Delete your practice record ({store.default_path()})? "
+                                 "This cannot be undone", err=True)
+        except (click.Abort, KeyboardInterrupt):
+            raise _Interrupted("stopped; nothing was deleted") from None
+        if not sure:
+            click.echo("Nothing was deleted.")
+            return
     with _library_errors():
         gone = store.forget()
     click.echo(f"Deleted {len(gone)} file{'' if len(gone) == 1 else 's'}." if gone

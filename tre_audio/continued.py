@@ -85,10 +85,17 @@ def carry_on(folder: Path, trusted: str = "", record: Path | None = None,
         for p, session in zip(again, sessions):
             kept.remove_session(by_number[p.number].id)
     for p, session in zip(again, sessions):
-        add(record, session, p.options, dataclasses.replace(dose, tremor=p.tremor),
-            folder.resolve(), p.number)
+        add(record, session, p.options, _set_by(dose, p, first), folder.resolve(), p.number)
     return Continued(folder, tuple(zip(again, sessions)), dose,
                      folder / courses.PLAYLIST, folder / courses.SCHEDULE)
+
+
+def _set_by(dose: Dose, p: courses.Planned, first: courses.Planned) -> Dose:
+    """What set the tremor of ``p``: the record for the first made again, the course's
+    planned rise over it for the others."""
+    if p.number == first.number:
+        return dataclasses.replace(dose, tremor=p.tremor)
+    return Dose(p.tremor, "course")
 
 
 def _course(recorded: Sequence[store.Made], trusted: str) -> courses.Course:
@@ -116,7 +123,7 @@ def _remake(folder: Path, course: courses.Course, planned: Sequence[courses.Plan
     try:
         made = [generate(p.options, out=staging / f"{p.name}.mp3", cache=cache,
                          progress=progress, track=(p.number, len(planned)),
-                         dose=dataclasses.replace(dose, tremor=p.tremor)) for p in again]
+                         dose=_set_by(dose, p, again[0])) for p in again]
         whole = list(planned)
         lengths = {p.name: _length(folder / f"{p.name}.mp3") for p in planned}
         for p, session in zip(again, made):

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InvalidOption
+from ..errors import InvalidOption, ProfileError, TreAudioWarning
+from . import layers
+from .profile import Profile
 from ..narration.programmes import parts
 from ..options import settings
 from ..options.values import Options
@@ -85,3 +88,18 @@ def shaped(options: Options, chosen: float | None, practice: history.Practice,
                            f"{options.minutes:g} minutes, so this session has its natural "
                            "length.")
     return Adapted(adapted, dose, path, tuple(notices))
+
+
+def forecast(programme: str | None, path: Path | None = None,
+             profile: Profile | None = None) -> Dose | None:
+    """What the record sets for the next session of ``programme`` made as ``generate``
+    would make it (the profile over the defaults), if it sets anything (None: the plan
+    stands, the programme has no shaking phase, or the record is off)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TreAudioWarning)  # said when it is made
+            options = layers.options({"programme": programme}, profile=profile)
+        dose = adapt(options, None, path).dose
+    except (InvalidOption, ProfileError):  # a programme gone, or a profile to mend
+        return None
+    return dose if dose is not None and dose.rule in ("halved", "raised", "kept") else None

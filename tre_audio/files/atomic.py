@@ -209,24 +209,39 @@ def check_name(path: Path, option: str = "--out") -> None:
 
 
 def _mode(final: Path, private: bool) -> int:
-    """The permissions of the file that replaces ``final``: those ``final`` has (someone
-    may have made a session theirs alone), else a new file's (0600 if ``private``)."""
+    """The permissions of the file that replaces ``final``: 0600 if ``private`` (what it
+    holds is the user's alone, whatever the file had), else those ``final`` has (someone
+    may have made a session theirs alone), else a new file's."""
+    if private:
+        return 0o600
     try:
         status = final.stat()
         if stat.S_ISREG(status.st_mode):
             return stat.S_IMODE(status.st_mode)
     except OSError:
         pass
-    return 0o600 if private else 0o666 & ~_umask()
+    return 0o666 & ~_umask()
 
 
 def check_replaceable(path: Path) -> None:
-    """Raise ``OutputError`` if ``path`` is a read-only file (someone made it so to keep it)."""
+    """Raise ``OutputError`` if ``path`` is a read-only file (someone made it so to keep
+    it), or something other than a file (a device such as ``/dev/null``, a named pipe, a
+    socket, or a link to one): renaming a new file over it would replace it."""
     try:
         mode = path.stat().st_mode
     except OSError:
+        mode = None  # not there, or a link that leads nowhere: a file may take its place
+    try:
+        own = path.lstat().st_mode
+    except OSError:
         return
-    if stat.S_ISREG(mode) and not mode & 0o222:
+    if stat.S_ISDIR(own) or mode is not None and stat.S_ISDIR(mode):
+        return  # a folder: its writers say so in their own words
+    if not (stat.S_ISREG(own) or stat.S_ISLNK(own)) or \
+            mode is not None and not stat.S_ISREG(mode):
+        raise OutputError(f"{path} is not a regular file; not replacing it (choose another "
+                          "name)")
+    if mode is not None and not mode & 0o222:
         raise OutputError(f"{path} is read-only; not replacing it (make it writable, or "
                           "write to another file)")
 

@@ -25,7 +25,6 @@ from .answers import Refused, whole
 from .library import clean_text
 from ..errors import TreAudioError
 from ..practice import checkin as checkins, history, report, store
-from ..practice.dose import next_time
 
 KINDS = ("checkin", "history")
 POSTED = ("checkin",)
@@ -76,7 +75,7 @@ def answer(server: studio_pages.SessionServer, request: Request, kind: str, name
     return studio_pages.html(pages.checked(
         title=entry.title, href=context["href"], prefix=server.prefix, care=checked.care,
         grounding=checkins.GROUNDING, again=checkins.AGAIN,
-        next=next_time(checked.next) if checked.next else ""), head)
+        next=studio.forecast(checked.session.programme)), head)
 
 
 def recording(studio: studio_pages.Studio) -> bool:

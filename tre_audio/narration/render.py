@@ -9,7 +9,8 @@ user's), so that a template of the user's can include, import or extend the ship
 one it overrides.
 
 A rendering is bounded: ``RENDER_SECONDS``, ``MAX_TEXT`` characters of script, and
-``RENDER_MEMORY`` more memory (where the system can cap it: Linux). The sandbox refuses
+``RENDER_MEMORY`` more memory (where the system can cap it: Linux; not in a process
+that does other work beside, see ``share_process``). The sandbox refuses
 the single steps that could make a huge text, list or number at once (``'a' * 10**10``,
 ``9**9**9``, a width of a billion), which no deadline could interrupt. Compiled templates
 are not cached on disk: whoever could write that cache would run code as the user.
@@ -61,6 +62,9 @@ MAX_NUMBER_BITS = 65_536
 """The largest whole number a template may make (some 20,000 digits)."""
 RENDER_MEMORY = 512 * 2**20
 """Bytes of address space a rendering may add to the process, where it can be capped."""
+MEMORY_CAPPED = True
+"""Whether a rendering caps the process's address space (``share_process`` turns it
+off)."""
 SHIPPED_PREFIX = "default"
 """``default:NAME`` in an include, import or extends is the shipped template NAME."""
 
@@ -469,6 +473,21 @@ def _deadline(seconds: float) -> Iterator[dict[str, Any]]:
         timer.cancel()
 
 
+def share_process() -> None:
+    """Render without the cap on memory from now on, in a process where other work goes
+    on beside the renderings (the studio: speech being made, pages answered, a browser
+    started). The cap is the process's: it would fall on that work too, and on any
+    program started meanwhile (a browser given it at start fails at once). The sandbox's
+    bounds on each step, the bound on the text and the deadline still hold."""
+    global MEMORY_CAPPED
+    MEMORY_CAPPED = False
+
+
+@contextmanager
+def _uncapped() -> Iterator[None]:
+    yield
+
+
 @contextmanager
 def _memory_cap(extra: int) -> Iterator[None]:
     """Let the process's address space grow by at most ``extra`` bytes in the block, so
@@ -567,7 +586,8 @@ def _bounded_render(source: str, named: bool, context: Mapping[str, Any],
     try:
         # the cap outermost: the deadline is past (its exception raised or dropped) by
         # the time the cap is lifted, so that nothing can keep it on
-        with _memory_cap(RENDER_MEMORY), _deadline(RENDER_SECONDS) as late:
+        capped = _memory_cap(RENDER_MEMORY) if MEMORY_CAPPED else _uncapped()
+        with capped, _deadline(RENDER_SECONDS) as late:
             template = (environment.get_template(source) if named else
                         environment.from_string(source))
             return _text(template, context)

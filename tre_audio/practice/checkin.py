@@ -4,17 +4,20 @@ the session was hard; then what the next session will do)."""
 
 from __future__ import annotations
 
+import datetime
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..beside.timedtext import FORMAT_NAME, MANIFEST_MOST
-from ..errors import PracticeError, TreAudioError
-from ..narration import programmes
+from ..errors import PracticeError
+from ..narration.script import MAX_HOLD_SECONDS
 from ..files.inputs import read_file
 from ..options import settings
+from ..options.settings import MAX_MINUTES
 from . import history, store
-from .dose import Dose, next_dose
+from .dose import RULES
 
 GROUNDING = (
     "Stop, sit up, and open your eyes.",
@@ -26,6 +29,8 @@ GROUNDING = (
 )
 CRISIS = ("In danger? Call your local emergency number: 112 works from most mobile "
           "phones. findahelpline.com lists crisis lines by country.")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+"""What a programme's name may be, read from a timeline."""
 AGAIN = ("If this happens again, talk it over with a TRE provider or your doctor before "
          "your next session.")
 
@@ -43,14 +48,11 @@ class Answers:
 
 @dataclass(frozen=True)
 class Checked:
-    """A check-in recorded: about which session, whether it calls for care now, and
-    the next session's shaking phase as the record now sets it (None: not one of
-    those)."""
+    """A check-in recorded: about which session, and whether it calls for care now."""
 
     session: store.Made
     answer: store.CheckIn
     care: bool
-    next: Dose | None
 
 
 def session_of(mp3: Path) -> store.Made:
@@ -68,22 +70,45 @@ def session_of(mp3: Path) -> store.Made:
             and isinstance(about.get("id"), str) and isinstance(about.get("made"), str)
             and isinstance(about.get("settings"), dict)):
         raise PracticeError(f"{timeline} is not the timeline of a session tre-audio made")
+    try:
+        made = datetime.datetime.fromisoformat(about["made"])
+    except ValueError:
+        made = None
+    if made is None or made.tzinfo is None or len(about["id"]) > 100:
+        raise PracticeError(f"{timeline} is not the timeline of a session tre-audio made")
     chosen = about["settings"]
-    tremor = about.get("tremor_minutes")
+    length = _minutes(about.get("duration"), MAX_MINUTES * 60) or 0.0
     dose = about.get("dose")
-    duration = about.get("duration")
+    rule = dose.get("rule") if isinstance(dose, dict) else None
     return store.Made(
-        about["id"], about["made"], str(mp3.absolute()),
-        _text(chosen.get("programme")) if chosen.get("exercises") is None else None,
-        _text(chosen.get("level")),
-        float(tremor) if isinstance(tremor, int | float) and tremor > 0 else None,
-        round(float(duration) / 60, 2) if isinstance(duration, int | float) else 0.0,
-        chosen, _text(dose.get("rule")) if isinstance(dose, dict) else None)
+        about["id"], made.isoformat(timespec="seconds"), str(mp3.absolute()),
+        _plain(chosen.get("programme")) if chosen.get("exercises") is None else None,
+        chosen.get("level") if chosen.get("level") in settings.LEVELS else None,
+        _minutes(about.get("tremor_minutes"), MAX_HOLD_SECONDS / 60),
+        round(length / 60, 4),
+        chosen, rule if rule in RULES else None)
 
 
-def about(session: Path | None, path: Path | None = None) -> store.Made:
+def _minutes(value: object, most: float) -> float | None:
+    """A number from a timeline, if it is one above 0 and at most ``most``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 < value <= most else None
+
+
+def _plain(value: object) -> str | None:
+    """A programme's name from a timeline, if it reads as one."""
+    return value if isinstance(value, str) and _NAME.fullmatch(value) else None
+
+
+def about(session: Path | None, recording: bool = True, path: Path | None = None
+          ) -> store.Made:
     """The session a check-in is about: ``session`` (an MP3), else the one due
-    (``history.due``)."""
+    (``history.due``); refused if the profile turns the record off (``recording``)."""
+    if not recording:
+        raise PracticeError("your profile turns the practice record off (record = false): "
+                            "nothing is recorded; turn it on with: tre-audio profile set "
+                            "record true")
     if session is not None:
         return session_of(session)
     with store.Record(path) as record:
@@ -97,29 +122,14 @@ def about(session: Path | None, path: Path | None = None) -> store.Made:
 def check_in(made: store.Made, answers: Answers, path: Path | None = None) -> Checked:
     """Record ``answers`` about ``made`` (added to the record first if it is not in it:
     a session made before the record was kept, or elsewhere)."""
+    note = "".join(c for c in answers.note.strip()
+                   if c in "\n\t" or settings.control_character(c) is None)
+    if len(note) > store.NOTE_LIMIT:
+        raise PracticeError(f"--note must be at most {store.NOTE_LIMIT:,} characters")
     answer = store.CheckIn(made.id, store.now(), answers.before, answers.after,
-                           answers.felt, answers.spaced_out, answers.note.strip())
+                           answers.felt, answers.spaced_out, note)
     with store.Record(path) as record:
         if all(s.id != made.id for s in record.sessions()):
             record.add_session(made)
         record.check_in(answer)
-        practice = history.read(record)
-    return Checked(made, answer, history.needs_care(answer), _next(made, practice))
-
-
-def _next(made: store.Made, practice: history.Practice) -> Dose | None:
-    """The next session's shaking phase at ``made``'s level and tremor plan."""
-    if made.tremor is None or made.level not in settings.LEVELS:
-        return None
-    level = settings.level(made.level)
-    try:
-        most = programmes.programme(made.programme).tremor_most if made.programme else None
-    except TreAudioError:  # a programme of the user's templates, gone or unreadable
-        most = None
-    planned = made.settings.get("tremor")
-    planned = planned if isinstance(planned, int | float) else level.tremor_high
-    return next_dose(level, history.outcomes(practice), float(planned), most=most)
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+    return Checked(made, answer, history.needs_care(answer))

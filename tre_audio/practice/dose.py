@@ -22,6 +22,9 @@ from dataclasses import dataclass
 
 from ..options.settings import Level
 
+RULES = ("chosen", "planned", "halved", "raised", "kept", "course")
+"""What may set a session's shaking phase: this session's own choice, the plan (or the
+level), the record (halved, raised or kept where it was), or a course's plan."""
 LEAST = 1.0
 """Minutes: the shortest shaking phase, even after halving."""
 STEP = 0.5
@@ -59,7 +62,7 @@ class Dose:
 
     tremor: float
     rule: str
-    """chosen, planned, halved, raised or kept."""
+    """One of ``RULES``."""
     said: str = ""
     grounding_first: bool = False
 
@@ -77,23 +80,28 @@ def next_dose(level: Level, history: Sequence[Outcome], planned: float,
     if not history or not history[-1].checked:
         return Dose(planned, "planned")
     last = history[-1]
+    before = max(round(last.tremor, 1), LEAST)
     if last.hard:
         halved = max(LEAST, min(planned, math.floor(last.tremor / 2 * 10) / 10))
-        return Dose(halved, "halved", _why_shorter(last), grounding_first=last.spaced_out)
-    if len(history) >= 2 and last.good and history[-2].good and planned > last.tremor:
-        raised = min(planned, round(last.tremor, 1) + STEP, highest)
+        return Dose(halved, "halved", _why_shorter(last, halved < before),
+                    grounding_first=last.spaced_out)
+    if len(history) >= 2 and last.good and history[-2].good and planned > before:
+        raised = max(LEAST, min(planned, before + STEP, highest))
         return Dose(raised, "raised", "The last sessions went well, so today's shaking is "
                                       "a little longer.")
-    return Dose(min(planned, max(round(last.tremor, 1), LEAST)), "kept")
+    return Dose(min(planned, before), "kept")
 
 
-def _why_shorter(last: Outcome) -> str:
+def _why_shorter(last: Outcome, shorter: bool) -> str:
+    """Why the shaking phase is halved, said as it begins (``shorter``: it is shorter
+    than last time; else it stays at its least)."""
+    today = "shorter" if shorter else "as short as it can be"
     if last.spaced_out:
-        return ("Last time you felt spaced out, so today's shaking is shorter, and we "
+        return (f"Last time you felt spaced out, so today's shaking is {today}, and we "
                 "begin by grounding.")
     if last.felt == "too-much":
-        return "Last time the shaking felt like a lot, so today's is shorter."
-    return "Last time your tension rose afterwards, so today's shaking is shorter."
+        return f"Last time the shaking felt like a lot, so today's is {today}."
+    return f"Last time your tension rose afterwards, so today's shaking is {today}."
 
 
 def next_time(dose: Dose) -> str:

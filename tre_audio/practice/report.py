@@ -8,13 +8,16 @@ import csv
 import datetime
 import io
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 
 from ..beside.plot import COLOURS, escape
 from ..errors import OutputError
 from ..files.atomic import atomic_file, check_name, check_replaceable, check_writable
+from ..options.settings import control_character
 from .history import WEEKLY, Row, weeks
+from .store import default_path
 
 HEALTH = ("Your practice record is health data. It stays on this computer; nothing here "
           "sends it anywhere.")
@@ -38,20 +41,25 @@ def table(rows: Sequence[Row]) -> str:
     """The history as aligned columns, oldest first."""
     head = ("made", "programme", "level", "tremor", "set by", "before", "after", "felt",
             "spaced out", "note")
-    body = []
+    body: list[tuple[str, ...]] = []
     for row in rows:
         made, answer = row.session, row.check_in
-        body.append((
+        body.append(tuple(_plain(cell) for cell in (
             _day(made.made), made.programme or "custom", made.level or "",
             _tremor(row), made.rule or "",
             _rating(answer.before) if answer else "-", _rating(answer.after) if answer else "-",
             (answer.felt or "") if answer else "-",
             ("yes" if answer.spaced_out else "no") if answer else "-",
             _short(answer.note) if answer else "",
-        ))
+        )))
     widths = [max(len(r[i]) for r in (head, *body)) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in (head, *body)]
     return "\n".join(lines)
+
+
+def _plain(text: str) -> str:
+    """``text`` without what a terminal would act on (escapes, bidi overrides)."""
+    return "".join(c for c in text if control_character(c) is None)
 
 
 def _short(note: str, most: int = 40) -> str:
@@ -220,8 +228,14 @@ def _weeks(rows: Sequence[Row], top: float, inner: float) -> list[str]:
     return found
 
 
-def write(text: str, out: Path) -> Path:
-    """``text`` written whole to ``out`` (a CSV file or a picture), replacing it."""
+def write(text: str, out: Path, record: Path | None = None) -> Path:
+    """``text`` written whole to ``out`` (a CSV file or a picture), replacing it, never
+    over the practice record at ``record`` (default: the user's) or its journal files."""
+    record = record or default_path()
+    kept = {os.path.realpath(f"{record}{end}") for end in ("", "-wal", "-shm", "-journal")}
+    if os.path.realpath(out) in kept:
+        raise OutputError(f"{out} is your practice record: it is not written over; choose "
+                          "another file")
     check_name(out)
     if out.is_dir():
         raise OutputError(f"cannot write {out}: it is a folder; nothing was written")

@@ -226,6 +226,9 @@ def _open(path: Path) -> sqlite3.Connection:
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         except FileExistsError:  # there already, or made by another process just now
             pass
+        for each, mode in ((path.parent, 0o700), (path, 0o600)):  # health data: and
+            if each.stat().st_mode & 0o777 != mode:  # if they were opened up, closed again
+                os.chmod(each, mode)
         db = sqlite3.connect(path, timeout=10, isolation_level=None)
     except (OSError, sqlite3.Error) as error:
         raise PracticeError(f"cannot open the practice record {path}: {error}") from None

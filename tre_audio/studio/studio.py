@@ -16,11 +16,13 @@ from typing import Any
 
 from .. import course, registries, session
 from ..choices import layers, profile
-from ..choices.adapted import adapt
+from ..choices.adapted import adapt, forecast as adapted_forecast
+from ..practice.dose import next_time
 from ..continued import carry_on
 from ..practice import history, store as practice_store
 from ..beside.files import BESIDE, MP3, suffixes_of
 from ..errors import InvalidOption, OutputError, TreAudioError
+from ..narration import render
 from ..narration.plan import span_text
 from ..options import settings, table
 from ..options.values import Options, Sound
@@ -51,6 +53,7 @@ class Studio:
 
     def __init__(self, folder: Path, profile_path: Path | None = None,
                  previews: Path | None = None) -> None:
+        render.share_process()  # the studio renders beside speech, pages and a browser
         self.folder = folder
         self.profile_path = profile_path
         self.previews = previews or default_folder().parent / "previews"
@@ -118,6 +121,12 @@ class Studio:
         """Check the options now, then queue the session."""
         self.check(given)
         return self.jobs.submit(given)
+
+    def forecast(self, programme: str | None) -> str:
+        """What the next session of ``programme`` will do, from the record ('' for
+        nothing)."""
+        dose = adapted_forecast(programme, profile=profile.load(self.profile_path))
+        return next_time(dose) if dose is not None else ""
 
     def continues(self, folder: str) -> bool:
         """Whether the course in ``folder`` (in the served folder) has sessions to make
