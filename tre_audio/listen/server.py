@@ -39,11 +39,11 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple, Protocol
-from urllib.parse import parse_qsl, quote, unquote
+from typing import BinaryIO, NamedTuple
+from urllib.parse import quote, unquote
 
 import anyio
 import anyio.to_thread
@@ -52,7 +52,7 @@ from starlette.responses import Response, StreamingResponse
 
 from . import (DEFAULT_PORT, answers, art, feed, form, pages, practice_pages, studio_pages,
                wire)
-from ..errors import InvalidOption, ServeError, TreAudioError
+from ..errors import InvalidOption, ServeError
 from ..files.inputs import read_bytes
 from .library import Library, Listing, by_folder
 from .answers import HTML, PAGE_POLICY, Refused, Sized, refusal
