@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from .dose import Outcome
@@ -25,9 +26,12 @@ class Practice:
     sessions: tuple[Made, ...]
     check_ins: tuple[CheckIn, ...]
 
+    @cached_property
+    def _last(self) -> dict[str, CheckIn]:
+        return {answer.session: answer for answer in self.check_ins}  # the latest wins
+
     def last_check_in(self, session: str) -> CheckIn | None:
-        found = [c for c in self.check_ins if c.session == session]
-        return found[-1] if found else None
+        return self._last.get(session)
 
 
 @dataclass(frozen=True)
