@@ -57,7 +57,7 @@ def test_a_session_is_recorded_and_a_hard_one_halves_the_next(record_path):
     first, level = Path("first.mp3"), ["--level", "first-time"]  # 3-6 minutes: room to halve
     run("generate", *QUICK, *level, "-o", str(first))
     about = timeline(first)
-    assert about["dose"]["rule"] == "planned"
+    assert about["dose"] == {"rule": "planned", "tremor": None, "said": ""}  # the range's
     assert about["tremor_minutes"] == pytest.approx(hold_seconds(first) / 60, abs=0.01)
     assert stat.S_IMODE(record_path.stat().st_mode) == 0o600
     with sqlite3.connect(record_path) as db:
@@ -353,7 +353,7 @@ def test_a_crafted_timeline_is_refused_or_read_for_what_holds(record_path, chang
             (None, None, 0.01 if change["tremor_minutes"] == 0.01 else None)]
     run("checkin", "--session", "a.mp3", "--felt", "more", "--yes")
     made = run("generate", *QUICK, "-o", "b.mp3")  # two "good" check-ins of 0.01 minutes
-    assert timeline(Path("b.mp3"))["dose"]["tremor"] >= 1
+    assert timeline(Path("b.mp3"))["tremor_minutes"] >= 1
 
 
 def test_what_checkin_says_of_the_next_session_is_what_it_gets(record_path):

@@ -520,8 +520,10 @@ def _about(resolved: Resolved, mastered: Mastered, lexicon: Lexicon | None, said
         "loudness_lufs": round(mastered.loudness, 2), "gain_db": round(mastered.gain, 2),
         "notice": said,
         "tremor_minutes": None if tremor is None else round(tremor, 2),
-        "dose": None if dose is None else {"rule": dose.rule, "tremor": dose.tremor,
-                                           "said": dose.said},
+        # planned: the plan's own tremor (None: the level's range, fitted to the length)
+        "dose": None if dose is None else {
+            "rule": dose.rule, "said": dose.said,
+            "tremor": options.recipe.tremor if dose.rule == "planned" else dose.tremor},
     }
 
 
