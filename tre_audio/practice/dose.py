@@ -80,7 +80,7 @@ def next_dose(level: Level, history: Sequence[Outcome], planned: float,
     if not history or not history[-1].checked:
         return Dose(planned, "planned")
     last = history[-1]
-    before = max(round(last.tremor, 1), LEAST)
+    before = max(math.floor(last.tremor * 10 + 1e-9) / 10, LEAST)  # to a tenth, never up
     if last.hard:
         halved = max(LEAST, min(planned, math.floor(last.tremor / 2 * 10) / 10))
         return Dose(halved, "halved", _why_shorter(last, halved < before),
