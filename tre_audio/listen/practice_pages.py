@@ -10,7 +10,6 @@ everything else, and exported only when asked for.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from http import HTTPStatus
 from pathlib import PurePath
@@ -127,8 +126,7 @@ def _history(server: studio_pages.SessionServer, name: str, head: bool) -> Respo
 
 def _row(row: history.Row) -> dict[str, Any]:
     made, answer = row.session, row.check_in
-    when = datetime.datetime.fromisoformat(made.made).astimezone()
-    return {"made": when.strftime("%Y-%m-%d %H:%M"),
+    return {"made": report.day(made.made),
             "programme": made.programme or PurePath(made.path).stem,
             "tremor": "" if made.tremor is None else f"{made.tremor:.1f} min",
             "before": "" if answer is None or answer.before is None else answer.before,

@@ -99,14 +99,14 @@ def in_week(practice: Practice, now: datetime.datetime) -> int:
     """Sessions made in the seven days up to ``now`` (a course's count when checked in:
     a course is made ahead of its days)."""
     since = now - datetime.timedelta(days=7)
-    count = 0
-    for made in practice.sessions:
-        answer = practice.last_check_in(made.id)
-        when = answer.at if made.course is not None and answer else \
-            made.made if made.course is None else None
-        if when is not None and since <= _time(when) <= now:
-            count += 1
-    return count
+    return sum(since <= practised(row) <= now for row in rows(practice))
+
+
+def practised(row: Row) -> datetime.datetime:
+    """When a session was practised, as far as the record knows: when it was made, or
+    for a course's (made ahead of its days), when it was checked in."""
+    answer = row.check_in
+    return _time(answer.at if row.session.course is not None and answer else row.session.made)
 
 
 def needs_care(answer: CheckIn) -> bool:
@@ -130,8 +130,7 @@ def weeks(found: Sequence[Row]) -> list[tuple[datetime.date, int]]:
     practised in it."""
     if not found:
         return []
-    days = [_time(r.check_in.at if r.session.course and r.check_in else r.session.made)
-            .date() for r in found]
+    days = [practised(r).date() for r in found]
     monday = min(days) - datetime.timedelta(days=min(days).weekday())
     last = max(days)
     counted = []

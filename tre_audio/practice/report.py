@@ -25,7 +25,8 @@ COLUMNS = ("made", "session", "programme", "level", "minutes", "tremor_minutes",
            "tremor_rule", "checked_in", "before", "after", "felt", "spaced_out", "note")
 
 
-def _day(stamp: str) -> str:
+def day(stamp: str) -> str:
+    """A time of the record as the history shows it, in local time: ``2026-11-02 19:00``."""
     return datetime.datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
@@ -45,7 +46,7 @@ def table(rows: Sequence[Row]) -> str:
     for row in rows:
         made, answer = row.session, row.check_in
         body.append(tuple(_plain(cell) for cell in (
-            _day(made.made), made.programme or "custom", made.level or "",
+            day(made.made), made.programme or "custom", made.level or "",
             _tremor(row), made.rule or "",
             _rating(answer.before) if answer else "-", _rating(answer.after) if answer else "-",
             (answer.felt or "") if answer else "-",
@@ -130,7 +131,7 @@ def svg(rows: Sequence[Row], title: str = "Practice") -> str:
             parts.append(f'<rect x="{middle - step * 0.3:.1f}" y="{top:.1f}" '
                          f'width="{step * 0.6:.1f}" height="{bottom - top:.1f}" '
                          f'fill="{COLOURS["bed"]}" opacity="0.55"><title>'
-                         f'{escape(_day(row.session.made))}: {tremor:.1f} min'
+                         f'{escape(day(row.session.made))}: {tremor:.1f} min'
                          f'{escape(" (" + row.session.rule + ")") if row.session.rule else ""}'
                          "</title></rect>")
         answer = row.check_in
@@ -150,7 +151,7 @@ def svg(rows: Sequence[Row], title: str = "Practice") -> str:
                          'stroke-width="1.5"/>')
         parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>'
                   for x, y in found]
-    first, last = _day(rows[0].session.made)[:10], _day(rows[-1].session.made)[:10]
+    first, last = day(rows[0].session.made)[:10], day(rows[-1].session.made)[:10]
     parts.append(f'<text x="{LEFT}" y="{bottom + 16}" font-size="11" '
                  f'fill="{COLOURS["muted"]}">{first}</text>')
     parts.append(f'<text x="{WIDTH - RIGHT}" y="{bottom + 16}" font-size="11" '
