@@ -8,7 +8,7 @@ shipped lexicon applied: "112" is "one one two"). Both sides are brought to one
 spelling first, so that only what was heard differently counts: case and punctuation,
 contractions, numbers (the recogniser writes "10" for "ten" and "9.1.1" for "nine one
 one"), British and American spelling, and words that sound alike and that no listener
-could tell apart ("brake", "break").
+could tell apart ("brake", "break"; "four", "for"; "two", "to"; "here", "hear").
 """
 
 from __future__ import annotations
@@ -39,9 +39,11 @@ SAME = {
     "colour": "color", "programme": "program", "programmes": "programs",
     "behaviour": "behavior", "favourite": "favorite", "cm": "centimeters",
     # one word or two, as the recogniser pleases
-    "backbend": "back bend", "aftercare": "after care", "cooldown": "cool down",
-    # sound the same
-    "break": "brake", "breaks": "brakes",
+    "onto": "on to", "backbend": "back bend", "aftercare": "after care", "cooldown": "cool down",
+    "findahelpline": "find a helpline",
+    # sound the same: which is meant, the text around it tells, not the voice
+    "break": "brake", "breaks": "brakes", "four": "for", "two": "to", "too": "to",
+    "here": "hear",
 }
 ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
         "fourteen fifteen sixteen seventeen eighteen nineteen").split()
@@ -62,16 +64,14 @@ def normal(text: str) -> str:
     """``text`` in the one spelling both sides are compared in."""
     text = text.lower().replace("’", "'")
     text = re.sub(r"(\d)\.(?=\d)", r"\1 ", text)  # 9.1.1: the narration says no "point"
-    text = re.sub(r"\btriple zero\b", "zero zero zero", text)
+    text = re.sub(r"(?<=[a-z])\.(?=com\b)", " dot ", text)  # helpline.com: "dot" is said
+    text = re.sub(r"\btriple (zero|0)\b", "zero zero zero", text)
     text = re.sub(r"[^a-z0-9' ]+", " ", text)
     words: list[str] = []
     for word in text.split():
         word = word.strip("'")
-        if word.isdigit():
-            words += _number(word).split()
-            continue
-        word = CONTRACTIONS.get(word, word)
-        words += SAME.get(word, word).split()
+        for said in (_number(word) if word.isdigit() else CONTRACTIONS.get(word, word)).split():
+            words += SAME.get(said, said).split()
     return " ".join(words)
 
 
@@ -128,6 +128,22 @@ class Heard:
         return [f"{' '.join(said[a.ref_start_idx:a.ref_end_idx])} -> "
                 f"{' '.join(heard[a.hyp_start_idx:a.hyp_end_idx])}"
                 for a in out.alignments[0] if a.type != "equal"]
+
+    def errors_by_sentence(self) -> list[tuple[int, str]]:
+        """Each sentence spoken with the words misheard in it (substituted, dropped, or
+        heard as added after one of its words), most first."""
+        out = jiwer.process_words(self.said, self.heard)
+        owner: list[int] = []
+        for index, (*_, text) in enumerate(self.sentences):
+            owner += [index] * len(normal(text).split())
+        counts = [0] * len(self.sentences)
+        for a in out.alignments[0]:
+            if a.type != "equal":
+                at = min(a.ref_start_idx, len(owner) - 1)
+                counts[owner[at]] += max(a.ref_end_idx - a.ref_start_idx,
+                                         a.hyp_end_idx - a.hyp_start_idx)
+        found = [(count, self.sentences[i][2]) for i, count in enumerate(counts) if count]
+        return sorted(found, key=lambda pair: -pair[0])
 
     def alone(self, words: str) -> list[tuple[str, str]]:
         """Each sentence spoken that holds ``words``, and what the recogniser hears in it

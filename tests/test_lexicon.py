@@ -79,12 +79,14 @@ def test_several_words_match_with_any_spacing_and_the_longest_key_wins(respell):
 
 def test_every_voice_says_the_numbers_and_address_a_person_reads():
     said = shipped("heart")
-    assert said("112 works from most mobile phones, and some countries use 911, 999, or "
-                "000.") == ("one one two works from most mobile phones, and some countries "
+    assert said("112 works on most mobile phones, and some countries use 911, 999, or "
+                "000.") == ("one one two works on most mobile phones, and some countries "
                             "use nine one one, nine nine nine, or triple zero.")
+    assert shipped("joe")("use 911, 999, or 000.") == (  # joe's own layer, over en.toml
+        "use nine one one, or nine nine nine, or triple zero.")
     assert said("Call it: 112 from most mobiles.") == "Call it: one one two from most mobiles."
-    assert said("The website findahelpline.com lists crisis lines.") == (
-        "The website find a helpline dot com, all one word, lists crisis lines.")
+    assert said("The website findahelpline.com has crisis lines.") == (
+        "The website find a helpline dot com, all one word, has crisis lines.")
     for yours in ("In 2,000 years we walked 1,112 miles.", "Dial 112.5 or $112 or 112-911.",
                   "It has 1,999 lines, and 000 is zero."):
         assert said(yours) == yours  # numbers of a script of yours are left to the voice
@@ -94,8 +96,8 @@ def test_every_voice_says_the_numbers_and_address_a_person_reads():
 def test_the_user_s_lexicon_wins_over_the_shipped_one(tmp_path):
     mine = Lexicon({"112 works": "eleven twelve works", "TRE": "T R E"}, tmp_path / "l.toml")
     both = layered(shipped("heart"), mine)
-    assert both("TRE: 112 works, or findahelpline.com lists them.") == (
-        "T R E: eleven twelve works, or find a helpline dot com, all one word, lists them.")
+    assert both("TRE: 112 works, or findahelpline.com has them.") == (
+        "T R E: eleven twelve works, or find a helpline dot com, all one word, has them.")
     assert both.source == mine.source and len(both) == len(shipped("heart")) + 1
 
 

@@ -151,7 +151,7 @@ OPENING = [
     "112",
     "911, 999, or 000",
     "findahelpline.com",
-    "crisis lines by country",
+    "crisis lines for every country",
 ]
 # ... and these in its last chapter.
 CLOSING = [
@@ -212,7 +212,7 @@ CONTENT: dict[str, dict[str, list[str]]] = {
             "serious mental health condition", "acute crisis",
             "psychosis, mania, or severe depression", "trained provider",
             "stopping is a success", "carry on only while it feels safe",
-            "raise anxiety", "trusted person", "signs for taking a break", "aftercare",
+            "up anxiety", "trusted person", "signs for taking a break", "aftercare",
             "not today", "sturdy chair without wheels", "against a wall",
             "cannot slide", "feet rest flat", "private space", "silence your phone",
         ],
@@ -231,7 +231,7 @@ CONTENT: dict[str, dict[str, list[str]]] = {
             "chair holds you", "feet flat on the floor", "knees a little apart",
             "quiver", "natural and harmless", "you are in control",
             "bring your knees together", "your brake", "stretch your legs out",
-            "sip some water", "stopping early is a success",
+            "drink a little water", "stopping early is a success",
             "spaced out", "unreal", "far from your body", "numb", "losing time",
             "open your eyes", "texture",
             "say your name, where you are, today's date, and that you are safe",
