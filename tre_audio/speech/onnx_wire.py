@@ -37,11 +37,19 @@ class Field:
     """The whole field as it was encoded, key included."""
 
 
+MOST_FIELDS = 200_000
+"""The most fields a message may have: a Piper voice's graph has about 25,000. A crafted
+file of millions of tiny fields would otherwise cost gigabytes of views to carry over."""
+
+
 def fields(data: bytes | memoryview) -> Iterator[Field]:
     """The fields of the message ``data``, in order (views into it, not copies)."""
-    at = 0
+    at = count = 0
     view = memoryview(data)
     while at < len(data):
+        count += 1
+        if count > MOST_FIELDS:
+            raise Malformed(f"a message of more than {MOST_FIELDS:,} fields")
         start = at
         key, at = _varint(data, at)
         number, wire = key >> 3, key & 7
@@ -63,6 +71,17 @@ def fields(data: bytes | memoryview) -> Iterator[Field]:
         if number == 0:
             raise Malformed("field number 0")
         yield Field(number, wire, value, view[start:at])
+
+
+def opens_a_message(head: bytes) -> bool:
+    """Whether ``head``, the first bytes of a file, can begin a message: a valid key of
+    a field numbered as ONNX numbers them. Refuses zeros or text before a large file is
+    read whole."""
+    try:
+        key, _ = _varint(head, 0)
+    except Malformed:
+        return False
+    return 0 < key >> 3 < 64 and key & 7 in (VARINT, FIXED64, BYTES, FIXED32)
 
 
 def _varint(data: bytes | memoryview, at: int) -> tuple[int, int]:
@@ -147,6 +166,13 @@ def int64_tensor(name: str, values: Sequence[int]) -> bytes:
     return (integer(TENSOR_DIMS, len(values)) + integer(TENSOR_DATA_TYPE, INT64)
             + message(TENSOR_NAME, name.encode())
             + message(TENSOR_RAW_DATA, struct.pack(f"<{len(values)}q", *values)))
+
+
+def float_tensor(name: str, values: Sequence[float]) -> bytes:
+    """A one-dimensional ``TensorProto`` of float ``values``."""
+    return (integer(TENSOR_DIMS, len(values)) + integer(TENSOR_DATA_TYPE, FLOAT)
+            + message(TENSOR_NAME, name.encode())
+            + message(TENSOR_RAW_DATA, struct.pack(f"<{len(values)}f", *values)))
 
 
 def float_vector_input(name: str) -> bytes:
