@@ -39,11 +39,28 @@ def size_text(size: int) -> str:
     return f"{size:,} bytes"
 
 
+def _open(path: Path) -> int:
+    # O_NONBLOCK: a FIFO opens at once rather than waiting for a writer, then is refused
+    return os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+
+
+def read_head(path: Path, count: int) -> bytes:
+    """The first ``count`` bytes of the regular file at ``path`` (symlinks followed), to
+    tell what it is before it is read whole; else ``NotRegular``, or the ``OSError`` of
+    opening it."""
+    fd = _open(path)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegular(path)
+        return os.read(fd, count)
+    finally:
+        os.close(fd)
+
+
 def read_bytes(path: Path, limit: int) -> bytes:
     """The bytes of the regular file at ``path`` (symlinks followed), if it holds at most
     ``limit``; else ``NotRegular`` or ``TooLarge``, or the ``OSError`` of opening it."""
-    # O_NONBLOCK: a FIFO opens at once rather than waiting for a writer, then is refused
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    fd = _open(path)
     try:
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode):

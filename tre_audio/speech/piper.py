@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import os
-import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import numpy as np
 
 from ..options.settings import control_character
 from ..errors import EngineError, InvalidOption, VoiceError
-from ..files.inputs import NotRegular, TooLarge, read_bytes, size_text
+from ..files.inputs import NotRegular, TooLarge, read_bytes, read_head, size_text
 from . import onnx_wire, rate, seeded
 from .cache import voice_identity
 from .engine import Voice, voice_folders
@@ -194,7 +193,7 @@ def open_engine(voice: str, wpm: float) -> PiperEngine:
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise VoiceError(f"voice '{voice}' has a broken config {config_path}: {error}") from None
     try:
-        if not onnx_wire.opens_a_message(_head(path)):
+        if not onnx_wire.opens_a_message(read_head(path, 16)):
             raise VoiceError(f"voice '{voice}' is corrupt or not a Piper model ({path}): "
                              "it does not begin as an ONNX model")
         model = read_bytes(path, MAX_MODEL)
@@ -216,7 +215,7 @@ def open_engine(voice: str, wpm: float) -> PiperEngine:
         session = onnxruntime.InferenceSession(
             model, sess_options=options, providers=["CPUExecutionProvider"]
         )
-    except Exception as error:  # onnx and onnxruntime raise their own untyped errors
+    except Exception as error:  # onnx_wire.Malformed, and onnxruntime's untyped errors
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise VoiceError(f"voice '{voice}' is corrupt or not a Piper model ({path}): {first}") from None
     del model
@@ -228,16 +227,6 @@ def open_engine(voice: str, wpm: float) -> PiperEngine:
     engine.length_scale = shipped if shipped is not None else rate.calibrated(
         engine.identity, wpm, lambda scale: _measured_wpm(engine, scale), _LENGTH_EXPONENT)
     return engine
-
-
-def _head(path: Path) -> bytes:
-    """The first bytes of the regular file at ``path``, read before it is read whole (a
-    file of another kind gives b"\\x08", for ``read_bytes`` to refuse)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        return os.read(fd, 16) if stat.S_ISREG(os.fstat(fd).st_mode) else b"\x08"
-    finally:
-        os.close(fd)
 
 
 def _interrupted(error: BaseException) -> bool:
