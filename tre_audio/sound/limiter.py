@@ -16,20 +16,20 @@ def reach(rate: int) -> int:
 
 
 def _ramp_min(levels: np.ndarray, slope: float, reach: int, forward: bool) -> np.ndarray:
-    """``out[n] = min over 0 <= k < reach of levels[n -+ k] + slope * k``: each dip
-    widened by ramps of ``slope`` dB a sample, behind it (or ahead, ``forward``).
+    """``out[n] = min over 0 <= k < R of levels[n -+ k] + slope * k``, ``R`` being
+    ``reach`` rounded up to a power of two: each dip widened by ramps of ``slope`` dB a
+    sample, behind it (or ahead, ``forward``).
 
     Worked out by doubling: each step halves the distance still to cover.
     """
     out = levels.copy()
     step = 1
-    while step < reach:
-        shifted = np.full_like(out, np.inf)
+    while step < reach and step < len(out):
+        # the right-hand side is a new array, so the overlapping slices do not mix
         if forward:
-            shifted[:-step] = out[step:]
+            np.minimum(out[:-step], out[step:] + slope * step, out=out[:-step])
         else:
-            shifted[step:] = out[:-step]
-        np.minimum(out, shifted + slope * step, out=out)
+            np.minimum(out[step:], out[:-step] + slope * step, out=out[step:])
         step *= 2
     return out
 

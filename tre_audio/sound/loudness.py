@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 ABSOLUTE_GATE = -70.0
 RELATIVE_GATE = -10.0
@@ -131,10 +132,18 @@ def true_peak_per_sample(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
     loud = np.flatnonzero(peaks > floor)
     if not loud.size:
         return peaks
+    # between[s + 1]: the peak of the stretch from sample s to s + 1 (s from -1: the
+    # first sample's stretch before it), each worked out once though two samples share it
+    needed = np.zeros(len(frames) + 1, dtype=bool)
+    needed[loud] = needed[loud + 1] = True
+    stretches = np.flatnonzero(needed)  # s + 1
     padded = np.pad(frames, (_PAD, (0, 0)))
-    for before in (0, 1):  # the stretch before the sample, then the one after it
-        start = loud - before + _PAD[0]  # the sample the stretch starts from, padded
-        windows = padded[start[:, None] + _TAPS[None, :]]  # (n, taps, channels)
-        values = np.einsum("ntc,pt->npc", windows, _INTERPOLATE)
-        peaks[loud] = np.maximum(peaks[loud], np.abs(values).max(axis=(1, 2)))
+    between = np.zeros(len(frames) + 1, dtype=peaks.dtype)
+    for channel in padded.T:
+        # the taps of stretch s start at padded[s + 1 + _PAD[0] + _TAPS[0]], which is
+        # padded[s + 1]
+        windows = sliding_window_view(channel, len(_TAPS))[stretches]
+        found = np.abs(windows @ _INTERPOLATE.T).max(axis=1)
+        between[stretches] = np.maximum(between[stretches], found)
+    peaks[loud] = np.maximum(peaks[loud], np.maximum(between[loud], between[loud + 1]))
     return peaks
