@@ -246,6 +246,16 @@ def bed(sound: values.Sound, milliseconds: int) -> AudioSegment:
 
 
 def floor(voice: str, minutes: float, level: str, pace: str, made: Path) -> Floor:
+    """``measure_floor`` in a process of its own (this script with ``--floor``), so that
+    the voice it loads does not swell the processes this one starts next (a child's peak
+    RSS counts what it shared of this process before it ran the command)."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--floor", voice,
+               f"{minutes:g}", level, pace, str(made)]
+    found = json.loads(subprocess.run(command, check=True, capture_output=True).stdout)
+    return Floor(found["speaking"], found["encoding"])
+
+
+def measure_floor(voice: str, minutes: float, level: str, pace: str, made: Path) -> Floor:
     """What the session ``made`` (an MP3 of these settings) costs at the least: its
     sentences spoken and its audio encoded, each timed on one thread."""
     options = Options(pace=pace, level=level, minutes=minutes, voice=voice,
@@ -552,6 +562,9 @@ def main() -> None:
     parser.add_argument("--naive", nargs=6,
                         metavar=("VOICE", "MINUTES", "LEVEL", "PACE", "CACHE", "OUT"),
                         help="run only the naive pipeline, once (the bench runs this itself)")
+    parser.add_argument("--floor", nargs=5, metavar=("VOICE", "MINUTES", "LEVEL", "PACE", "MP3"),
+                        help="print only the floor's CPU seconds as JSON, for the session "
+                        "MP3 made with these settings (the bench runs this itself)")
     parser.add_argument("--serve-only", action="store_true",
                         help="only time serve's page and feed over 3,000 sessions")
     parser.add_argument("--studio-only", action="store_true",
@@ -560,6 +573,11 @@ def main() -> None:
     if args.naive:
         voice, minutes, level, pace, cache, out = args.naive
         naive_session(voice, float(minutes), level, pace, Path(cache), Path(out))
+        return
+    if args.floor:
+        voice, minutes, level, pace, made = args.floor
+        least = measure_floor(voice, float(minutes), level, pace, Path(made))
+        print(json.dumps({"speaking": least.speaking, "encoding": least.encoding}))
         return
     with_naive = not args.no_naive
     if args.serve_only or args.studio_only:
