@@ -7,9 +7,6 @@ import os
 # Before anything can import onnxruntime (test tools may load a voice themselves): no
 # telemetry from the test process either, as tre-audio's own processes do.
 os.environ["ORT_DISABLE_TELEMETRY"] = "1"
-# As tre-audio's own processes (__main__): OpenBLAS's threads would spin beside the
-# voices' and encoders' threads of the sessions the tests make in this process.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import signal  # noqa: E402
 

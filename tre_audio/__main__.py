@@ -22,10 +22,6 @@ _signal.signal(_signal.SIGTERM, _interrupted)  # after SIGINT: caught, both are
 
 
 def main() -> None:
-    # tre-audio runs its own threads (voices, encoders, mixing): OpenBLAS's, which spin
-    # after each product numpy hands them, would take a core from them (0.5-1 s of a
-    # 4 s session). Set before numpy loads it; a value of the user's stands.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from .cli import main as run
 
     run()

@@ -143,7 +143,10 @@ def true_peak_per_sample(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
         # the taps of stretch s start at padded[s + 1 + _PAD[0] + _TAPS[0]], which is
         # padded[s + 1]
         windows = sliding_window_view(channel, len(_TAPS))[stretches]
-        found = np.abs(windows @ _INTERPOLATE.T).max(axis=1)
+        # einsum, not @: numpy hands a matrix product to OpenBLAS, whose threads then
+        # spin beside the voice's and the encoder's (a cold 30-minute session took
+        # 11.7 s rather than 8.8)
+        found = np.abs(np.einsum("nt,pt->np", windows, _INTERPOLATE)).max(axis=1)
         between[stretches] = np.maximum(between[stretches], found)
     peaks[loud] = np.maximum(peaks[loud], np.maximum(between[loud], between[loud + 1]))
     return peaks
