@@ -136,7 +136,7 @@ class Floor:
     def best(self, seconds: float, cold: bool) -> float:
         """The highest real-time factor a session of ``seconds`` can reach on every core."""
         busy = (self.speaking if cold else 0.0) + self.encoding
-        return seconds / (busy / (os.cpu_count() or 1))
+        return seconds / (busy / cores())
 
 
 def level_and_pace(minutes: float) -> tuple[str, str]:
@@ -248,16 +248,33 @@ def bed(sound: values.Sound, milliseconds: int) -> AudioSegment:
 def floor(voice: str, minutes: float, level: str, pace: str, made: Path) -> Floor:
     """``measure_floor`` in a process of its own (this script with ``--floor``), so that
     the voice it loads does not swell the processes this one starts next (a child's peak
-    RSS counts what it shared of this process before it ran the command)."""
+    RSS counts what it shared of this process before it ran the command). Like the runs
+    beside it, it reads no profile, lexicon or templates of the user's."""
     command = [sys.executable, str(Path(__file__).resolve()), "--floor", voice,
                f"{minutes:g}", level, pace, str(made)]
-    found = json.loads(subprocess.run(command, check=True, capture_output=True).stdout)
+    with tempfile.TemporaryDirectory() as home:
+        env = dict(os.environ, XDG_CONFIG_HOME=f"{home}/config", XDG_DATA_HOME=f"{home}/data")
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        why = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no message"
+        sys.exit(f"bench: the floor of {voice} at {minutes:g} minutes failed: {why}")
+    found = json.loads(done.stdout)
     return Floor(found["speaking"], found["encoding"])
 
 
 def measure_floor(voice: str, minutes: float, level: str, pace: str, made: Path) -> Floor:
     """What the session ``made`` (an MP3 of these settings) costs at the least: its
-    sentences spoken and its audio encoded, each timed on one thread."""
+    sentences spoken and its audio encoded at tre-audio's settings, each timed on one
+    thread. The MP3 is read first, so that a missing one is told at once."""
+    if not made.is_file():
+        sys.exit(f"bench: no session to measure at {made}")
+    channels = int(subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+         "stream=channels", "-of", "csv=p=0", str(made)],
+        check=True, capture_output=True, text=True).stdout.strip())
+    pcm = subprocess.run(["ffmpeg", "-v", "error", "-i", str(made), "-f", "s16le", "-ac",
+                          str(channels), "-ar", str(RATE), "-"],
+                         check=True, capture_output=True).stdout
     options = Options(pace=pace, level=level, minutes=minutes, voice=voice,
                       sound=values.Sound(ambient=COLD_AMBIENT))
     events, _ = narration(options, None)
@@ -272,9 +289,7 @@ def measure_floor(voice: str, minutes: float, level: str, pace: str, made: Path)
         speaking = time.thread_time() - started
     finally:
         engine.close()
-    pcm = subprocess.run(["ffmpeg", "-v", "error", "-i", str(made), "-f", "s16le", "-ac", "1",
-                          "-ar", str(RATE), "-"], check=True, capture_output=True).stdout
-    encoder = export._new_encoder(RATE, 1)
+    encoder = export.new_encoder(RATE, channels)
     started = time.thread_time()
     for at in range(0, len(pcm), 1 << 20):
         encoder.encode(pcm[at : at + (1 << 20)])
@@ -305,6 +320,13 @@ def bench_length(voice: str, minutes: float, work: Path, with_naive: bool) -> Le
     return Length(voice, minutes, level, pace, seconds, cold, warm, naive_run, least)
 
 
+def cores() -> int:
+    """The cores this process may run on (its affinity, where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def processor() -> str:
     """The CPU's model name where Linux tells it, else the architecture: figures from two
     machines of the same size can differ twofold (a voice's speed follows the CPU)."""
@@ -320,7 +342,7 @@ def processor() -> str:
 
 
 def print_header(with_naive: bool) -> None:
-    print(f"tre-audio bench on {processor()}, {os.cpu_count()} cores, "
+    print(f"tre-audio bench on {processor()}, {cores()} cores, "
           f"Python {platform.python_version()}")
     if with_naive:
         print("naive: pydub joins and overlays of the warm session; it skips ducking, fades, "
@@ -581,7 +603,7 @@ def main() -> None:
         return
     with_naive = not args.no_naive
     if args.serve_only or args.studio_only:
-        print(f"tre-audio bench on {processor()}, {os.cpu_count()} cores, "
+        print(f"tre-audio bench on {processor()}, {cores()} cores, "
               f"Python {platform.python_version()}")
         bench_serve() if args.serve_only else bench_studio()
         return

@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tre_audio.sound.clip import _fast_size, _smoothed, compress
+from tre_audio.sound import loudness
+from tre_audio.sound.clip import (COMPRESS_ABOVE_DB, COMPRESS_RATIO, COMPRESS_SMOOTHING,
+                                  _fast_size, _smoothed, compress)
 from tre_audio.sound.limiter import _ramp_min
 from tre_audio.sound.loudness import _INTERPOLATE, _TAPS, true_peak_per_sample
 
@@ -34,6 +36,12 @@ def plain_true_peak(samples: np.ndarray) -> np.ndarray:
 def test_the_true_peak_is_the_plain_one(shape):
     samples = (np.random.default_rng(len(shape) * 1000 + shape[0]).standard_normal(shape)
                * 0.4).astype(np.float32)
+    assert np.allclose(true_peak_per_sample(samples), plain_true_peak(samples), atol=2e-6)
+
+
+def test_the_true_peak_is_the_same_worked_out_a_few_stretches_at_a_time(monkeypatch):
+    samples = (np.random.default_rng(11).standard_normal((300, 2)) * 0.4).astype(np.float32)
+    monkeypatch.setattr(loudness, "_CHUNK", 7)
     assert np.allclose(true_peak_per_sample(samples), plain_true_peak(samples), atol=2e-6)
 
 
@@ -65,6 +73,36 @@ def test_smoothing_is_numpys_centred_convolution(n, width):
     full = np.convolve(values, window)  # the whole convolution, then its centred part
     plain = full[width // 2 : width // 2 + n]
     assert np.allclose(_smoothed(values, window), plain, rtol=0, atol=1e-12 * full.max())
+
+
+def plain_compress(samples: np.ndarray, rate: int = 22050) -> np.ndarray:
+    """The compressor by its definition: the power smoothed over a Hann window of about
+    10 ms, and each dB over the threshold (2 dB over the mean power) lowered to a third."""
+    power = np.square(samples.astype(np.float64))
+    window = np.hanning(2 * int(COMPRESS_SMOOTHING * rate) + 1)
+    half = len(window) // 2
+    envelope = np.convolve(power, window / window.sum())[half : half + len(samples)]
+    over_db = 10 * np.log10(np.maximum(envelope, 1e-30) / power.mean()) - COMPRESS_ABOVE_DB
+    gain_db = -np.maximum(over_db, 0.0) * (1 - 1 / COMPRESS_RATIO)
+    return samples * 10 ** (gain_db / 20)
+
+
+@pytest.mark.parametrize("n", [64, 150, 221, 5000, 44_100])
+def test_the_compressor_is_its_definition(n):
+    """Bursts of noise at levels 30 dB apart, as syllables are."""
+    rng = np.random.default_rng(n)
+    levels = np.repeat(10 ** (rng.uniform(-30, 0, n // 50 + 1) / 20), 50)[:n]
+    samples = (rng.standard_normal(n) * levels * 0.3).astype(np.float32)
+    squeezed = compress(samples)
+    assert squeezed.dtype == np.float32 and squeezed.shape == samples.shape
+    assert np.allclose(squeezed, plain_compress(samples), rtol=1e-5, atol=1e-7)
+    if n > 1000:  # longer than the window: the loud bursts were brought down
+        assert np.abs(squeezed).max() < 0.9 * np.abs(samples).max()
+
+
+def test_the_compressor_refuses_more_than_one_channel():
+    with pytest.raises(ValueError, match="mono"):
+        compress(np.zeros((44_100, 2), dtype=np.float32))
 
 
 def test_a_short_clip_is_compressed_to_its_own_length():

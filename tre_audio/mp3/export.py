@@ -103,7 +103,8 @@ def plan_parts(length: int, count: int, frame: int, grid: int = 1) -> tuple[Part
                  for a, b in itertools.pairwise(seams))
 
 
-def _new_encoder(sample_rate: int, channels: int) -> lameenc.Encoder:
+def new_encoder(sample_rate: int, channels: int) -> lameenc.Encoder:
+    """A LAME encoder at tre-audio's settings (bit rate a channel, quality)."""
     try:
         encoder = lameenc.Encoder()
         encoder.set_bit_rate(BITRATE * channels)
@@ -192,7 +193,7 @@ class Mp3Writer:
                  parts: int | None = None) -> None:
         self.path, self.rate, self.channels = path, sample_rate, channels
         self.most = parts or default_parts()
-        encoder = _new_encoder(sample_rate, channels)
+        encoder = new_encoder(sample_rate, channels)
         self.tag = _tag_room(sample_rate, channels)
         """The Info frame's room at the start of the file, filled in at the end."""
         self.file: BinaryIO = path.open("w+b")
@@ -218,7 +219,7 @@ class Mp3Writer:
         count = self.most if length >= PARALLEL_SECONDS * self.rate else 1
         self.parts = plan_parts(length, count, samples_per_frame(self.rate), grid)
         for _ in self.parts[1:]:
-            encoder = _new_encoder(self.rate, self.channels)
+            encoder = new_encoder(self.rate, self.channels)
             file = self._hidden_file()
             self.others.append(file)
             self.encodings.append(_Encoding(encoder, file.write, FrameIndex()))

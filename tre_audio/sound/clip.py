@@ -54,7 +54,10 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
 
 
 def compress(samples: np.ndarray, sample_rate: int = 22050) -> np.ndarray:
-    """``samples`` with their loudest syllables brought closer to the mean."""
+    """``samples`` (mono, shape (n,)) with their loudest syllables brought closer to the
+    mean."""
+    if samples.ndim != 1:  # an FFT along the wrong axis would take memory as n squared
+        raise ValueError(f"compress takes mono samples, not an array of shape {samples.shape}")
     if samples.size < 64:
         return samples
     power = np.square(samples, dtype=np.float64)
@@ -72,8 +75,10 @@ def compress(samples: np.ndarray, sample_rate: int = 22050) -> np.ndarray:
 
 
 def _smoothed(values: np.ndarray, window: np.ndarray) -> np.ndarray:
-    """``np.convolve(values, window, "same")`` for an odd ``window``, by FFT: 2.5 times
-    quicker on a sentence (220 taps), the same within 1e-15 of the largest value."""
+    """The centred part of the convolution of ``values`` with an odd ``window``, as long
+    as ``values`` (``np.convolve(values, window, "same")`` where the window is the
+    shorter), by FFT: 2.5 times quicker on a sentence (221 taps), the same within 1e-15
+    of the largest value."""
     size = _fast_size(len(values) + len(window) - 1)
     whole = np.fft.irfft(np.fft.rfft(values, size) * np.fft.rfft(window, size), size)
     return whole[len(window) // 2 : len(window) // 2 + len(values)]
