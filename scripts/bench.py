@@ -22,7 +22,9 @@ Beside each target is the floor no pipeline of these parts can go under on this
 machine: the CPU seconds the voice takes to speak the session's sentences, one after
 another on one thread, and LAME to encode the session at tre-audio's settings, shared
 over every core. A cold session needs both, a warm one the encoding; the best real-time
-factor either can reach is the session's length over that.
+factor either can reach is the session's length over that. The floor leaves out what
+every run also spends (starting Python, the narration, opening the voice, preparing
+clips, mixing), so a run can come near it but not reach it.
 
 Then ``tre-audio serve``'s page and feed are timed over 3,000 tiny sessions (an MP3 of a
 few bytes and a valid timeline each), served on a free loopback port: the first request
@@ -152,8 +154,7 @@ def measure(command: Sequence[str], env: Mapping[str, str] | None = None) -> tup
     user's profile, lexicon and templates are kept out: config and data folders are empty."""
     with (tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err,
           tempfile.TemporaryDirectory() as home):
-        env = dict(env or os.environ, XDG_CONFIG_HOME=f"{home}/config",
-                   XDG_DATA_HOME=f"{home}/data")
+        env = without_user_folders(env or os.environ, home)
         started = time.perf_counter()
         child = subprocess.Popen(command, env=env, stdout=out, stderr=err)
         _, status, usage = os.wait4(child.pid, 0)
@@ -164,6 +165,12 @@ def measure(command: Sequence[str], env: Mapping[str, str] | None = None) -> tup
             sys.exit(f"bench: {' '.join(command)} failed: {err.read().decode().strip()}")
         out.seek(0)
         return Run(wall, usage.ru_maxrss / 1024), out.read().decode()
+
+
+def without_user_folders(env: Mapping[str, str], home: str) -> dict[str, str]:
+    """``env`` with empty config and data folders under ``home``: no profile, lexicon or
+    templates of the user's."""
+    return dict(env, XDG_CONFIG_HOME=f"{home}/config", XDG_DATA_HOME=f"{home}/data")
 
 
 def session_seconds(output: str) -> float:
@@ -253,8 +260,8 @@ def floor(voice: str, minutes: float, level: str, pace: str, made: Path) -> Floo
     command = [sys.executable, str(Path(__file__).resolve()), "--floor", voice,
                f"{minutes:g}", level, pace, str(made)]
     with tempfile.TemporaryDirectory() as home:
-        env = dict(os.environ, XDG_CONFIG_HOME=f"{home}/config", XDG_DATA_HOME=f"{home}/data")
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        done = subprocess.run(command, env=without_user_folders(os.environ, home),
+                              capture_output=True, text=True)
     if done.returncode != 0:
         why = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no message"
         sys.exit(f"bench: the floor of {voice} at {minutes:g} minutes failed: {why}")
